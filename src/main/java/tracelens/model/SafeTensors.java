@@ -1,0 +1,268 @@
+package tracelens.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import tracelens.error.InvalidInputException;
+
+/**
+ * A memory-mapped reader of the safetensors format: a little-endian u64 header length H, H bytes of JSON
+ * {@code {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}}, then the data, with
+ * offsets relative to the first byte after the header. Each tensor is mapped on its own, so files above
+ * 2 GiB work as long as no single tensor is larger. Every offset is checked against the file before use.
+ */
+public final class SafeTensors implements AutoCloseable {
+    /** The reference implementation's cap on the header size; a larger one is a corrupt or hostile file. */
+    public static final long MAX_HEADER_BYTES = 100_000_000L;
+
+    /** One tensor's entry in the header. */
+    public record Info(String name, DType dtype, long[] shape, long begin, long end) {
+        public long elements() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final long dataStart;
+    private final Map<String, Info> tensors;
+    private final Map<String, String> metadata;
+
+    private SafeTensors(Path path, FileChannel channel, long dataStart, Map<String, Info> tensors,
+            Map<String, String> metadata) {
+        this.path = path;
+        this.channel = channel;
+        this.dataStart = dataStart;
+        this.tensors = tensors;
+        this.metadata = metadata;
+    }
+
+    /** Opens and validates the header; data is mapped lazily per tensor. */
+    public static SafeTensors open(Path path) {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw InvalidInputException.at(path, "file not found");
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, "cannot read: " + e.getMessage());
+        }
+        try {
+            long size = ch.size();
+            if (size < 8) {
+                throw InvalidInputException.at(path, "not a safetensors file: " + size + " bytes, the 8-byte header length is missing");
+            }
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lenBuf, 0);
+            long headerLen = lenBuf.getLong(0);
+            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
+                throw InvalidInputException.at(path, "header length " + Long.toUnsignedString(headerLen)
+                        + " is outside 2.." + MAX_HEADER_BYTES + " bytes: not a safetensors file, or a corrupt one");
+            }
+            if (8 + headerLen > size) {
+                throw InvalidInputException.at(path, "truncated header: it declares " + headerLen
+                        + " bytes but the file has only " + (size - 8) + " after the length field");
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, header, 8);
+            long dataStart = 8 + headerLen;
+            long dataSize = size - dataStart;
+            JsonNode root;
+            try {
+                root = JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw InvalidInputException.at(path, "header is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            }
+            if (root == null || !root.isObject()) {
+                throw InvalidInputException.at(path, "header is not a JSON object");
+            }
+            Map<String, Info> tensors = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getKey().equals("__metadata__")) {
+                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    continue;
+                }
+                tensors.put(e.getKey(), parseInfo(path, e.getKey(), e.getValue(), dataSize));
+            }
+            return new SafeTensors(path, ch, dataStart, Collections.unmodifiableMap(tensors),
+                    Collections.unmodifiableMap(metadata));
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw InvalidInputException.at(path, "cannot read: " + e.getMessage());
+        }
+    }
+
+    private static Info parseInfo(Path path, String name, JsonNode node, long dataSize) {
+        String where = "tensor '" + name + "'";
+        JsonNode dt = node.get("dtype");
+        JsonNode shp = node.get("shape");
+        JsonNode off = node.get("data_offsets");
+        if (dt == null || shp == null || off == null || !shp.isArray() || !off.isArray() || off.size() != 2) {
+            throw InvalidInputException.at(path, where, "needs dtype, shape and data_offsets [begin, end]");
+        }
+        DType dtype = DType.parse(dt.asText());
+        if (dtype == null) {
+            throw InvalidInputException.at(path, where, "unknown dtype '" + dt.asText() + "' (known: " + DType.allowed() + ")");
+        }
+        long[] shape = new long[shp.size()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = shp.get(i).asLong(-1);
+            if (shape[i] < 0) {
+                throw InvalidInputException.at(path, where, "shape " + shp + " has a negative or non-numeric dimension");
+            }
+        }
+        long begin = off.get(0).asLong(-1);
+        long end = off.get(1).asLong(-1);
+        if (begin < 0 || end < begin || end > dataSize) {
+            throw InvalidInputException.at(path, where, "data_offsets [" + begin + ", " + end
+                    + "] point outside the data section of " + dataSize + " bytes");
+        }
+        Info info = new Info(name, dtype, shape, begin, end);
+        if (info.elements() * dtype.bytes != end - begin) {
+            throw InvalidInputException.at(path, where, "shape " + shp + " of " + dtype + " needs "
+                    + info.elements() * dtype.bytes + " bytes but data_offsets span " + (end - begin));
+        }
+        return info;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Map<String, Info> tensors() {
+        return tensors;
+    }
+
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    public Info info(String name) {
+        Info info = tensors.get(name);
+        if (info == null) {
+            throw InvalidInputException.at(path, "tensor '" + name + "' is missing");
+        }
+        return info;
+    }
+
+    /** The raw little-endian bytes of one tensor, memory-mapped (read-only). */
+    public ByteBuffer raw(String name) {
+        Info info = info(name);
+        try {
+            return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), info.end() - info.begin())
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
+        }
+    }
+
+    /**
+     * The tensor as a fresh direct little-endian f32 buffer (F32 copied, F16/BF16/F64 converted), ready
+     * for {@code NDManager.create(buffer, shape, FLOAT32)}.
+     */
+    public ByteBuffer float32(String name) {
+        Info info = info(name);
+        ByteBuffer src = raw(name);
+        long n = info.elements();
+        if (n * 4 > Integer.MAX_VALUE) {
+            throw InvalidInputException.at(path, "tensor '" + name + "' has " + n + " elements, more than one f32 buffer holds");
+        }
+        ByteBuffer out = ByteBuffer.allocateDirect((int) (n * 4)).order(ByteOrder.LITTLE_ENDIAN);
+        switch (info.dtype()) {
+            case F32 -> out.put(src);
+            case F16 -> {
+                for (long i = 0; i < n; i++) {
+                    out.putFloat(DType.halfToFloat(src.getShort()));
+                }
+            }
+            case BF16 -> {
+                for (long i = 0; i < n; i++) {
+                    out.putFloat(DType.bf16ToFloat(src.getShort()));
+                }
+            }
+            case F64 -> {
+                for (long i = 0; i < n; i++) {
+                    out.putFloat((float) src.getDouble());
+                }
+            }
+            default -> throw InvalidInputException.at(path, "tensor '" + name + "'",
+                    "dtype " + info.dtype() + " is not a floating-point type");
+        }
+        return out.flip();
+    }
+
+    /** The tensor as a heap float array (small tensors, tests). */
+    public float[] floats(String name) {
+        ByteBuffer b = float32(name);
+        float[] out = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+
+    /** An integer tensor (I64/I32) as a long array. */
+    public long[] longs(String name) {
+        Info info = info(name);
+        ByteBuffer src = raw(name);
+        long[] out = new long[Math.toIntExact(info.elements())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = switch (info.dtype()) {
+                case I64 -> src.getLong();
+                case I32 -> src.getInt();
+                case I16 -> src.getShort();
+                case I8 -> src.get();
+                case U8, BOOL -> src.get() & 0xFF;
+                default -> throw InvalidInputException.at(path, "tensor '" + name + "'",
+                        "dtype " + info.dtype() + " is not an integer type");
+            };
+        }
+        return out;
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, pos + buf.position());
+            if (n < 0) {
+                throw new IOException("unexpected end of file");
+            }
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // already failing with a better message
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+}

@@ -1,0 +1,187 @@
+package tracelens.model;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a safetensors file whose tensor shapes are known up front, piece by piece: the header is written
+ * first, then callers write any slice of any tensor at its element offset, in any order. Nothing is held in
+ * memory but the slice being written. The file appears under its final name only on {@link #commit()}
+ * (written to a temporary file in the same folder, then moved); closing without commit deletes it.
+ */
+public final class SafeTensorsWriter implements AutoCloseable {
+    /** A tensor to be written. */
+    public record Spec(String name, DType dtype, long[] shape) {
+        long bytes() {
+            long n = dtype.bytes;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path target;
+    private final Path temp;
+    private final FileChannel channel;
+    private final Map<String, long[]> ranges = new LinkedHashMap<>(); // name -> [absolute begin, end]
+    private final Map<String, Spec> specs = new LinkedHashMap<>();
+    private boolean committed;
+
+    private SafeTensorsWriter(Path target, Path temp, FileChannel channel) {
+        this.target = target;
+        this.temp = temp;
+        this.channel = channel;
+    }
+
+    public static SafeTensorsWriter create(Path target, List<Spec> tensors, Map<String, String> metadata) {
+        Path dir = target.toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(dir);
+            Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
+            FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            SafeTensorsWriter w = new SafeTensorsWriter(target, temp, ch);
+            try {
+                w.writeHeader(tensors, metadata);
+            } catch (RuntimeException | IOException e) {
+                w.close();
+                throw e;
+            }
+            return w;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeHeader(List<Spec> tensors, Map<String, String> metadata) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = root.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Spec s : tensors) {
+            ObjectNode t = root.putObject(s.name());
+            t.put("dtype", s.dtype().name());
+            ArrayNode shape = t.putArray("shape");
+            for (long d : s.shape()) {
+                shape.add(d);
+            }
+            long end = offset + s.bytes();
+            t.putArray("data_offsets").add(offset).add(end);
+            ranges.put(s.name(), new long[] {offset, end});
+            specs.put(s.name(), s);
+            offset = end;
+        }
+        byte[] json = JSON.writeValueAsBytes(root);
+        int padded = (json.length + 7) / 8 * 8; // the reference writer pads with spaces to 8-byte alignment
+        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        head.putLong(padded).put(json);
+        while (head.hasRemaining()) {
+            head.put((byte) ' ');
+        }
+        head.flip();
+        writeFully(head, 0);
+        long dataStart = 8L + padded;
+        for (long[] r : ranges.values()) {
+            r[0] += dataStart;
+            r[1] += dataStart;
+        }
+        channel.truncate(dataStart + offset);
+        if (offset > 0) { // size the file now so a tensor never written reads as zeros
+            writeFully(ByteBuffer.allocate(1), dataStart + offset - 1);
+        }
+    }
+
+    /** Writes little-endian bytes of tensor {@code name} starting at element {@code elementOffset}. */
+    public void write(String name, long elementOffset, ByteBuffer data) {
+        long[] r = ranges.get(name);
+        if (r == null) {
+            throw new IllegalArgumentException("no tensor '" + name + "' was declared");
+        }
+        long pos = r[0] + elementOffset * specs.get(name).dtype().bytes;
+        if (pos < r[0] || pos + data.remaining() > r[1]) {
+            throw new IllegalArgumentException("write of " + data.remaining() + " bytes at element " + elementOffset
+                    + " runs outside tensor '" + name + "'");
+        }
+        try {
+            writeFully(data, pos);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + temp + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void writeFloats(String name, long elementOffset, float[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        write(name, elementOffset, b);
+    }
+
+    public void writeLongs(String name, long elementOffset, long[] values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.asLongBuffer().put(values);
+        write(name, elementOffset, b);
+    }
+
+    private void writeFully(ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            pos += channel.write(b, pos);
+        }
+    }
+
+    /** Flushes and moves the finished file to its final name. */
+    public void commit() {
+        try {
+            channel.force(false);
+            channel.close();
+            try {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            committed = true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot finish " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes a small set of in-memory f32 tensors in one go (fixtures, converted checkpoints). */
+    public static void writeAll(Path target, Map<String, long[]> shapes, Map<String, float[]> values,
+            Map<String, String> metadata) {
+        List<Spec> specs = shapes.entrySet().stream().map(e -> new Spec(e.getKey(), DType.F32, e.getValue())).toList();
+        try (SafeTensorsWriter w = create(target, specs, metadata)) {
+            values.forEach((name, v) -> w.writeFloats(name, 0, v));
+            w.commit();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (committed) {
+            return;
+        }
+        try {
+            channel.close();
+            Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+            // best effort: the temp file carries a .partial suffix
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package tracelens.model;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import tracelens.error.InvalidInputException;
+import tracelens.runtime.DjlRuntime;
+
+/**
+ * A Hugging Face {@code tokenizer.json} (through DJL's binding of the Rust tokenizers). Padding and
+ * truncation are done here on the id arrays, not by tokenizer options, so every model family truncates the
+ * same way: the content is cut, trailing special tokens such as [SEP] are kept.
+ */
+public final class TextTokenizer implements AutoCloseable {
+    /** One encoded text. {@code truncated} tells that content was cut to fit the length limit. */
+    public record Tokens(long[] ids, long[] typeIds, boolean truncated) {
+        public int length() {
+            return ids.length;
+        }
+    }
+
+    private static final Map<String, String> OPTIONS = Map.of(
+            "padding", "false", "truncation", "false", "addSpecialTokens", "true");
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final long padId;
+    private final int trailingSpecials;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, long padId) {
+        this.tokenizer = tokenizer;
+        this.padId = padId;
+        long[] special = tokenizer.encode("a").getSpecialTokenMask();
+        int t = 0;
+        for (int i = special.length - 1; i >= 0 && special[i] == 1; i--) {
+            t++;
+        }
+        this.trailingSpecials = t;
+    }
+
+    public static TextTokenizer load(Path tokenizerJson) {
+        if (!Files.isRegularFile(tokenizerJson)) {
+            throw InvalidInputException.at(tokenizerJson, "tokenizer file not found");
+        }
+        try (InputStream in = Files.newInputStream(tokenizerJson)) {
+            return load(tokenizerJson.toString(), in.readAllBytes());
+        } catch (IOException e) {
+            throw InvalidInputException.at(tokenizerJson, "cannot read: " + e.getMessage());
+        }
+    }
+
+    public static TextTokenizer load(String origin, byte[] tokenizerJson) {
+        DjlRuntime.configure();
+        long padId = 0;
+        try {
+            JsonNode root = new ObjectMapper().readTree(tokenizerJson);
+            JsonNode pad = root.path("padding").path("pad_id");
+            if (pad.isNumber()) {
+                padId = pad.asLong();
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException(origin + ": tokenizer is not valid JSON: " + e.getMessage());
+        }
+        try {
+            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
+                    new java.io.ByteArrayInputStream(tokenizerJson), OPTIONS);
+            return new TextTokenizer(tok, padId);
+        } catch (IOException | RuntimeException e) {
+            throw new InvalidInputException(origin + ": cannot load tokenizer: " + e.getMessage(), e);
+        }
+    }
+
+    /** Encodes one text with special tokens, cut to at most {@code maxLength} ids. */
+    public Tokens encode(String text, int maxLength) {
+        Encoding enc = tokenizer.encode(text);
+        return truncate(enc.getIds(), enc.getTypeIds(), maxLength);
+    }
+
+    private Tokens truncate(long[] ids, long[] typeIds, int maxLength) {
+        if (ids.length <= maxLength) {
+            return new Tokens(ids, typeIds, false);
+        }
+        int keep = maxLength - trailingSpecials;
+        long[] outIds = Arrays.copyOf(ids, maxLength);
+        long[] outTypes = Arrays.copyOf(typeIds, maxLength);
+        System.arraycopy(ids, ids.length - trailingSpecials, outIds, keep, trailingSpecials);
+        System.arraycopy(typeIds, typeIds.length - trailingSpecials, outTypes, keep, trailingSpecials);
+        return new Tokens(outIds, outTypes, true);
+    }
+
+    public long padId() {
+        return padId;
+    }
+
+    public String decode(long[] ids) {
+        return tokenizer.decode(ids);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

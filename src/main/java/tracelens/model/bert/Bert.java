@@ -1,0 +1,204 @@
+package tracelens.model.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import tracelens.error.InvalidInputException;
+import tracelens.model.HiddenStateModel;
+import tracelens.model.TensorStore;
+import tracelens.model.TextTokenizer;
+import tracelens.model.TokenBatch;
+
+/**
+ * BERT (Devlin et al., 2019) on NDArray, returning every layer's hidden state. Post-norm blocks:
+ * {@code x = LN(x + Attn(x)); x = LN(x + FFN(x))} with erf-GELU, as Hugging Face's {@code BertModel}.
+ *
+ * <p>Shapes: B batch, T tokens, C hidden, H heads, hs head size. Every op takes the activation as its first
+ * operand so that results land in the caller's scope, never in the weights' manager.
+ */
+public final class Bert implements HiddenStateModel {
+    /** One encoder block's parameters; Linear weights are [out, in] as in Hugging Face. */
+    private record Block(NDArray wq, NDArray bq, NDArray wk, NDArray bk, NDArray wv, NDArray bv,
+            NDArray wo, NDArray bo, NDArray ln1g, NDArray ln1b,
+            NDArray w1, NDArray b1, NDArray w2, NDArray b2, NDArray ln2g, NDArray ln2b) {}
+
+    private final String id;
+    private final BertConfig config;
+    private final TextTokenizer tokenizer;
+    private final NDManager weights;
+    private final NDArray wordEmb;  // (vocab, C)
+    private final NDArray posEmb;   // (maxPos, C)
+    private final NDArray typeEmb;  // (types, C)
+    private final NDArray embLnG;
+    private final NDArray embLnB;
+    private final Block[] blocks;
+
+    /** Reads the parameters from {@code store} (HF names) into {@code weights}, which this model then owns. */
+    public Bert(String id, BertConfig config, TensorStore store, TextTokenizer tokenizer, NDManager weights) {
+        this.id = id;
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.weights = weights;
+        int c = config.hiddenSize();
+        Loader p = new Loader(store, weights);
+        wordEmb = p.get("embeddings.word_embeddings.weight", config.vocabSize(), c);
+        posEmb = p.get("embeddings.position_embeddings.weight", config.maxPositions(), c);
+        typeEmb = p.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), c);
+        embLnG = p.get("embeddings.LayerNorm.weight", c);
+        embLnB = p.get("embeddings.LayerNorm.bias", c);
+        blocks = new Block[config.numLayers()];
+        int f = config.intermediateSize();
+        for (int l = 0; l < blocks.length; l++) {
+            String pre = "encoder.layer." + l + ".";
+            blocks[l] = new Block(
+                    p.get(pre + "attention.self.query.weight", c, c), p.get(pre + "attention.self.query.bias", c),
+                    p.get(pre + "attention.self.key.weight", c, c), p.get(pre + "attention.self.key.bias", c),
+                    p.get(pre + "attention.self.value.weight", c, c), p.get(pre + "attention.self.value.bias", c),
+                    p.get(pre + "attention.output.dense.weight", c, c), p.get(pre + "attention.output.dense.bias", c),
+                    p.get(pre + "attention.output.LayerNorm.weight", c), p.get(pre + "attention.output.LayerNorm.bias", c),
+                    p.get(pre + "intermediate.dense.weight", f, c), p.get(pre + "intermediate.dense.bias", f),
+                    p.get(pre + "output.dense.weight", c, f), p.get(pre + "output.dense.bias", c),
+                    p.get(pre + "output.LayerNorm.weight", c), p.get(pre + "output.LayerNorm.bias", c));
+        }
+    }
+
+    /** Reads named tensors with a shape check that names the tensor and both shapes. */
+    private record Loader(TensorStore store, NDManager manager) {
+        NDArray get(String name, long... shape) {
+            if (!store.contains(name)) {
+                throw new InvalidInputException(store.describe() + ": tensor '" + name + "' is missing");
+            }
+            long[] actual = store.shape(name);
+            if (!java.util.Arrays.equals(actual, shape)) {
+                throw new InvalidInputException(store.describe() + ": tensor '" + name + "' has shape "
+                        + java.util.Arrays.toString(actual) + ", expected " + java.util.Arrays.toString(shape));
+            }
+            return manager.create(store.float32(name), new Shape(shape), DataType.FLOAT32);
+        }
+    }
+
+    @Override
+    public SortedMap<Integer, NDArray> hiddenStates(NDManager scope, TokenBatch batch, int[] layers) {
+        boolean[] wanted = new boolean[config.numLayers() + 1];
+        for (int l : layers) {
+            wanted[l] = true;
+        }
+        int b = batch.batch();
+        int t = batch.width();
+        if (t > config.maxPositions()) {
+            throw new InvalidInputException("sequence of " + t + " tokens exceeds max_position_embeddings " + config.maxPositions());
+        }
+        SortedMap<Integer, NDArray> out = new TreeMap<>();
+        try (NDManager work = scope.newSubManager()) {
+            NDArray ids = work.create(batch.ids(), new Shape(b, t));
+            NDArray types = work.create(batch.typeIds(), new Shape(b, t));
+            NDArray mask = work.create(batch.mask(), new Shape(b, t)).toType(DataType.FLOAT32, false);
+            // additive mask (B, 1, 1, T): 0 on tokens, float32 min on padding, as Hugging Face does
+            NDArray maskBias = mask.neg().add(1f).mul(-Float.MAX_VALUE).reshape(b, 1, 1, t);
+            NDArray positions = work.arange(0, t, 1, DataType.INT64);
+
+            NDArray x = ids.toType(DataType.INT64, false);
+            x = gather(x, wordEmb)
+                    .add(gather(types, typeEmb))
+                    .add(gather(positions, posEmb).expandDims(0)); // (T, C) broadcasts over B
+            x = LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), embLnG, embLnB, config.layerNormEps()).get(0);
+            keep(out, wanted, 0, x, scope);
+            for (int l = 0; l < blocks.length; l++) {
+                try (NDManager layerScope = work.newSubManager()) {
+                    x.tempAttach(layerScope);
+                    NDArray y = block(blocks[l], x, maskBias, b, t);
+                    y.attach(work);
+                    x = y;
+                }
+                keep(out, wanted, l + 1, x, scope);
+            }
+        }
+        return out;
+    }
+
+    private static NDArray gather(NDArray idx, NDArray table) {
+        // idx first so the result lands in idx's scope (the table lives in the weights' manager)
+        return Embedding.embedding(idx, table, SparseFormat.DENSE).get(0);
+    }
+
+    private static void keep(SortedMap<Integer, NDArray> out, boolean[] wanted, int index, NDArray x, NDManager scope) {
+        if (wanted[index]) {
+            x.attach(scope); // moves ownership out of the work scope; x stays usable for the next block
+            out.put(index, x);
+        }
+    }
+
+    private NDArray block(Block w, NDArray x, NDArray maskBias, int b, int t) {
+        int h = config.numHeads();
+        int hs = config.headSize();
+        int c = config.hiddenSize();
+        NDArray q = heads(Linear.linear(x, w.wq(), w.bq()).get(0), b, t, h, hs); // (B, H, T, hs)
+        NDArray k = heads(Linear.linear(x, w.wk(), w.bk()).get(0), b, t, h, hs);
+        NDArray v = heads(Linear.linear(x, w.wv(), w.bv()).get(0), b, t, h, hs);
+        NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(hs)).add(maskBias); // (B, H, T, T)
+        att = att.softmax(-1);
+        NDArray ctx = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c); // (B, T, C)
+        NDArray a = Linear.linear(ctx, w.wo(), w.bo()).get(0);
+        x = LayerNorm.layerNorm(a.add(x), new Shape(c), w.ln1g(), w.ln1b(), config.layerNormEps()).get(0);
+        NDArray f = Activation.gelu(Linear.linear(x, w.w1(), w.b1()).get(0)); // erf GELU, (B, T, 4C)
+        f = Linear.linear(f, w.w2(), w.b2()).get(0);
+        return LayerNorm.layerNorm(f.add(x), new Shape(c), w.ln2g(), w.ln2b(), config.layerNormEps()).get(0);
+    }
+
+    private static NDArray heads(NDArray x, int b, int t, int h, int hs) {
+        return x.reshape(b, t, h, hs).transpose(0, 2, 1, 3);
+    }
+
+    public BertConfig config() {
+        return config;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String architecture() {
+        return "bert";
+    }
+
+    @Override
+    public int numLayers() {
+        return config.numLayers();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositions();
+    }
+
+    @Override
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public boolean padLeft() {
+        return false;
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+        tokenizer.close();
+    }
+}

@@ -1,0 +1,127 @@
+package tracelens.model.bert;
+
+import ai.onnx.proto.OnnxMl;
+import com.google.protobuf.CodedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+import tracelens.error.UnsupportedModelException;
+import tracelens.model.TensorStore;
+
+/**
+ * The parameters of a BERT exported to ONNX by Hugging Face's exporter (e.g. all-MiniLM-L6-v2), under
+ * Hugging Face names and layouts. Biases and LayerNorm parameters keep their names as initializers; the six
+ * Linear weights per layer are anonymous ({@code onnx::MatMul_885}) and stored [in, out], so each is found
+ * through the MatMul node that consumes it ({@code /encoder/layer.N/attention/self/query/MatMul}) and
+ * transposed to [out, in].
+ */
+public final class OnnxBertStore implements TensorStore {
+    private static final String[][] MATMULS = {
+        {"attention/self/query", "attention.self.query"},
+        {"attention/self/key", "attention.self.key"},
+        {"attention/self/value", "attention.self.value"},
+        {"attention/output/dense", "attention.output.dense"},
+        {"intermediate/dense", "intermediate.dense"},
+        {"output/dense", "output.dense"},
+    };
+
+    private final String origin;
+    private final Map<String, OnnxMl.TensorProto> initializers = new HashMap<>();
+    private final Map<String, OnnxMl.TensorProto> transposed = new HashMap<>(); // HF name -> [in, out] initializer
+
+    private OnnxBertStore(String origin, OnnxMl.GraphProto graph, int layers) {
+        this.origin = origin;
+        Map<String, OnnxMl.TensorProto> byName = new HashMap<>();
+        for (OnnxMl.TensorProto t : graph.getInitializerList()) {
+            byName.put(t.getName(), t);
+            initializers.put(t.getName(), t);
+        }
+        Map<String, OnnxMl.NodeProto> nodes = new HashMap<>();
+        for (OnnxMl.NodeProto n : graph.getNodeList()) {
+            nodes.put(n.getName(), n);
+        }
+        for (int l = 0; l < layers; l++) {
+            for (String[] m : MATMULS) {
+                String nodeName = "/encoder/layer." + l + "/" + m[0] + "/MatMul";
+                OnnxMl.NodeProto node = nodes.get(nodeName);
+                if (node == null || node.getInputCount() < 2 || !byName.containsKey(node.getInput(1))) {
+                    throw new UnsupportedModelException(origin + ": ONNX node '" + nodeName
+                            + "' with a weight initializer is missing; this is not a BERT export tracelens can map");
+                }
+                transposed.put("encoder.layer." + l + "." + m[1] + ".weight", byName.get(node.getInput(1)));
+            }
+        }
+    }
+
+    /** Parses an ONNX model (the stream is read fully and not closed). */
+    public static OnnxBertStore read(String origin, InputStream in, int layers) throws IOException {
+        return new OnnxBertStore(origin, parse(in).getGraph(), layers);
+    }
+
+    /** Parses ONNX protobuf of any size (the default 64 MB protobuf limit is lifted). */
+    public static OnnxMl.ModelProto parse(InputStream in) throws IOException {
+        CodedInputStream cis = CodedInputStream.newInstance(in);
+        cis.setSizeLimit(Integer.MAX_VALUE);
+        return OnnxMl.ModelProto.parseFrom(cis);
+    }
+
+    private OnnxMl.TensorProto find(String name) {
+        OnnxMl.TensorProto t = transposed.get(name);
+        if (t == null) {
+            t = initializers.get(name);
+        }
+        if (t == null) {
+            throw new UnsupportedModelException(origin + ": tensor '" + name + "' is not in the ONNX graph");
+        }
+        return t;
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return transposed.containsKey(name) || initializers.containsKey(name);
+    }
+
+    @Override
+    public long[] shape(String name) {
+        long[] dims = find(name).getDimsList().stream().mapToLong(Long::longValue).toArray();
+        if (transposed.containsKey(name)) {
+            return new long[] {dims[1], dims[0]};
+        }
+        return dims;
+    }
+
+    @Override
+    public ByteBuffer float32(String name) {
+        OnnxMl.TensorProto t = find(name);
+        if (t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE || t.getRawData().isEmpty()) {
+            throw new UnsupportedModelException(origin + ": tensor '" + name + "' is not stored as raw float32");
+        }
+        ByteBuffer src = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        if (!transposed.containsKey(name)) {
+            return out.put(src).flip();
+        }
+        int in = (int) t.getDims(0);
+        int outDim = (int) t.getDims(1);
+        for (int o = 0; o < outDim; o++) { // [in, out] -> [out, in]
+            for (int i = 0; i < in; i++) {
+                out.putFloat(src.getFloat((i * outDim + o) * 4));
+            }
+        }
+        return out.flip();
+    }
+
+    @Override
+    public String describe() {
+        return origin;
+    }
+
+    @Override
+    public void close() {
+        initializers.clear();
+        transposed.clear();
+    }
+}
