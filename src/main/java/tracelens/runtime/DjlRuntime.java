@@ -29,6 +29,8 @@ public final class DjlRuntime {
         setDefault("ai.djl.pytorch.num_interop_threads", "1");
         // DJL logs through slf4j; keep its INFO chatter about engine loading off the user's stderr.
         setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        // DJL probes for CUDA on every engine start and warns when a driver is present but too old
+        setDefault("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "error");
         configured = true;
     }
 

@@ -1,0 +1,298 @@
+package tracelens.activations;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import tracelens.corpus.TextInput;
+import tracelens.corpus.TextRecord;
+import tracelens.error.InvalidInputException;
+import tracelens.model.DType;
+import tracelens.model.HiddenStateModel;
+import tracelens.model.SafeTensorsWriter;
+import tracelens.model.TextTokenizer;
+import tracelens.model.TokenBatch;
+import tracelens.progress.Progress;
+import tracelens.runtime.DjlRuntime;
+
+/**
+ * Runs a frozen model over a text file and writes the chosen layers' hidden states to one safetensors file.
+ *
+ * <p>Two streaming passes keep memory bounded whatever the input size: the first tokenizes to learn the
+ * number of texts, the longest sequence and the source labels (so every tensor's shape is known and the
+ * header can be written first); the second reads the texts again in chunks, sorts each chunk by length so
+ * batches carry little padding, runs the model and writes each row at its input position.
+ *
+ * <p>Output tensors: {@code layer.<i>} (N, C) when pooled, or (N, T, C) plus {@code mask} (N, T, U8) and
+ * {@code input_ids} (N, T, I64) for {@link Pooling#NONE}, each row starting at its first token and zero after
+ * its last; {@code labels} (N, I64) when the input names
+ * sources, with the names in label order in the metadata field {@code label_names}.
+ */
+public final class ActivationExtractor {
+    /** Format tag stored in the metadata so readers can check what they open. */
+    public static final String FORMAT = "tracelens.activations/1";
+
+    public record Options(int[] layers, Pooling pool, int maxLength, int batchSize, DType dtype) {
+        public Options {
+            if (batchSize <= 0) {
+                throw new InvalidInputException("--batch-size must be positive, found " + batchSize);
+            }
+            if (maxLength < 2) {
+                throw new InvalidInputException("--max-length must be at least 2, found " + maxLength);
+            }
+            if (dtype != DType.F32 && dtype != DType.F16) {
+                throw new InvalidInputException("--dtype must be f32 or f16, found " + dtype);
+            }
+        }
+    }
+
+    /** What a run did: counts, shapes and speed. */
+    public record Summary(long texts, long tokens, long truncated, int width, int hiddenSize, int[] layers,
+            List<String> labelNames, double seconds) {
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+    }
+
+    /** Texts per sorted chunk, in batches: large enough to group similar lengths, small enough for the heap. */
+    private static final int CHUNK_BATCHES = 16;
+
+    private ActivationExtractor() {}
+
+    public static Summary extract(HiddenStateModel model, TextInput input, Options opts, Path out,
+            Map<String, String> extraMetadata, Progress progress) {
+        long started = System.nanoTime();
+        int maxLength = opts.maxLength();
+        if (maxLength > model.maxPositions()) {
+            throw new InvalidInputException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+        }
+        TextTokenizer tok = model.tokenizer();
+
+        // Pass 1: count, longest sequence, truncations, label names in order of first appearance.
+        Scan scan = new Scan();
+        progress.start("tokenizing " + input.path().getFileName(), 0);
+        try {
+            input.forEach(r -> {
+                TextTokenizer.Tokens t = tok.encode(r.text(), maxLength);
+                scan.add(t, r, input.hasSources());
+                progress.advance(1);
+            });
+        } finally {
+            progress.end();
+        }
+        if (scan.count == 0) {
+            throw InvalidInputException.at(input.path(), "no texts found (empty input)");
+        }
+
+        int c = model.hiddenSize();
+        int width = scan.width;
+        boolean tokens = opts.pool() == Pooling.NONE;
+        long n = scan.count;
+        List<SafeTensorsWriter.Spec> specs = new ArrayList<>();
+        for (int l : opts.layers()) {
+            long[] shape = tokens ? new long[] {n, width, c} : new long[] {n, c};
+            specs.add(new SafeTensorsWriter.Spec("layer." + l, opts.dtype(), shape));
+        }
+        if (tokens) {
+            specs.add(new SafeTensorsWriter.Spec("mask", DType.U8, new long[] {n, width}));
+            specs.add(new SafeTensorsWriter.Spec("input_ids", DType.I64, new long[] {n, width}));
+        }
+        boolean labelled = input.hasSources();
+        if (labelled) {
+            specs.add(new SafeTensorsWriter.Spec("labels", DType.I64, new long[] {n}));
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("model", model.id());
+        meta.put("architecture", model.architecture());
+        meta.put("num_layers", String.valueOf(model.numLayers()));
+        meta.put("hidden_size", String.valueOf(c));
+        meta.put("layers", Arrays.toString(opts.layers()));
+        meta.put("pool", opts.pool().name().toLowerCase());
+        meta.put("max_length", String.valueOf(maxLength));
+        meta.put("dtype", opts.dtype().name().toLowerCase());
+        meta.put("input", input.path().toString());
+        meta.put("num_texts", String.valueOf(n));
+        meta.put("num_tokens", String.valueOf(scan.tokens));
+        meta.put("truncated", String.valueOf(scan.truncated));
+        if (labelled) {
+            meta.put("label_names", json(new ArrayList<>(scan.labels.keySet())));
+        }
+        meta.putAll(extraMetadata);
+
+        // Pass 2: run the model chunk by chunk and write rows in place.
+        try (SafeTensorsWriter writer = SafeTensorsWriter.create(out, specs, meta);
+             NDManager root = DjlRuntime.manager()) {
+            Writer rows = new Writer(model, opts, writer, root, width, c, progress);
+            progress.start("extracting " + opts.layers().length + " layers", n);
+            try {
+                long[] index = {0};
+                input.forEach(r -> rows.add(index[0]++, tok.encode(r.text(), maxLength)));
+                rows.flush();
+            } finally {
+                progress.end();
+            }
+            if (labelled) {
+                writer.writeLongs("labels", 0, scan.labelIds.toArray());
+            }
+            writer.commit();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Summary(n, scan.tokens, scan.truncated, width, c, opts.layers(),
+                new ArrayList<>(scan.labels.keySet()), seconds);
+    }
+
+    private static String json(Object o) {
+        try {
+            return new ObjectMapper().writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Pass-one statistics. */
+    private static final class Scan {
+        long count;
+        long tokens;
+        long truncated;
+        int width;
+        final Map<String, Integer> labels = new LinkedHashMap<>();
+        final LongList labelIds = new LongList();
+
+        void add(TextTokenizer.Tokens t, TextRecord r, boolean labelled) {
+            count++;
+            tokens += t.length();
+            width = Math.max(width, t.length());
+            if (t.truncated()) {
+                truncated++;
+            }
+            if (labelled) {
+                labelIds.add(labels.computeIfAbsent(r.source(), k -> labels.size()));
+            }
+        }
+    }
+
+    /** A growable long array (labels of a 100k-line input take 800 KB, not 100k boxed objects). */
+    private static final class LongList {
+        private long[] a = new long[1024];
+        private int size;
+
+        void add(long v) {
+            if (size == a.length) {
+                a = Arrays.copyOf(a, size * 2);
+            }
+            a[size++] = v;
+        }
+
+        long[] toArray() {
+            return Arrays.copyOf(a, size);
+        }
+    }
+
+    /** Pass two: buffers a chunk, sorts it by length, batches it through the model, writes rows in place. */
+    private static final class Writer {
+        private record Item(long index, TextTokenizer.Tokens tokens) {}
+
+        private final HiddenStateModel model;
+        private final Options opts;
+        private final SafeTensorsWriter out;
+        private final NDManager root;
+        private final int width;
+        private final int c;
+        private final Progress progress;
+        private final List<Item> chunk = new ArrayList<>();
+
+        Writer(HiddenStateModel model, Options opts, SafeTensorsWriter out, NDManager root, int width, int c, Progress progress) {
+            this.model = model;
+            this.opts = opts;
+            this.out = out;
+            this.root = root;
+            this.width = width;
+            this.c = c;
+            this.progress = progress;
+        }
+
+        void add(long index, TextTokenizer.Tokens tokens) {
+            chunk.add(new Item(index, tokens));
+            if (chunk.size() >= opts.batchSize() * CHUNK_BATCHES) {
+                flush();
+            }
+        }
+
+        void flush() {
+            chunk.sort(Comparator.comparingInt(i -> i.tokens().length()));
+            for (int from = 0; from < chunk.size(); from += opts.batchSize()) {
+                List<Item> items = chunk.subList(from, Math.min(chunk.size(), from + opts.batchSize()));
+                runBatch(items);
+                progress.advance(items.size());
+            }
+            chunk.clear();
+        }
+
+        private void runBatch(List<Item> items) {
+            TokenBatch batch = TokenBatch.of(items.stream().map(Item::tokens).toList(), model.tokenizer().padId(), model.padLeft());
+            int b = batch.batch();
+            int t = batch.width();
+            try (NDManager scope = root.newSubManager()) {
+                SortedMap<Integer, NDArray> hidden = model.hiddenStates(scope, batch, opts.layers());
+                NDArray weights = opts.pool() == Pooling.NONE ? null
+                        : scope.create(opts.pool().weights(batch), new Shape(b, 1, t));
+                for (Map.Entry<Integer, NDArray> e : hidden.entrySet()) {
+                    String name = "layer." + e.getKey();
+                    if (weights == null) {
+                        float[] h = e.getValue().toFloatArray(); // (B, T, C)
+                        for (int i = 0; i < b; i++) {
+                            // in the file every row starts at its first real token, whatever side the batch padded
+                            int n = batch.lengths()[i];
+                            int first = model.padLeft() ? t - n : 0;
+                            out.write(name, items.get(i).index() * width * (long) c, encode(h, (i * t + first) * c, n * c));
+                        }
+                    } else {
+                        float[] pooled = weights.matMul(e.getValue()).toFloatArray(); // (B, 1, C)
+                        for (int i = 0; i < b; i++) {
+                            out.write(name, items.get(i).index() * c, encode(pooled, i * c, c));
+                        }
+                    }
+                }
+            }
+            if (opts.pool() == Pooling.NONE) {
+                for (int i = 0; i < b; i++) {
+                    long[] ids = items.get(i).tokens().ids();
+                    ByteBuffer mask = ByteBuffer.allocate(ids.length);
+                    ByteBuffer idBytes = ByteBuffer.allocate(ids.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+                    for (long id : ids) {
+                        mask.put((byte) 1);
+                        idBytes.putLong(id);
+                    }
+                    long row = items.get(i).index() * width;
+                    out.write("mask", row, mask.flip());
+                    out.write("input_ids", row, idBytes.flip());
+                }
+            }
+        }
+
+        private ByteBuffer encode(float[] src, int from, int count) {
+            if (opts.dtype() == DType.F16) {
+                ByteBuffer b = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < count; i++) {
+                    b.putShort(DType.floatToHalf(src[from + i]));
+                }
+                return b.flip();
+            }
+            ByteBuffer b = ByteBuffer.allocate(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(src, from, count);
+            return b;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package tracelens.activations;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import tracelens.error.InvalidInputException;
+import tracelens.model.SafeTensors;
+
+/** Reads back a file written by {@link ActivationExtractor}: pooled layers as row matrices, labels and names. */
+public final class ActivationFile implements AutoCloseable {
+    private final SafeTensors file;
+
+    private ActivationFile(SafeTensors file) {
+        this.file = file;
+    }
+
+    public static ActivationFile open(Path path) {
+        SafeTensors st = SafeTensors.open(path);
+        if (!ActivationExtractor.FORMAT.equals(st.metadata().get("format"))) {
+            st.close();
+            throw InvalidInputException.at(path, "not a tracelens activation file (metadata 'format' is "
+                    + st.metadata().get("format") + ", expected " + ActivationExtractor.FORMAT + ")");
+        }
+        return new ActivationFile(st);
+    }
+
+    public String metadata(String key) {
+        return file.metadata().get(key);
+    }
+
+    /** The stored hidden-state indices, ascending. */
+    public List<Integer> layers() {
+        List<Integer> out = new ArrayList<>();
+        for (String name : file.tensors().keySet()) {
+            if (name.startsWith("layer.")) {
+                out.add(Integer.parseInt(name.substring("layer.".length())));
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** A pooled layer as N rows of C values. */
+    public float[][] pooled(int layer) {
+        String name = "layer." + layer;
+        long[] shape = file.info(name).shape();
+        if (shape.length != 2) {
+            throw InvalidInputException.at(file.path(), "tensor '" + name + "'", "is token-level " + java.util.Arrays.toString(shape)
+                    + "; pooled (N, C) activations are needed here (extract with --pool mean, cls or last)");
+        }
+        float[] flat = file.floats(name);
+        int n = (int) shape[0];
+        int c = (int) shape[1];
+        float[][] rows = new float[n][];
+        for (int i = 0; i < n; i++) {
+            rows[i] = java.util.Arrays.copyOfRange(flat, i * c, (i + 1) * c);
+        }
+        return rows;
+    }
+
+    public boolean hasLabels() {
+        return file.contains("labels");
+    }
+
+    public int[] labels() {
+        long[] l = file.longs("labels");
+        int[] out = new int[l.length];
+        for (int i = 0; i < l.length; i++) {
+            out[i] = Math.toIntExact(l[i]);
+        }
+        return out;
+    }
+
+    public List<String> labelNames() {
+        String json = file.metadata().get("label_names");
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            return List.of(new ObjectMapper().readValue(json, String[].class));
+        } catch (IOException e) {
+            throw InvalidInputException.at(file.path(), "metadata 'label_names' is not a JSON array of strings");
+        }
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

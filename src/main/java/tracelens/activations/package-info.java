@@ -1,0 +1,2 @@
+/** Extracting, pooling and storing a frozen model's hidden states. */
+package tracelens.activations;

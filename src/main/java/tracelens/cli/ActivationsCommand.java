@@ -1,0 +1,148 @@
+package tracelens.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tracelens.activations.ActivationExtractor;
+import tracelens.activations.LayerSelection;
+import tracelens.activations.Pooling;
+import tracelens.corpus.TextColumns;
+import tracelens.corpus.TextInput;
+import tracelens.error.InvalidInputException;
+import tracelens.model.DType;
+import tracelens.model.HiddenStateModel;
+import tracelens.model.ModelLoader;
+
+@Command(name = "activations",
+        header = "Extract every layer's hidden states of a frozen model into a safetensors file.",
+        description = {
+            "Reads texts from a .txt (one per line), .jsonl (a text field, optional source/label), .csv or .tsv",
+            "(with a header) file, runs the model and writes layer.<i> tensors: (N, C) when pooled, or (N, T, C)",
+            "with mask and input_ids for --pool none. Sources, when the input has them, become a labels tensor",
+            "with the names in the metadata field label_names. The file appears only when complete."},
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        footer = {"", "Examples:",
+            "  tracelens activations --input texts.txt --out acts.safetensors",
+            "  tracelens activations --model ./my-bert --input data.csv --text-column sentence --source-column label \\",
+            "      --layers 0,3,-1 --pool cls --out acts.safetensors --json"})
+public final class ActivationsCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "minilm|PATH", defaultValue = "minilm",
+            description = "Built-in name or a Hugging Face folder (config.json, model.safetensors, tokenizer.json). (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .txt, .jsonl, .csv or .tsv.")
+    Path input;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Output file.")
+    Path out;
+
+    @Option(names = "--layers", defaultValue = "all", paramLabel = "all|LIST",
+            description = "Hidden states to keep: all, or indices/ranges like 0,3-5,-1 (0 = embeddings, -1 = last). (default: ${DEFAULT-VALUE})")
+    String layers;
+
+    @Option(names = "--pool", defaultValue = "mean", paramLabel = "mean|cls|last|none",
+            description = "Pooling over real tokens (padding excluded); none keeps every token. (default: ${DEFAULT-VALUE})")
+    String pool;
+
+    @Option(names = "--max-length", defaultValue = "256", paramLabel = "N",
+            description = "Longest token sequence; longer texts are truncated and counted. (default: ${DEFAULT-VALUE})")
+    int maxLength;
+
+    @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Texts per forward pass. (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--text-column", defaultValue = "text", paramLabel = "NAME",
+            description = "JSONL field or CSV/TSV column holding the text. (default: ${DEFAULT-VALUE})")
+    String textColumn;
+
+    @Option(names = "--source-column", paramLabel = "NAME",
+            description = "Field or column holding the source label (default: 'source', else 'label', if present).")
+    String sourceColumn;
+
+    @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16", description = "Stored precision. (default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() {
+        runtime.apply();
+        PrintWriter err = spec.commandLine().getErr();
+        Pooling pooling = Pooling.parse(pool);
+        DType type = switch (dtype.toLowerCase()) {
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            default -> throw new InvalidInputException("--dtype must be f32 or f16, found '" + dtype + "'");
+        };
+        if (!out.getFileName().toString().endsWith(".safetensors")) {
+            throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
+        }
+        TextInput in = TextInput.of(input, new TextColumns(textColumn, sourceColumn));
+        try (HiddenStateModel m = ModelLoader.load(model)) {
+            int[] selected = LayerSelection.parse(layers, m.numLayers());
+            var opts = new ActivationExtractor.Options(selected, pooling, maxLength, batchSize, type);
+            var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output));
+            if (summary.truncated() > 0 && !output.quiet) {
+                err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
+                        summary.truncated(), summary.texts(), maxLength);
+            }
+            PrintWriter stdout = spec.commandLine().getOut();
+            if (output.json) {
+                ObjectNode r = Json.result("activations");
+                r.put("model", m.id());
+                r.put("output", out.toString());
+                r.put("texts", summary.texts());
+                r.put("tokens", summary.tokens());
+                r.put("truncated", summary.truncated());
+                r.put("hidden_size", summary.hiddenSize());
+                r.put("pool", pooling.name().toLowerCase());
+                r.put("width", summary.width());
+                ArrayNode ls = r.putArray("layers");
+                for (int l : selected) {
+                    ls.add(l);
+                }
+                ArrayNode names = r.putArray("label_names");
+                summary.labelNames().forEach(names::add);
+                r.put("seconds", summary.seconds());
+                r.put("tokens_per_second", summary.tokensPerSecond());
+                stdout.println(Json.write(r));
+            } else {
+                stdout.printf("wrote %s: %d texts, %d tokens, layers %s of %s, %s pooling, %d labels (%.1f s, %.0f tokens/s)%n",
+                        out, summary.texts(), summary.tokens(), LayerSelectionText.of(selected), m.id(),
+                        pooling.name().toLowerCase(), summary.labelNames().size(), summary.seconds(), summary.tokensPerSecond());
+            }
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    /** Compact display of a layer list ("0-6", "0,3,6"). */
+    static final class LayerSelectionText {
+        static String of(int[] layers) {
+            boolean contiguous = true;
+            for (int i = 1; i < layers.length; i++) {
+                contiguous &= layers[i] == layers[i - 1] + 1;
+            }
+            if (contiguous && layers.length > 2) {
+                return layers[0] + "-" + layers[layers.length - 1];
+            }
+            return java.util.Arrays.toString(layers).replaceAll("[\\[\\] ]", "");
+        }
+    }
+}

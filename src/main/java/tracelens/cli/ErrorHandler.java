@@ -1,0 +1,47 @@
+package tracelens.cli;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+import tracelens.error.TracelensException;
+
+/**
+ * Turns exceptions into one-line messages and exit codes: 2 for the user's input (a {@link TracelensException}
+ * or a usage error), 1 for anything else, which is a bug; stack traces only with {@code --verbose}.
+ */
+final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+    static int exitCode(Throwable t) {
+        if (t instanceof TracelensException || t instanceof CommandLine.ParameterException) {
+            return 2;
+        }
+        return 1;
+    }
+
+    @Override
+    public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        int code = exitCode(ex);
+        boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerboseDeep(parsed);
+        if (code == 2) {
+            err.println("error: " + ex.getMessage());
+        } else if (ex instanceof UncheckedIOException io) {
+            err.println("error: " + io.getMessage());
+        } else {
+            err.println("internal error: " + ex + (verbose ? "" : " (rerun with --verbose for the stack trace)"));
+        }
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return code == 2 ? 2 : 1;
+    }
+
+    private static boolean hasVerboseDeep(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

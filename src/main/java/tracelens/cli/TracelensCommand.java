@@ -1,0 +1,38 @@
+package tracelens.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+@Command(name = "tracelens",
+        header = "Where does a neural network's behaviour come from?",
+        description = "Extract a frozen model's hidden states layer by layer and trace behaviour to its sources.",
+        mixinStandardHelpOptions = true,
+        versionProvider = TracelensCommand.Version.class,
+        subcommands = {DemoCommand.class, ActivationsCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:success", "1:internal error (a bug: rerun with --verbose and report it)",
+                "2:bad usage or invalid input (the message names the file, line or field)"},
+        footer = {"", "Run 'tracelens help <command>' for a command's options.",
+                "Start with './tracelens demo'."})
+public final class TracelensCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
+    }
+
+    /** The version from the jar manifest, or "dev" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = TracelensCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"tracelens " + (v == null ? "dev" : v)};
+        }
+    }
+}

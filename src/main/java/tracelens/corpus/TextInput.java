@@ -1,0 +1,348 @@
+package tracelens.corpus;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.NoSuchElementException;
+import java.util.function.Consumer;
+import tracelens.error.InvalidInputException;
+
+/**
+ * Streams the texts of an input file, one {@link TextRecord} at a time, so inputs of any size pass through
+ * bounded memory. Formats, chosen by extension: {@code .txt} (one text per line; blank lines skipped),
+ * {@code .jsonl} (one object per line with a text field and optionally a source or label field),
+ * {@code .csv} (RFC 4180: quoted fields may hold commas, quotes and newlines) and {@code .tsv} (tab
+ * separated, no quoting, as GLUE ships it), both with a header row. Errors name the file and line.
+ */
+public final class TextInput {
+    public enum Format { TXT, JSONL, CSV, TSV }
+
+    private final Path path;
+    private final Format format;
+    private final TextColumns columns;
+
+    private TextInput(Path path, Format format, TextColumns columns) {
+        this.path = path;
+        this.format = format;
+        this.columns = columns;
+    }
+
+    /** Checks that the file exists and has a known extension; reading happens in {@link #forEach}. */
+    public static TextInput of(Path path, TextColumns columns) {
+        if (!Files.exists(path)) {
+            throw InvalidInputException.at(path, "file not found");
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+            throw InvalidInputException.at(path, "not a readable file");
+        }
+        String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+        Format format;
+        if (name.endsWith(".txt")) {
+            format = Format.TXT;
+        } else if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
+            format = Format.JSONL;
+        } else if (name.endsWith(".csv")) {
+            format = Format.CSV;
+        } else if (name.endsWith(".tsv")) {
+            format = Format.TSV;
+        } else {
+            throw InvalidInputException.at(path, "unknown input format: expected .txt, .jsonl, .csv or .tsv");
+        }
+        return new TextInput(path, format, detectSource(path, format, columns));
+    }
+
+    /** Fills in the source column from the first record or header when the user named none. */
+    private static TextColumns detectSource(Path path, Format format, TextColumns columns) {
+        if (columns.source() != null || format == Format.TXT) {
+            return columns;
+        }
+        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = reader.readLine()) != null && line.isBlank()) {
+                // skip leading blank lines
+            }
+            if (line == null) {
+                return columns;
+            }
+            List<String> names = new ArrayList<>();
+            if (format == Format.JSONL) {
+                try {
+                    new ObjectMapper().readTree(line).fieldNames().forEachRemaining(names::add);
+                } catch (JsonProcessingException | RuntimeException e) {
+                    return columns; // the full read reports the malformed line
+                }
+            } else {
+                String header = line.startsWith("\uFEFF") ? line.substring(1) : line;
+                for (String f : header.split(format == Format.CSV ? "," : "\t", -1)) {
+                    names.add(f.strip().replaceAll("^\"|\"$", ""));
+                }
+            }
+            for (String candidate : TextColumns.SOURCE_NAMES) {
+                if (names.contains(candidate)) {
+                    return new TextColumns(columns.text(), candidate);
+                }
+            }
+            return columns;
+        } catch (IOException e) {
+            return columns; // the full read reports the I/O problem with the file name
+        }
+    }
+
+    /** The column the source labels come from, or null. */
+    public String sourceColumn() {
+        return hasSources() ? columns.source() : null;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Format format() {
+        return format;
+    }
+
+    /** Whether records carry a source label (JSONL/CSV/TSV with a source column chosen or present). */
+    public boolean hasSources() {
+        return format != Format.TXT && columns.source() != null;
+    }
+
+    /** Reads the whole file once, in order, handing each record to {@code sink}. */
+    public void forEach(Consumer<TextRecord> sink) {
+        try (BufferedReader reader = open()) {
+            switch (format) {
+                case TXT -> readTxt(reader, sink);
+                case JSONL -> readJsonl(reader, sink);
+                case CSV -> readDelimited(reader, sink, true);
+                case TSV -> readDelimited(reader, sink, false);
+            }
+        } catch (UncheckedIOException e) {
+            throw describe(e.getCause());
+        } catch (IOException e) {
+            throw describe(e);
+        }
+    }
+
+    private BufferedReader open() throws IOException {
+        var decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        return new BufferedReader(new java.io.InputStreamReader(Files.newInputStream(path), decoder), 1 << 16);
+    }
+
+    private InvalidInputException describe(IOException e) {
+        if (e instanceof CharacterCodingException) {
+            return InvalidInputException.at(path, "not valid UTF-8 text");
+        }
+        if (e instanceof NoSuchFileException) {
+            return InvalidInputException.at(path, "file not found");
+        }
+        if (e instanceof AccessDeniedException) {
+            return InvalidInputException.at(path, "permission denied");
+        }
+        return InvalidInputException.at(path, "cannot read: " + e.getMessage());
+    }
+
+    private void readTxt(BufferedReader reader, Consumer<TextRecord> sink) throws IOException {
+        String line;
+        long n = 0;
+        while ((line = reader.readLine()) != null) {
+            n++;
+            if (n == 1 && line.startsWith("\uFEFF")) {
+                line = line.substring(1);
+            }
+            if (!line.isBlank()) {
+                sink.accept(new TextRecord(line, null, n));
+            }
+        }
+    }
+
+    private void readJsonl(BufferedReader reader, Consumer<TextRecord> sink) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        String line;
+        long n = 0;
+        while ((line = reader.readLine()) != null) {
+            n++;
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode node;
+            try {
+                node = json.readTree(line);
+            } catch (JsonProcessingException e) {
+                throw InvalidInputException.at(path, "line " + n, "malformed JSON: " + e.getOriginalMessage());
+            }
+            if (node == null || !node.isObject()) {
+                throw InvalidInputException.at(path, "line " + n, "expected a JSON object");
+            }
+            JsonNode text = node.get(columns.text());
+            if (text == null || !text.isTextual()) {
+                throw InvalidInputException.at(path, "line " + n, "field '" + columns.text() + "' is missing or not a string");
+            }
+            String source = null;
+            if (columns.source() != null) {
+                JsonNode s = node.get(columns.source());
+                if (s == null || s.isNull() || s.isContainerNode()) {
+                    throw InvalidInputException.at(path, "line " + n, "field '" + columns.source() + "' is missing or not a scalar");
+                }
+                source = s.asText();
+            }
+            sink.accept(new TextRecord(text.asText(), source, n));
+        }
+    }
+
+    private void readDelimited(BufferedReader reader, Consumer<TextRecord> sink, boolean csv) throws IOException {
+        Iterator<Row> rows = csv ? new CsvRows(reader) : new TsvRows(reader);
+        if (!rows.hasNext()) {
+            throw InvalidInputException.at(path, "empty file: expected a header row");
+        }
+        List<String> header = rows.next().fields;
+        if (!header.isEmpty() && header.get(0).startsWith("\uFEFF")) {
+            header.set(0, header.get(0).substring(1));
+        }
+        int textCol = column(header, columns.text(), "--text-column");
+        int sourceCol = columns.source() == null ? -1 : column(header, columns.source(), "--source-column");
+        while (rows.hasNext()) {
+            Row row = rows.next();
+            if (row.fields.size() == 1 && row.fields.get(0).isEmpty()) {
+                continue; // blank line
+            }
+            if (row.fields.size() != header.size()) {
+                throw InvalidInputException.at(path, "line " + row.line, "has " + row.fields.size()
+                        + " fields, the header has " + header.size());
+            }
+            sink.accept(new TextRecord(row.fields.get(textCol), sourceCol < 0 ? null : row.fields.get(sourceCol), row.line));
+        }
+    }
+
+    private int column(List<String> header, String name, String flag) {
+        int i = header.indexOf(name);
+        if (i < 0) {
+            throw InvalidInputException.at(path, "line 1", "no column '" + name + "' in the header " + header
+                    + " (choose one with " + flag + ")");
+        }
+        return i;
+    }
+
+    private record Row(List<String> fields, long line) {}
+
+    /** Tab-separated rows, one per line, no quoting. */
+    private static final class TsvRows implements Iterator<Row> {
+        private final BufferedReader reader;
+        private String next;
+        private long line;
+
+        TsvRows(BufferedReader reader) {
+            this.reader = reader;
+            advance();
+        }
+
+        private void advance() {
+            try {
+                next = reader.readLine();
+                line++;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            return next != null;
+        }
+
+        @Override
+        public Row next() {
+            if (next == null) {
+                throw new NoSuchElementException();
+            }
+            Row row = new Row(new ArrayList<>(List.of(next.split("\t", -1))), line);
+            advance();
+            return row;
+        }
+    }
+
+    /** RFC 4180 rows: fields separated by commas, double-quoted fields may span lines and escape "" as ". */
+    private final class CsvRows implements Iterator<Row> {
+        private final BufferedReader reader;
+        private long line = 1;
+        private int peek;
+
+        CsvRows(BufferedReader reader) throws IOException {
+            this.reader = reader;
+            this.peek = reader.read();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return peek != -1;
+        }
+
+        @Override
+        public Row next() {
+            try {
+                long start = line;
+                List<String> fields = new ArrayList<>();
+                StringBuilder field = new StringBuilder();
+                boolean quoted = false;
+                boolean wasQuoted = false;
+                while (true) {
+                    int c = peek;
+                    if (c == -1) {
+                        if (quoted) {
+                            throw InvalidInputException.at(path, "line " + start, "quoted field is not closed before the end of the file");
+                        }
+                        fields.add(field.toString());
+                        return new Row(fields, start);
+                    }
+                    peek = reader.read();
+                    if (quoted) {
+                        if (c == '"') {
+                            if (peek == '"') {
+                                field.append('"');
+                                peek = reader.read();
+                            } else {
+                                quoted = false;
+                            }
+                        } else {
+                            if (c == '\n') {
+                                line++;
+                            }
+                            field.append((char) c);
+                        }
+                    } else if (c == '"' && field.length() == 0 && !wasQuoted) {
+                        quoted = true;
+                        wasQuoted = true;
+                    } else if (c == ',') {
+                        fields.add(field.toString());
+                        field.setLength(0);
+                        wasQuoted = false;
+                    } else if (c == '\r' && peek == '\n') {
+                        continue;
+                    } else if (c == '\n') {
+                        line++;
+                        fields.add(field.toString());
+                        return new Row(fields, start);
+                    } else {
+                        field.append((char) c);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+}

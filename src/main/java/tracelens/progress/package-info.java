@@ -1,0 +1,2 @@
+/** Progress reporting from library code to whatever front end draws it. */
+package tracelens.progress;
