@@ -88,8 +88,10 @@ public final class Bert implements HiddenStateModel {
     @Override
     public SortedMap<Integer, NDArray> hiddenStates(NDManager scope, TokenBatch batch, int[] layers) {
         boolean[] wanted = new boolean[config.numLayers() + 1];
+        int deepest = 0;
         for (int l : layers) {
             wanted[l] = true;
+            deepest = Math.max(deepest, l);
         }
         int b = batch.batch();
         int t = batch.width();
@@ -111,7 +113,7 @@ public final class Bert implements HiddenStateModel {
                     .add(gather(positions, posEmb).expandDims(0)); // (T, C) broadcasts over B
             x = LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), embLnG, embLnB, config.layerNormEps()).get(0);
             keep(out, wanted, 0, x, scope);
-            for (int l = 0; l < blocks.length; l++) {
+            for (int l = 0; l < deepest; l++) { // blocks past the deepest requested state are skipped
                 try (NDManager layerScope = work.newSubManager()) {
                     x.tempAttach(layerScope);
                     NDArray y = block(blocks[l], x, maskBias, b, t);
