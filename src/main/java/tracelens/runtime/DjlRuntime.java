@@ -34,8 +34,15 @@ public final class DjlRuntime {
         configured = true;
     }
 
-    /** Where tracelens keeps caches (engine natives, fetched corpora): $TRACELENS_CACHE or ~/.cache/tracelens. */
+    /**
+     * Where tracelens keeps caches (engine natives, fetched corpora, the unpacked built-in model): the system
+     * property tracelens.cache, else $TRACELENS_CACHE, else ~/.cache/tracelens.
+     */
     public static Path cacheRoot() {
+        String prop = System.getProperty("tracelens.cache");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
         String env = System.getenv("TRACELENS_CACHE");
         if (env != null && !env.isBlank()) {
             return Path.of(env);

@@ -6,6 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import tracelens.error.UnsupportedModelException;
@@ -59,6 +63,20 @@ public final class OnnxBertStore implements TensorStore {
     /** Parses an ONNX model (the stream is read fully and not closed). */
     public static OnnxBertStore read(String origin, InputStream in, int layers) throws IOException {
         return new OnnxBertStore(origin, parse(in).getGraph(), layers);
+    }
+
+    /**
+     * Parses an ONNX file through a memory map with aliasing: initializer bytes stay in the mapped file
+     * instead of being copied onto the heap (the MiniLM graph is 91 MB).
+     */
+    public static OnnxBertStore read(Path file, int layers) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
+            CodedInputStream cis = CodedInputStream.newInstance(map);
+            cis.enableAliasing(true);
+            cis.setSizeLimit(Integer.MAX_VALUE);
+            return new OnnxBertStore(file.toString(), OnnxMl.ModelProto.parseFrom(cis).getGraph(), layers);
+        }
     }
 
     /** Parses ONNX protobuf of any size (the default 64 MB protobuf limit is lifted). */
