@@ -19,7 +19,6 @@ import tracelens.corpus.TextInput;
 import tracelens.error.InvalidInputException;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
-import tracelens.model.ModelLoader;
 
 @Command(name = "activations",
         header = "Extract every layer's hidden states of a frozen model into a safetensors file.",
@@ -38,9 +37,8 @@ public final class ActivationsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", paramLabel = "minilm|PATH", defaultValue = "minilm",
-            description = "Built-in name or a Hugging Face folder (config.json, model.safetensors, tokenizer.json). (default: ${DEFAULT-VALUE})")
-    String model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .txt, .jsonl, .csv or .tsv.")
     Path input;
@@ -53,7 +51,7 @@ public final class ActivationsCommand implements Callable<Integer> {
     String layers;
 
     @Option(names = "--pool", defaultValue = "mean", paramLabel = "mean|cls|last|none",
-            description = "Pooling over real tokens (padding excluded); none keeps every token. (default: ${DEFAULT-VALUE})")
+            description = "Pooling over real tokens (padding excluded): mean, first (cls), last real token (last, the usual choice for decoders), or none to keep every token. (default: ${DEFAULT-VALUE})")
     String pool;
 
     @Option(names = "--max-length", defaultValue = "256", paramLabel = "N",
@@ -94,7 +92,7 @@ public final class ActivationsCommand implements Callable<Integer> {
             throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
         }
         TextInput in = TextInput.of(input, new TextColumns(textColumn, sourceColumn));
-        try (HiddenStateModel m = ModelLoader.load(model)) {
+        try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = LayerSelection.parse(layers, m.numLayers());
             var opts = new ActivationExtractor.Options(selected, pooling, maxLength, batchSize, type);
             var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output));

@@ -8,7 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import tracelens.error.InvalidInputException;
-import tracelens.error.UnsupportedModelException;
+import tracelens.model.llama.Llama2cFiles;
 import tracelens.model.bert.Bert;
 import tracelens.model.bert.BertConfig;
 import tracelens.model.bert.OnnxBertStore;
@@ -27,18 +27,38 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     public static HiddenStateModel load(String model) {
+        return load(model, null);
+    }
+
+    /**
+     * Loads {@code model}: the built-in name, a Hugging Face folder, or a llama2.c checkpoint file ({@code .bin}).
+     * {@code tokenizer} overrides the tokenizer file (required for llama2.c checkpoints unless a tokenizer.bin or
+     * a single tok*.bin lies beside the checkpoint); null for the default.
+     */
+    public static HiddenStateModel load(String model, Path tokenizer) {
         if (model.equals(MINILM)) {
+            if (tokenizer != null) {
+                throw new InvalidInputException("--tokenizer: the built-in " + MINILM + " brings its own tokenizer");
+            }
             return loadMiniLm();
         }
-        Path dir = Path.of(model);
-        if (!Files.exists(dir)) {
+        Path path = Path.of(model);
+        if (!Files.exists(path)) {
             throw new InvalidInputException("unknown model '" + model + "': not a built-in name (" + MINILM
-                    + ") and no such folder");
+                    + ") and no such file or folder");
         }
-        if (!Files.isDirectory(dir)) {
-            throw new InvalidInputException(model + ": a model is a folder with config.json, model.safetensors and tokenizer.json, or the name " + MINILM);
+        if (Files.isRegularFile(path)) {
+            if (!path.getFileName().toString().endsWith(".bin")) {
+                throw new InvalidInputException(model + ": a model is a Hugging Face folder (config.json, model.safetensors, "
+                        + "tokenizer.json), a llama2.c checkpoint (.bin), or the name " + MINILM);
+            }
+            return DecoderLoader.loadLlama2c(path, tokenizer != null ? tokenizer : Llama2cFiles.tokenizerBeside(path));
         }
-        return loadHuggingFace(dir);
+        String type = modelType(path);
+        if (type.equals("bert")) {
+            return loadHuggingFace(path);
+        }
+        return DecoderLoader.loadHuggingFace(path, type, tokenizer);
     }
 
     /** The model_type field of a Hugging Face folder's config.json, checked to exist. */
@@ -60,25 +80,20 @@ public final class ModelLoader {
     }
 
     static HiddenStateModel loadHuggingFace(Path dir) {
-        String type = modelType(dir);
         Path tokenizerJson = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokenizerJson)) {
             throw InvalidInputException.at(dir, "tokenizer.json is missing from the model folder");
         }
-        if (!type.equals("bert")) {
-            throw new UnsupportedModelException(dir.resolve("config.json") + ": model_type '" + type
-                    + "' is not supported (supported: bert)");
-        }
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
         try (SafeTensorsStore store = SafeTensorsStore.open(dir)) {
-            TextTokenizer tokenizer = TextTokenizer.load(tokenizerJson);
+            HfTokenizer tokenizer = HfTokenizer.load(tokenizerJson);
             return build(dir.toString(), config, store, tokenizer);
         }
     }
 
     static HiddenStateModel loadMiniLm() {
         try (InputStream tok = resource(MINILM_TOKENIZER)) {
-            TextTokenizer tokenizer = TextTokenizer.load("built-in " + MINILM, tok.readAllBytes());
+            TextTokenizer tokenizer = HfTokenizer.load("built-in " + MINILM, tok.readAllBytes());
             try (OnnxBertStore store = OnnxBertStore.read(miniLmOnnx(), BertConfig.MINILM_L6.numLayers())) {
                 return build(MINILM, BertConfig.MINILM_L6, store, tokenizer);
             }

@@ -1,109 +1,32 @@
 package tracelens.model;
 
-import ai.djl.huggingface.tokenizers.Encoding;
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Map;
-import tracelens.error.InvalidInputException;
-import tracelens.runtime.DjlRuntime;
-
 /**
- * A Hugging Face {@code tokenizer.json} (through DJL's binding of the Rust tokenizers). Padding and
- * truncation are done here on the id arrays, not by tokenizer options, so every model family truncates the
- * same way: the content is cut, trailing special tokens such as [SEP] are kept.
+ * Text to token ids and back, with truncation done the same way for every model family: content is cut to the
+ * length limit and trailing special tokens (such as BERT's [SEP]) are kept.
  */
-public final class TextTokenizer implements AutoCloseable {
+public interface TextTokenizer extends AutoCloseable {
     /** One encoded text. {@code truncated} tells that content was cut to fit the length limit. */
-    public record Tokens(long[] ids, long[] typeIds, boolean truncated) {
+    record Tokens(long[] ids, long[] typeIds, boolean truncated) {
         public int length() {
             return ids.length;
         }
-    }
 
-    private static final Map<String, String> OPTIONS = Map.of(
-            "padding", "false", "truncation", "false", "addSpecialTokens", "true");
-
-    private final HuggingFaceTokenizer tokenizer;
-    private final long padId;
-    private final int trailingSpecials;
-
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, long padId) {
-        this.tokenizer = tokenizer;
-        this.padId = padId;
-        long[] special = tokenizer.encode("a").getSpecialTokenMask();
-        int t = 0;
-        for (int i = special.length - 1; i >= 0 && special[i] == 1; i--) {
-            t++;
-        }
-        this.trailingSpecials = t;
-    }
-
-    public static TextTokenizer load(Path tokenizerJson) {
-        if (!Files.isRegularFile(tokenizerJson)) {
-            throw InvalidInputException.at(tokenizerJson, "tokenizer file not found");
-        }
-        try (InputStream in = Files.newInputStream(tokenizerJson)) {
-            return load(tokenizerJson.toString(), in.readAllBytes());
-        } catch (IOException e) {
-            throw InvalidInputException.at(tokenizerJson, "cannot read: " + e.getMessage());
+        public static Tokens of(long[] ids) {
+            return new Tokens(ids, new long[ids.length], false);
         }
     }
 
-    public static TextTokenizer load(String origin, byte[] tokenizerJson) {
-        DjlRuntime.configure();
-        long padId = 0;
-        try {
-            JsonNode root = new ObjectMapper().readTree(tokenizerJson);
-            JsonNode pad = root.path("padding").path("pad_id");
-            if (pad.isNumber()) {
-                padId = pad.asLong();
-            }
-        } catch (IOException e) {
-            throw new InvalidInputException(origin + ": tokenizer is not valid JSON: " + e.getMessage());
-        }
-        try {
-            HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(
-                    new java.io.ByteArrayInputStream(tokenizerJson), OPTIONS);
-            return new TextTokenizer(tok, padId);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidInputException(origin + ": cannot load tokenizer: " + e.getMessage(), e);
-        }
-    }
+    /** Encodes one text as the model expects it (special tokens included), cut to at most {@code maxLength} ids. */
+    Tokens encode(String text, int maxLength);
 
-    /** Encodes one text with special tokens, cut to at most {@code maxLength} ids. */
-    public Tokens encode(String text, int maxLength) {
-        Encoding enc = tokenizer.encode(text);
-        return truncate(enc.getIds(), enc.getTypeIds(), maxLength);
-    }
+    String decode(long[] ids);
 
-    private Tokens truncate(long[] ids, long[] typeIds, int maxLength) {
-        if (ids.length <= maxLength) {
-            return new Tokens(ids, typeIds, false);
-        }
-        int keep = maxLength - trailingSpecials;
-        long[] outIds = Arrays.copyOf(ids, maxLength);
-        long[] outTypes = Arrays.copyOf(typeIds, maxLength);
-        System.arraycopy(ids, ids.length - trailingSpecials, outIds, keep, trailingSpecials);
-        System.arraycopy(typeIds, typeIds.length - trailingSpecials, outTypes, keep, trailingSpecials);
-        return new Tokens(outIds, outTypes, true);
-    }
+    /** The id that fills padded positions (masked out everywhere). */
+    long padId();
 
-    public long padId() {
-        return padId;
-    }
-
-    public String decode(long[] ids) {
-        return tokenizer.decode(ids);
-    }
+    /** Number of ids the tokenizer can produce (checked against the model's vocabulary). */
+    int vocabSize();
 
     @Override
-    public void close() {
-        tokenizer.close();
-    }
+    void close();
 }

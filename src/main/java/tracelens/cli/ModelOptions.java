@@ -1,0 +1,36 @@
+package tracelens.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import tracelens.error.InvalidInputException;
+import tracelens.model.HiddenStateModel;
+import tracelens.model.ModelLoader;
+import tracelens.model.decoder.Decoder;
+
+/** Which model to load: shared by every command that runs one. */
+public final class ModelOptions {
+    @Option(names = "--model", paramLabel = "minilm|PATH", defaultValue = "minilm",
+            description = {"Built-in name, a Hugging Face folder (config.json, *.safetensors, tokenizer.json;",
+                "bert, llama, mistral, qwen2, gpt_neox, gpt2), or a llama2.c checkpoint (.bin). (default: ${DEFAULT-VALUE})"})
+    String model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "Tokenizer file: tokenizer.json, or llama2.c's tokenizer.bin (default: the one beside the model).")
+    Path tokenizer;
+
+    HiddenStateModel load() {
+        return ModelLoader.load(model, tokenizer);
+    }
+
+    /** Loads a causal LM, or explains that the named model is not one. */
+    Decoder loadDecoder(String command) {
+        HiddenStateModel m = load();
+        if (m instanceof Decoder d) {
+            return d;
+        }
+        String arch = m.architecture();
+        m.close();
+        throw new InvalidInputException("--model " + model + " is an encoder (" + arch + "); " + command
+                + " needs a decoder: a llama, qwen2, gpt_neox or gpt2 folder, or a llama2.c checkpoint");
+    }
+}

@@ -1,0 +1,110 @@
+package tracelens.lm;
+
+import ai.djl.ndarray.NDManager;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import tracelens.error.InvalidInputException;
+import tracelens.model.decoder.Decoder;
+import tracelens.model.decoder.KvCache;
+import tracelens.runtime.DjlRuntime;
+
+/**
+ * Autoregressive generation from a prompt, one token per step, as llama2.c's runner: the prompt is encoded with
+ * the model's tokenizer (BOS first where the tokenizer adds one), and generation stops at EOS or BOS, at
+ * {@code maxTokens}, or at the end of the context. With the KV cache each step runs one token through the model;
+ * without it every step reruns the whole sequence (kept for comparison and as a check of the cache).
+ */
+public final class Generator {
+    public enum Stop { EOS, MAX_TOKENS, CONTEXT }
+
+    public record Generation(long[] prompt, long[] generated, String text, Stop stop, double seconds) {
+        public double tokensPerSecond() {
+            return seconds > 0 ? generated.length / seconds : 0;
+        }
+    }
+
+    private Generator() {}
+
+    public static long[] encodePrompt(Decoder model, String prompt) {
+        long[] ids = model.tokenizer().encode(prompt, Integer.MAX_VALUE).ids();
+        if (ids.length == 0) {
+            if (model.config().bosId() < 0) {
+                throw new InvalidInputException("--prompt is empty and this tokenizer adds no BOS token: give a prompt");
+            }
+            ids = new long[] {model.config().bosId()};
+        }
+        if (ids.length >= model.maxPositions()) {
+            throw new InvalidInputException("--prompt has " + ids.length + " tokens; the model's context is "
+                    + model.maxPositions() + " tokens and generation needs room for at least one more");
+        }
+        return ids;
+    }
+
+    /** Generates up to {@code maxTokens} tokens; {@code onText} receives the text as it grows (may be null). */
+    public static Generation generate(Decoder model, String prompt, int maxTokens, Sampler sampler, boolean useCache,
+            Consumer<String> onText) {
+        if (maxTokens < 0) {
+            throw new InvalidInputException("--max-tokens must be >= 0, found " + maxTokens);
+        }
+        long started = System.nanoTime();
+        long[] promptIds = encodePrompt(model, prompt);
+        long[] seq = Arrays.copyOf(promptIds, promptIds.length + maxTokens);
+        int len = promptIds.length;
+        String promptText = model.tokenizer().decode(promptIds);
+        int emitted = 0;
+        Stop stop = Stop.MAX_TOKENS;
+        long eos = model.config().eosId();
+        long bos = model.config().bosId();
+        try (NDManager root = DjlRuntime.manager(); KvCache cache = useCache ? new KvCache(root, model.numLayers()) : null) {
+            float[] logits = null;
+            for (int step = 0; step < maxTokens; step++) {
+                try (NDManager scope = root.newSubManager()) {
+                    int from = useCache ? (step == 0 ? 0 : len - 1) : 0;
+                    int t = len - from;
+                    long[] ids = Arrays.copyOfRange(seq, from, len);
+                    long[] positions = new long[t];
+                    for (int i = 0; i < t; i++) {
+                        positions[i] = from + i;
+                    }
+                    long[] mask = new long[t];
+                    Arrays.fill(mask, 1);
+                    logits = model.forward(scope, 1, t, ids, positions, mask, cache, new int[0], true, true).logits().toFloatArray();
+                }
+                int next = sampler.sample(logits);
+                if (next == eos || next == bos) {
+                    stop = Stop.EOS;
+                    break;
+                }
+                seq[len++] = next;
+                if (onText != null) {
+                    String text = stableText(model.tokenizer().decode(Arrays.copyOf(seq, len)), promptText);
+                    if (text.length() > emitted) {
+                        onText.accept(text.substring(emitted));
+                        emitted = text.length();
+                    }
+                }
+                if (len >= model.maxPositions()) {
+                    stop = step + 1 < maxTokens ? Stop.CONTEXT : Stop.MAX_TOKENS;
+                    break;
+                }
+            }
+        }
+        long[] generated = Arrays.copyOfRange(seq, promptIds.length, len);
+        String full = model.tokenizer().decode(Arrays.copyOf(seq, len));
+        String text = full.startsWith(promptText) ? full.substring(promptText.length()) : model.tokenizer().decode(generated);
+        if (onText != null && text.length() > emitted) {
+            onText.accept(text.substring(emitted));
+        }
+        return new Generation(promptIds, generated, text, stop, (System.nanoTime() - started) / 1e9);
+    }
+
+    /** The generated part of the decoded text, without a trailing incomplete UTF-8 character. */
+    private static String stableText(String full, String promptText) {
+        String text = full.startsWith(promptText) ? full.substring(promptText.length()) : full;
+        int end = text.length();
+        while (end > 0 && text.charAt(end - 1) == '\uFFFD') {
+            end--;
+        }
+        return text.substring(0, end);
+    }
+}

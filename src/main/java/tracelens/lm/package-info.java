@@ -1,0 +1,2 @@
+/** Language-model tasks on frozen decoders: sampling, generation and perplexity. */
+package tracelens.lm;

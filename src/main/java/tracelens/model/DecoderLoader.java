@@ -1,0 +1,92 @@
+package tracelens.model;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import tracelens.error.InvalidInputException;
+import tracelens.error.UnsupportedModelException;
+import tracelens.model.decoder.Decoder;
+import tracelens.model.decoder.DecoderConfig;
+import tracelens.model.decoder.DecoderParams;
+import tracelens.model.decoder.HfConfig;
+import tracelens.model.gpt2.Gpt2Family;
+import tracelens.model.llama.Llama2cCheckpoint;
+import tracelens.model.llama.Llama2cTokenizer;
+import tracelens.model.llama.LlamaFamily;
+import tracelens.model.neox.NeoxFamily;
+import tracelens.runtime.DjlRuntime;
+
+/** Builds {@link Decoder}s from Hugging Face folders (by model_type) and llama2.c checkpoints. */
+public final class DecoderLoader {
+    static final String SUPPORTED = "bert, llama, mistral, qwen2, gpt_neox, gpt2";
+
+    private DecoderLoader() {}
+
+    public static Decoder loadLlama2c(Path checkpoint, Path tokenizerFile) {
+        Llama2cCheckpoint params = Llama2cCheckpoint.open(checkpoint);
+        Llama2cTokenizer tokenizer = Llama2cTokenizer.load(tokenizerFile);
+        checkVocab(tokenizerFile, tokenizer, params.config());
+        return build(checkpoint.toString(), params.config(), params, tokenizer);
+    }
+
+    public static Decoder loadHuggingFace(Path dir, String type, Path tokenizerFile) {
+        HfConfig hf = HfConfig.read(dir.resolve("config.json"));
+        Path tokJson = tokenizerFile != null ? tokenizerFile : dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokJson)) {
+            throw InvalidInputException.at(tokenizerFile != null ? tokJson : dir, tokenizerFile != null
+                    ? "tokenizer file not found" : "tokenizer.json is missing from the model folder");
+        }
+        SafeTensorsStore store = SafeTensorsStore.open(dir);
+        try {
+            DecoderConfig config;
+            DecoderParams params;
+            switch (type) {
+                case "llama", "mistral", "qwen2" -> {
+                    config = LlamaFamily.config(hf, store.contains("lm_head.weight"));
+                    params = new LlamaFamily.Params(store);
+                }
+                case "gpt_neox" -> {
+                    config = NeoxFamily.config(hf);
+                    params = new NeoxFamily.Params(store, config);
+                }
+                case "gpt2" -> {
+                    config = Gpt2Family.config(hf);
+                    params = new Gpt2Family.Params(store, config);
+                }
+                default -> throw new UnsupportedModelException(dir.resolve("config.json") + ": model_type '" + type
+                        + "' is not supported (supported: " + SUPPORTED + ")");
+            }
+            HfTokenizer tokenizer = HfTokenizer.load(tokJson);
+            try {
+                checkVocab(tokJson, tokenizer, config);
+            } catch (RuntimeException e) {
+                tokenizer.close();
+                throw e;
+            }
+            // decoders pad with the tokenizer's pad token if it names one, else with EOS (masked either way)
+            TextTokenizer tok = tokenizer.padId() == 0 && config.eosId() >= 0 ? tokenizer.withPadId(config.eosId()) : tokenizer;
+            return build(dir.toString(), config, params, tok);
+        } finally {
+            store.close();
+        }
+    }
+
+    private static void checkVocab(Path tokenizerFile, TextTokenizer tokenizer, DecoderConfig config) {
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            tokenizer.close();
+            throw InvalidInputException.at(tokenizerFile, "tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but the model's vocabulary has " + config.vocabSize() + ": they do not belong together");
+        }
+    }
+
+    private static Decoder build(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer) {
+        NDManager weights = DjlRuntime.manager();
+        try {
+            return new Decoder(id, config, params, tokenizer, weights);
+        } catch (RuntimeException e) {
+            weights.close();
+            tokenizer.close();
+            throw e;
+        }
+    }
+}

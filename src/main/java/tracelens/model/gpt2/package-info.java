@@ -1,0 +1,2 @@
+/** GPT-2 checkpoints. */
+package tracelens.model.gpt2;

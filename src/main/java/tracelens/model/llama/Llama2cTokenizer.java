@@ -1,0 +1,195 @@
+package tracelens.model.llama;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import tracelens.error.InvalidInputException;
+import tracelens.model.TextTokenizer;
+
+/**
+ * llama2.c's tokenizer ({@code tokenizer.bin}, e.g. {@code tok512.bin}): int32 max_token_length, then per token a
+ * float32 score, an int32 length and the bytes. Encoding follows {@code run.c}'s {@code encode}: BOS, a dummy
+ * leading space, one token per UTF-8 code point (byte fallback to {@code <0xNN>} = byte + 3), then repeatedly
+ * merge the adjacent pair whose concatenation is in the vocabulary with the highest score.
+ */
+public final class Llama2cTokenizer implements TextTokenizer {
+    public static final int BOS = 1;
+    public static final int EOS = 2;
+
+    private final String[] pieces; // bytes as ISO-8859-1 strings, one char per byte
+    private final float[] scores;
+    private final Map<String, Integer> ids = new HashMap<>();
+
+    private Llama2cTokenizer(String[] pieces, float[] scores) {
+        this.pieces = pieces;
+        this.scores = scores;
+        for (int i = 0; i < pieces.length; i++) {
+            ids.putIfAbsent(pieces[i], i);
+        }
+    }
+
+    public static Llama2cTokenizer load(Path path) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, Files.exists(path) ? "cannot read: " + e.getMessage() : "tokenizer file not found");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 4) {
+            throw InvalidInputException.at(path, "not a llama2.c tokenizer: too short");
+        }
+        int maxLen = b.getInt();
+        List<String> pieces = new ArrayList<>();
+        List<Float> scores = new ArrayList<>();
+        while (b.hasRemaining()) {
+            if (b.remaining() < 8) {
+                throw InvalidInputException.at(path, "token " + pieces.size(), "truncated entry");
+            }
+            float score = b.getFloat();
+            int len = b.getInt();
+            if (len < 0 || len > maxLen || len > b.remaining()) {
+                throw InvalidInputException.at(path, "token " + pieces.size(), "length " + len + " is invalid (max_token_length " + maxLen + ")");
+            }
+            byte[] piece = new byte[len];
+            b.get(piece);
+            pieces.add(new String(piece, StandardCharsets.ISO_8859_1));
+            scores.add(score);
+        }
+        float[] s = new float[scores.size()];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = scores.get(i);
+        }
+        return new Llama2cTokenizer(pieces.toArray(String[]::new), s);
+    }
+
+    /** Token ids of {@code text} as {@code run.c} encodes a prompt: BOS first, no EOS. */
+    public long[] encode(String text) {
+        List<Integer> tokens = new ArrayList<>();
+        tokens.add(BOS);
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > 0) {
+            tokens.add(lookup(" "));
+        }
+        for (int i = 0; i < utf8.length; ) {
+            int len = utf8Length(utf8[i]);
+            len = Math.min(len, utf8.length - i);
+            String cp = new String(utf8, i, len, StandardCharsets.ISO_8859_1);
+            Integer id = ids.get(cp);
+            if (id != null) {
+                tokens.add(id);
+            } else {
+                for (int j = 0; j < len; j++) {
+                    tokens.add((utf8[i + j] & 0xFF) + 3); // byte fallback: <0x00> is id 3
+                }
+            }
+            i += len;
+        }
+        while (true) { // merge the best-scoring adjacent pair until none is in the vocabulary
+            float best = -1e10f;
+            int bestId = -1;
+            int bestAt = -1;
+            for (int i = 0; i + 1 < tokens.size(); i++) {
+                Integer id = ids.get(pieces[tokens.get(i)] + pieces[tokens.get(i + 1)]);
+                if (id != null && scores[id] > best) {
+                    best = scores[id];
+                    bestId = id;
+                    bestAt = i;
+                }
+            }
+            if (bestAt < 0) {
+                break;
+            }
+            tokens.set(bestAt, bestId);
+            tokens.remove(bestAt + 1);
+        }
+        return tokens.stream().mapToLong(Integer::longValue).toArray();
+    }
+
+    private int lookup(String piece) {
+        Integer id = ids.get(piece);
+        if (id == null) {
+            throw new InvalidInputException("llama2.c tokenizer has no token for '" + piece + "'");
+        }
+        return id;
+    }
+
+    private static int utf8Length(byte lead) {
+        int b = lead & 0xFF;
+        if (b < 0x80) {
+            return 1;
+        }
+        if ((b & 0xE0) == 0xC0) {
+            return 2;
+        }
+        if ((b & 0xF0) == 0xE0) {
+            return 3;
+        }
+        if ((b & 0xF8) == 0xF0) {
+            return 4;
+        }
+        return 1; // stray continuation byte: falls back to its byte token
+    }
+
+    /** The bytes {@code token} prints after {@code prev}, as {@code run.c}'s {@code decode}. */
+    public byte[] piece(long prev, long token) {
+        String p = pieces[(int) token];
+        if (prev == BOS && p.startsWith(" ")) {
+            p = p.substring(1); // the dummy prefix space is not printed after BOS
+        }
+        if (p.length() == 6 && p.startsWith("<0x") && p.endsWith(">")) {
+            try {
+                return new byte[] {(byte) Integer.parseInt(p.substring(3, 5), 16)};
+            } catch (NumberFormatException e) {
+                // an ordinary piece that merely looks like a byte token
+            }
+        }
+        return p.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    @Override
+    public Tokens encode(String text, int maxLength) {
+        long[] ids = encode(text);
+        if (ids.length <= maxLength) {
+            return Tokens.of(ids);
+        }
+        return new Tokens(Arrays.copyOf(ids, maxLength), new long[maxLength], true);
+    }
+
+    @Override
+    public String decode(long[] tokens) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long prev = BOS;
+        for (long t : tokens) {
+            if (t != BOS && t != EOS && t != 0) {
+                out.writeBytes(piece(prev, t));
+            }
+            prev = t;
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public long padId() {
+        return 0;
+    }
+
+    @Override
+    public int vocabSize() {
+        return pieces.length;
+    }
+
+    @Override
+    public void close() {
+        // nothing native
+    }
+}

@@ -1,0 +1,2 @@
+/** GPT-NeoX / Pythia checkpoints. */
+package tracelens.model.neox;
