@@ -56,13 +56,13 @@ public final class DecoderLoader {
                 default -> throw new UnsupportedModelException(dir.resolve("config.json") + ": model_type '" + type
                         + "' is not supported (supported: " + SUPPORTED + ")");
             }
-            HfTokenizer tokenizer = HfTokenizer.load(tokJson);
-            try {
+            if (tokJson.getFileName().toString().endsWith(".bin")) { // a converted llama2.c model keeps its tokenizer
+                Llama2cTokenizer tokenizer = Llama2cTokenizer.load(tokJson);
                 checkVocab(tokJson, tokenizer, config);
-            } catch (RuntimeException e) {
-                tokenizer.close();
-                throw e;
+                return build(dir.toString(), config, params, tokenizer);
             }
+            HfTokenizer tokenizer = HfTokenizer.load(tokJson);
+            checkVocab(tokJson, tokenizer, config);
             // decoders pad with the tokenizer's pad token if it names one, else with EOS (masked either way)
             TextTokenizer tok = tokenizer.padId() == 0 && config.eosId() >= 0 ? tokenizer.withPadId(config.eosId()) : tokenizer;
             return build(dir.toString(), config, params, tok);
