@@ -45,8 +45,7 @@ public final class Decoder implements HiddenStateModel {
     private final NDArray normW;
     private final NDArray normB;
     private final NDArray lmHead;   // (V, C), the embedding itself when tied
-    private final NDArray rotateHalf; // (hs, hs): x @ R = rotate_half(x) on the rotary dims, 0 elsewhere
-    private final float[] invFreq;  // (rotaryDim / 2)
+    private final Rotary rotary;    // null with learned positions
 
     public Decoder(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer, NDManager weights) {
         this.id = id;
@@ -77,19 +76,8 @@ public final class Decoder implements HiddenStateModel {
         normW = load(params, "norm.weight", c);
         normB = nb ? load(params, "norm.bias", c) : null;
         lmHead = config.tiedEmbeddings() ? tokEmb : load(params, "lm_head", config.vocabSize(), c);
-        int hs = config.headSize();
-        int rot = config.rotaryDim();
-        float[] r = new float[hs * hs];
-        for (int i = 0; i < rot / 2; i++) {
-            r[(i + rot / 2) * hs + i] = -1f; // out[i] = -x[i + half]
-            r[i * hs + i + rot / 2] = 1f;    // out[i + half] = x[i]
-        }
-        rotateHalf = weights.create(r, new Shape(hs, hs));
-        invFreq = new float[rot / 2];
-        for (int j = 0; j < rot / 2; j++) {
-            // float32 as Hugging Face and llama2.c compute it: 1 / theta^(2j / rot)
-            invFreq[j] = 1f / (float) Math.pow(config.ropeTheta(), (float) (2 * j) / (float) rot);
-        }
+        rotary = config.positions() == DecoderConfig.Positions.ROTARY
+                ? new Rotary(weights, config.headSize(), config.rotaryDim(), config.ropeTheta()) : null;
     }
 
     private NDArray load(DecoderParams params, String name, long... shape) {
@@ -166,7 +154,7 @@ public final class Decoder implements HiddenStateModel {
             if (posEmb != null) {
                 x = x.add(Embedding.embedding(posArr, posEmb, SparseFormat.DENSE).get(0));
             }
-            NDArray[] rope = rotaryTables(work, positions, b, t);
+            NDArray[] rope = rotary == null ? null : rotary.tables(work, positions, b, t);
             NDArray maskBias = work.create(causalMaskBias(keyMask, b, t, past), new Shape(b, 1, 1, t, past + t));
             keep(hidden, keep, 0, x, scope);
             for (int l = 0; l < deepest && l < nl; l++) {
@@ -216,13 +204,12 @@ public final class Decoder implements HiddenStateModel {
         int h = config.numHeads();
         int kvh = config.numKvHeads();
         int hs = config.headSize();
-        int s = past + t;
         NDArray q = linear(x, w.wq(), w.bq()).reshape(b, t, h, hs).transpose(0, 2, 1, 3);   // (B, H, T, hs)
         NDArray k = linear(x, w.wk(), w.bk()).reshape(b, t, kvh, hs).transpose(0, 2, 1, 3); // (B, KV, T, hs)
         NDArray v = linear(x, w.wv(), w.bv()).reshape(b, t, kvh, hs).transpose(0, 2, 1, 3);
         if (rope != null) {
-            q = rotary(q, rope);
-            k = rotary(k, rope);
+            q = rotary.apply(q, rope);
+            k = rotary.apply(k, rope);
         }
         if (cache != null) {
             NDArray[] kv = cache.append(index, k, v); // (B, KV, S, hs)
@@ -268,34 +255,6 @@ public final class Decoder implements HiddenStateModel {
         return (b == null ? Linear.linear(x, w) : Linear.linear(x, w, b)).get(0);
     }
 
-    /** q' = q * cos + rotate_half(q) * sin on the rotary dimensions; cos = 1, sin = 0 on the rest. */
-    private NDArray rotary(NDArray x, NDArray[] rope) {
-        return x.mul(rope[0]).add(x.matMul(rotateHalf).mul(rope[1]));
-    }
-
-    /** cos and sin tables (B, 1, T, hs) of the given positions, or null with learned positions. */
-    private NDArray[] rotaryTables(NDManager m, long[] positions, int b, int t) {
-        if (config.positions() != DecoderConfig.Positions.ROTARY) {
-            return null;
-        }
-        int hs = config.headSize();
-        int half = config.rotaryDim() / 2;
-        float[] cos = new float[b * t * hs];
-        float[] sin = new float[b * t * hs];
-        for (int i = 0; i < b * t; i++) {
-            for (int d = 0; d < hs; d++) {
-                if (d < 2 * half) {
-                    float angle = positions[i] * invFreq[d % half]; // float32 product, as the references compute it
-                    cos[i * hs + d] = (float) Math.cos(angle);
-                    sin[i * hs + d] = (float) Math.sin(angle);
-                } else {
-                    cos[i * hs + d] = 1f;
-                }
-            }
-        }
-        return new NDArray[] {m.create(cos, new Shape(b, 1, t, hs)), m.create(sin, new Shape(b, 1, t, hs))};
-    }
-
     private static long[] keyMask(KvCache cache, int b, int t, long[] mask) {
         if (cache == null || cache.length() == 0) {
             return mask;
@@ -311,7 +270,7 @@ public final class Decoder implements HiddenStateModel {
     }
 
     /** Additive bias (B, T, S): 0 where key j is a real token at or before query i, float32 min elsewhere. */
-    private static float[] causalMaskBias(long[] keyMask, int b, int t, int past) {
+    static float[] causalMaskBias(long[] keyMask, int b, int t, int past) {
         int s = past + t;
         float[] bias = new float[b * t * s];
         Arrays.fill(bias, -Float.MAX_VALUE);
