@@ -14,7 +14,6 @@ import picocli.CommandLine.Spec;
 import tracelens.activations.ActivationExtractor;
 import tracelens.activations.LayerSelection;
 import tracelens.activations.Pooling;
-import tracelens.corpus.TextColumns;
 import tracelens.corpus.TextInput;
 import tracelens.error.InvalidInputException;
 import tracelens.model.DType;
@@ -40,8 +39,8 @@ public final class ActivationsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .txt, .jsonl, .csv or .tsv.")
-    Path input;
+    @Mixin
+    InputOptions inputOptions;
 
     @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Output file.")
     Path out;
@@ -60,10 +59,6 @@ public final class ActivationsCommand implements Callable<Integer> {
 
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Texts per forward pass. (default: ${DEFAULT-VALUE})")
     int batchSize;
-
-    @Option(names = "--text-column", defaultValue = "text", paramLabel = "NAME",
-            description = "JSONL field or CSV/TSV column holding the text. (default: ${DEFAULT-VALUE})")
-    String textColumn;
 
     @Option(names = "--source-column", paramLabel = "NAME",
             description = "Field or column holding the source label (default: 'source', else 'label', if present).")
@@ -91,7 +86,7 @@ public final class ActivationsCommand implements Callable<Integer> {
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
         }
-        TextInput in = TextInput.of(input, new TextColumns(textColumn, sourceColumn));
+        TextInput in = inputOptions.open(sourceColumn);
         try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = LayerSelection.parse(layers, m.numLayers());
             var opts = new ActivationExtractor.Options(selected, pooling, maxLength, batchSize, type);

@@ -3,7 +3,6 @@ package tracelens.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -12,7 +11,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import tracelens.corpus.TextColumns;
 import tracelens.corpus.TextInput;
 import tracelens.error.InvalidInputException;
 import tracelens.lm.Perplexity;
@@ -33,11 +31,8 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .txt, .jsonl, .csv or .tsv.")
-    Path input;
-
-    @Option(names = "--text-column", defaultValue = "text", paramLabel = "NAME", description = "JSONL field or CSV/TSV column. (default: ${DEFAULT-VALUE})")
-    String textColumn;
+    @Mixin
+    InputOptions inputOptions;
 
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "N", description = "Texts per forward pass. (default: ${DEFAULT-VALUE})")
     int batchSize;
@@ -55,9 +50,10 @@ public final class PerplexityCommand implements Callable<Integer> {
             throw new InvalidInputException("--batch-size must be positive, found " + batchSize);
         }
         List<String> texts = new ArrayList<>();
-        TextInput.of(input, new TextColumns(textColumn, null)).forEach(r -> texts.add(r.text()));
+        TextInput in = inputOptions.open(null);
+        in.forEach(r -> texts.add(r.text()));
         if (texts.isEmpty()) {
-            throw InvalidInputException.at(input, "no texts found (empty input)");
+            throw InvalidInputException.at(in.path(), "no texts found (empty input)");
         }
         PrintWriter out = spec.commandLine().getOut();
         try (Decoder model = modelOptions.loadDecoder("perplexity")) {

@@ -1,6 +1,5 @@
 package tracelens.model;
 
-import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import tracelens.error.InvalidInputException;
@@ -14,7 +13,6 @@ import tracelens.model.llama.Llama2cCheckpoint;
 import tracelens.model.llama.Llama2cTokenizer;
 import tracelens.model.llama.LlamaFamily;
 import tracelens.model.neox.NeoxFamily;
-import tracelens.runtime.DjlRuntime;
 
 /** Builds {@link Decoder}s from Hugging Face folders (by model_type) and llama2.c checkpoints. */
 public final class DecoderLoader {
@@ -80,13 +78,6 @@ public final class DecoderLoader {
     }
 
     private static Decoder build(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer) {
-        NDManager weights = DjlRuntime.manager();
-        try {
-            return new Decoder(id, config, params, tokenizer, weights);
-        } catch (RuntimeException e) {
-            weights.close();
-            tokenizer.close();
-            throw e;
-        }
+        return ModelLoader.withWeights(tokenizer, weights -> new Decoder(id, config, params, tokenizer, weights));
     }
 }

@@ -140,9 +140,17 @@ public final class ModelLoader {
     }
 
     private static HiddenStateModel build(String id, BertConfig config, TensorStore store, TextTokenizer tokenizer) {
+        return withWeights(tokenizer, weights -> new Bert(id, config, store, tokenizer, weights));
+    }
+
+    /**
+     * Builds a model that owns a fresh weights manager and {@code tokenizer}; if building fails, both are closed
+     * before the error propagates.
+     */
+    static <M> M withWeights(TextTokenizer tokenizer, java.util.function.Function<NDManager, M> build) {
         NDManager weights = DjlRuntime.manager();
         try {
-            return new Bert(id, config, store, tokenizer, weights);
+            return build.apply(weights);
         } catch (RuntimeException e) {
             weights.close();
             tokenizer.close();
