@@ -75,8 +75,10 @@ class ActivationsBadInputTest {
         assertRejected(run("--input", f.toString(), "--model", model.toString()), "config.json is missing");
     }
 
-    @Test
-    void modelFolderWithCorruptSafetensors() throws IOException {
+    /** A BERT folder whose model.safetensors is truncated, declares an oversized header, or points outside itself. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"truncated", "oversized", "outside"})
+    void modelFolderWithCorruptSafetensors(String kind) throws IOException {
         Path f = Files.writeString(dir.resolve("a.txt"), "hello\n");
         Path model = Files.createDirectory(dir.resolve("m"));
         Files.writeString(model.resolve("config.json"), "{\"model_type\":\"bert\",\"vocab_size\":10,\"hidden_size\":4,"
@@ -84,8 +86,21 @@ class ActivationsBadInputTest {
         try (var in = tracelens.model.ModelLoader.resource("/all-minilm-l6-v2-tokenizer.json")) {
             Files.write(model.resolve("tokenizer.json"), in.readAllBytes());
         }
-        Files.write(model.resolve("model.safetensors"), new byte[] {(byte) 0xFF, 0x7F, 0, 0, 0, 0, 0, 0, '{'});
-        assertRejected(run("--input", f.toString(), "--model", model.toString()), "model.safetensors", "truncated header");
+        String json = "{\"embeddings.word_embeddings.weight\":{\"dtype\":\"F32\",\"shape\":[10,4],\"data_offsets\":[0,160]}}";
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + json.length() + 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long declared = switch (kind) {
+            case "truncated" -> 32767;
+            case "oversized" -> Long.MAX_VALUE / 4;
+            default -> json.length();
+        };
+        b.putLong(declared).put(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(model.resolve("model.safetensors"), b.array());
+        String expected = switch (kind) {
+            case "truncated" -> "truncated header";
+            case "oversized" -> "header length";
+            default -> "point outside the data section";
+        };
+        assertRejected(run("--input", f.toString(), "--model", model.toString()), "model.safetensors", expected);
     }
 
     @Test
