@@ -1,0 +1,85 @@
+package tracelens.sip;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A source identifier: Linear(in, h1) -> ReLU -> ... -> Linear(h_last, K), a linear probe when there are no hidden
+ * layers. Every Linear starts orthogonal with gain sqrt(2) and zero bias, as the SIP code initialises it. Owns its
+ * parameters (close it).
+ */
+public final class Identifier implements AutoCloseable {
+    /** The stage-[3] non-linear probe of the SIP blog: five hidden layers of 256. */
+    public static final int[] MLP = {256, 256, 256, 256, 256};
+    public static final int[] LINEAR = {};
+
+    private final NDManager manager;
+    private final List<NDArray> weights = new ArrayList<>(); // [out, in]
+    private final List<NDArray> biases = new ArrayList<>();
+    private final int inputs;
+    private final int outputs;
+
+    public Identifier(NDManager parent, int inputs, int[] hidden, int outputs, long seed) {
+        this.manager = parent.newSubManager();
+        this.inputs = inputs;
+        this.outputs = outputs;
+        Random random = new Random(seed);
+        int in = inputs;
+        int[] sizes = java.util.Arrays.copyOf(hidden, hidden.length + 1);
+        sizes[hidden.length] = outputs;
+        for (int out : sizes) {
+            NDArray w = manager.create(OrthogonalInit.weight(out, in, Math.sqrt(2), random), new Shape(out, in));
+            NDArray b = manager.zeros(new Shape(out));
+            w.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            weights.add(w);
+            biases.add(b);
+            in = out;
+        }
+    }
+
+    /** Logits (B, K) for inputs (B, in); the result lands in x's manager. */
+    public NDArray forward(NDArray x) {
+        NDArray h = x;
+        for (int i = 0; i < weights.size(); i++) {
+            h = Linear.linear(h, weights.get(i), biases.get(i)).get(0);
+            if (i + 1 < weights.size()) {
+                h = Activation.relu(h);
+            }
+        }
+        return h;
+    }
+
+    /** All trainable tensors, weights then biases per layer. */
+    public List<NDArray> parameters() {
+        List<NDArray> p = new ArrayList<>();
+        for (int i = 0; i < weights.size(); i++) {
+            p.add(weights.get(i));
+            p.add(biases.get(i));
+        }
+        return p;
+    }
+
+    public int inputs() {
+        return inputs;
+    }
+
+    public int outputs() {
+        return outputs;
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

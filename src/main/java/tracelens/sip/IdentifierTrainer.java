@@ -1,0 +1,241 @@
+package tracelens.sip;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import tracelens.error.InvalidInputException;
+import tracelens.progress.Progress;
+
+/**
+ * Trains an {@link Identifier} as the SIP code does (spec sip.md §4-5): BCE with logits over one-hot targets, Adam
+ * (lr 1e-3, betas 0.9/0.999, eps 1e-8, PyTorch's update form), a linear schedule with one warm-up step (update k
+ * uses multiplier m(k-1), m(s) = s for s < 1 else max(0, (S-s)/(S-1))), global gradient-norm clipping at 5, and a
+ * seeded shuffle every epoch. Early stopping: a stratified tenth of the training rows is held out for validation;
+ * the parameters of the best validation epoch are kept, and training stops after {@code patience} epochs without
+ * improvement.
+ */
+public final class IdentifierTrainer {
+    public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed) {
+        public Options {
+            if (epochs <= 0 || batchSize <= 0 || !(lr > 0) || !(clip > 0) || patience <= 0) {
+                throw new InvalidInputException("epochs, batch size, learning rate, clip and patience must be positive");
+            }
+        }
+
+        public static Options linear(long seed) {
+            return new Options(Identifier.LINEAR, 30, 64, 1e-3, 5.0, 5, seed);
+        }
+
+        public static Options mlp(long seed) {
+            return new Options(Identifier.MLP, 30, 64, 1e-3, 5.0, 5, seed);
+        }
+    }
+
+    /** A trained identifier's scores: held-out logits (N, K) row-major and the training history. */
+    public record Result(float[] testLogits, int classes, int epochsRun, int bestEpoch, double bestValidationAccuracy,
+            double[] trainLoss) {}
+
+    private IdentifierTrainer() {}
+
+    /** Trains on (trainX, trainY) and returns the logits of testX. Labels are 0..classes-1. */
+    public static Result trainAndPredict(NDManager parent, float[][] trainX, int[] trainY, float[][] testX, int classes,
+            Options o, Progress progress) {
+        if (trainX.length == 0) {
+            throw new InvalidInputException("no training samples");
+        }
+        int d = trainX[0].length;
+        Random random = new Random(o.seed());
+        int[][] split = validationSplit(trainY, classes, random);
+        float[][] fitX = rows(trainX, split[0]);
+        int[] fitY = labels(trainY, split[0]);
+        float[][] valX = rows(trainX, split[1]);
+        int[] valY = labels(trainY, split[1]);
+        int steps = o.epochs() * ((fitX.length + o.batchSize() - 1) / o.batchSize());
+        try (NDManager m = parent.newSubManager(); Identifier net = new Identifier(m, d, o.hidden(), classes, o.seed())) {
+            NDArray x = m.create(flatten(fitX), new Shape(fitX.length, d));
+            NDArray y = m.create(oneHot(fitY, classes), new Shape(fitX.length, classes));
+            List<NDArray> params = net.parameters();
+            List<NDArray> m1 = new ArrayList<>();
+            List<NDArray> m2 = new ArrayList<>();
+            for (NDArray p : params) {
+                m1.add(m.zeros(p.getShape()));
+                m2.add(m.zeros(p.getShape()));
+            }
+            List<float[]> best = snapshot(params);
+            double bestAcc = -1;
+            int bestEpoch = 0;
+            int epoch = 0;
+            int step = 0;
+            double[] history = new double[o.epochs()];
+            progress.start("training", o.epochs());
+            try {
+                for (epoch = 0; epoch < o.epochs(); epoch++) {
+                    int[] order = permutation(fitX.length, random);
+                    double lossSum = 0;
+                    int batches = 0;
+                    for (int from = 0; from < order.length; from += o.batchSize()) {
+                        int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
+                        double multiplier = step < 1 ? step : Math.max(0, (double) (steps - step) / (steps - 1));
+                        lossSum += step(m, net, params, m1, m2, x, y, idx, o, ++step, multiplier);
+                        batches++;
+                    }
+                    history[epoch] = lossSum / batches;
+                    double acc = valX.length == 0 ? 1 - history[epoch] : Metrics.accuracy(logits(m, net, valX), valY, classes);
+                    progress.advance(1);
+                    if (acc > bestAcc) {
+                        bestAcc = acc;
+                        bestEpoch = epoch + 1;
+                        best = snapshot(params);
+                    } else if (epoch + 1 - bestEpoch >= o.patience()) {
+                        epoch++;
+                        break;
+                    }
+                }
+            } finally {
+                progress.end();
+            }
+            restore(params, best);
+            float[] test = testX.length == 0 ? new float[0] : logits(m, net, testX);
+            return new Result(test, classes, epoch, bestEpoch, bestAcc, Arrays.copyOf(history, epoch));
+        }
+    }
+
+    private static double step(NDManager m, Identifier net, List<NDArray> params, List<NDArray> m1, List<NDArray> m2,
+            NDArray x, NDArray y, int[] idx, Options o, int t, double multiplier) {
+        try (NDManager scope = m.newSubManager()) {
+            NDArray rows = scope.create(Arrays.stream(idx).asLongStream().toArray());
+            NDArray bx = x.get(rows);
+            NDArray by = y.get(rows);
+            bx.attach(scope);
+            by.attach(scope);
+            double loss;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray l = BceLoss.mean(net.forward(bx), by);
+                gc.backward(l);
+                loss = l.getFloat();
+            }
+            List<NDArray> grads = new ArrayList<>();
+            double sq = 0;
+            for (NDArray p : params) {
+                NDArray g = p.getGradient();
+                g.tempAttach(scope);
+                grads.add(g);
+                sq += g.square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sq);
+            float scale = norm > o.clip() ? (float) (o.clip() / (norm + 1e-6)) : 1f;
+            double lr = o.lr() * multiplier;
+            double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+            double bc1 = 1 - Math.pow(b1, t);
+            double bc2 = 1 - Math.pow(b2, t);
+            for (int i = 0; i < params.size(); i++) {
+                NDArray g = grads.get(i).mul(scale);
+                NDArray a = m1.get(i);
+                NDArray v = m2.get(i);
+                a.tempAttach(scope);
+                v.tempAttach(scope);
+                a.muli((float) b1).addi(g.mul((float) (1 - b1)));
+                v.muli((float) b2).addi(g.square().mul((float) (1 - b2)));
+                if (lr > 0) { // PyTorch: p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps)
+                    NDArray denom = v.sqrt().div((float) Math.sqrt(bc2)).add((float) eps);
+                    NDArray p = params.get(i);
+                    p.tempAttach(scope);
+                    p.subi(a.div(denom).mul((float) (lr / bc1)));
+                }
+                grads.get(i).subi(grads.get(i)); // gradients accumulate across backward calls: zero them
+            }
+            return loss;
+        }
+    }
+
+    private static float[] logits(NDManager m, Identifier net, float[][] x) {
+        try (NDManager scope = m.newSubManager()) {
+            NDArray in = scope.create(flatten(x), new Shape(x.length, x[0].length));
+            return net.forward(in).toFloatArray();
+        }
+    }
+
+    /** Stratified: every class with at least 2 training rows gives a tenth (at least 1) to validation. */
+    static int[][] validationSplit(int[] y, int classes, Random random) {
+        List<List<Integer>> byClass = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            byClass.add(new ArrayList<>());
+        }
+        for (int i = 0; i < y.length; i++) {
+            byClass.get(y[i]).add(i);
+        }
+        List<Integer> fit = new ArrayList<>();
+        List<Integer> val = new ArrayList<>();
+        for (List<Integer> rows : byClass) {
+            java.util.Collections.shuffle(rows, random);
+            int held = rows.size() >= 2 ? Math.max(1, rows.size() / 10) : 0;
+            val.addAll(rows.subList(0, held));
+            fit.addAll(rows.subList(held, rows.size()));
+        }
+        return new int[][] {fit.stream().mapToInt(Integer::intValue).sorted().toArray(),
+            val.stream().mapToInt(Integer::intValue).sorted().toArray()};
+    }
+
+    private static int[] permutation(int n, Random random) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    private static List<float[]> snapshot(List<NDArray> params) {
+        return params.stream().map(NDArray::toFloatArray).toList();
+    }
+
+    private static void restore(List<NDArray> params, List<float[]> values) {
+        for (int i = 0; i < params.size(); i++) {
+            params.get(i).set(values.get(i));
+        }
+    }
+
+    static float[][] rows(float[][] x, int[] idx) {
+        float[][] out = new float[idx.length][];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = x[idx[i]];
+        }
+        return out;
+    }
+
+    static int[] labels(int[] y, int[] idx) {
+        int[] out = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = y[idx[i]];
+        }
+        return out;
+    }
+
+    static float[] flatten(float[][] x) {
+        int d = x[0].length;
+        float[] out = new float[x.length * d];
+        for (int i = 0; i < x.length; i++) {
+            System.arraycopy(x[i], 0, out, i * d, d);
+        }
+        return out;
+    }
+
+    static float[] oneHot(int[] y, int classes) {
+        float[] out = new float[y.length * classes];
+        for (int i = 0; i < y.length; i++) {
+            out[i * classes + y[i]] = 1f;
+        }
+        return out;
+    }
+}

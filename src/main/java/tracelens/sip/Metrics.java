@@ -1,0 +1,109 @@
+package tracelens.sip;
+
+import java.util.ArrayList;
+import java.util.List;
+import tracelens.error.InvalidInputException;
+
+/**
+ * Classification metrics from logits (N, K) row-major: accuracy (argmax, ties to the lowest index), top-k
+ * accuracy, macro-F1 (the unweighted mean over classes present in the labels or predictions of per-class F1, 0
+ * where undefined, as scikit-learn's {@code f1_score(average="macro", zero_division=0)}) and the most confused pairs.
+ */
+public final class Metrics {
+    private Metrics() {}
+
+    public static int[] argmax(float[] logits, int k) {
+        int n = logits.length / k;
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            for (int c = 1; c < k; c++) {
+                if (logits[i * k + c] > logits[i * k + best]) {
+                    best = c;
+                }
+            }
+            out[i] = best;
+        }
+        return out;
+    }
+
+    public static double accuracy(float[] logits, int[] y, int k) {
+        return topK(logits, y, k, 1);
+    }
+
+    /** The label is among the {@code top} largest logits (ties broken by lower index first). */
+    public static double topK(float[] logits, int[] y, int k, int top) {
+        int hit = 0;
+        for (int i = 0; i < y.length; i++) {
+            float target = logits[i * k + y[i]];
+            int ahead = 0;
+            for (int c = 0; c < k; c++) {
+                float v = logits[i * k + c];
+                if (v > target || (v == target && c < y[i])) {
+                    ahead++;
+                }
+            }
+            if (ahead < top) {
+                hit++;
+            }
+        }
+        return (double) hit / y.length;
+    }
+
+    public static double macroF1(int[] predicted, int[] y, int k) {
+        long[] tp = new long[k];
+        long[] fp = new long[k];
+        long[] fn = new long[k];
+        boolean[] seen = new boolean[k];
+        for (int i = 0; i < y.length; i++) {
+            seen[y[i]] = true;
+            seen[predicted[i]] = true;
+            if (predicted[i] == y[i]) {
+                tp[y[i]]++;
+            } else {
+                fp[predicted[i]]++;
+                fn[y[i]]++;
+            }
+        }
+        double sum = 0;
+        int classes = 0;
+        for (int c = 0; c < k; c++) {
+            if (!seen[c]) {
+                continue;
+            }
+            classes++;
+            double denom = 2.0 * tp[c] + fp[c] + fn[c];
+            sum += denom == 0 ? 0 : 2.0 * tp[c] / denom;
+        }
+        return sum / classes;
+    }
+
+    /** A pair of sources and how many held-out samples of {@code actual} went to {@code predicted}. */
+    public record Confusion(int actual, int predicted, int count) {}
+
+    public static List<Confusion> mostConfused(int[] predicted, int[] y, int k, int limit) {
+        int[][] m = new int[k][k];
+        for (int i = 0; i < y.length; i++) {
+            m[y[i]][predicted[i]]++;
+        }
+        List<Confusion> out = new ArrayList<>();
+        for (int a = 0; a < k; a++) {
+            for (int p = 0; p < k; p++) {
+                if (a != p && m[a][p] > 0) {
+                    out.add(new Confusion(a, p, m[a][p]));
+                }
+            }
+        }
+        out.sort((u, v) -> v.count() != u.count() ? Integer.compare(v.count(), u.count())
+                : u.actual() != v.actual() ? Integer.compare(u.actual(), v.actual()) : Integer.compare(u.predicted(), v.predicted()));
+        return out.subList(0, Math.min(limit, out.size()));
+    }
+
+    static void checkLabels(int[] y, int k) {
+        for (int v : y) {
+            if (v < 0 || v >= k) {
+                throw new InvalidInputException("label " + v + " outside 0.." + (k - 1));
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package tracelens.sip;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+    @Test
+    void accuracyTopKAndTies() {
+        float[] logits = {3, 1, 2, /**/ 0, 0, 0, /**/ 1, 5, 4};
+        int[] y = {2, 1, 2};
+        assertThat(Metrics.argmax(logits, 3)).containsExactly(0, 0, 1);
+        assertThat(Metrics.accuracy(logits, y, 3)).isZero();
+        assertThat(Metrics.topK(logits, y, 3, 2)).as("row 0: 2 second; row 1: tie, index 0 first; row 2: 2 second")
+                .isCloseTo(1.0, within(1e-12));
+    }
+
+    @Test
+    void macroF1ByHand() {
+        // classes 0,1,2; y = 0 0 1 1 2, p = 0 1 1 1 0: F1_0 = 2*1/(2+1+1) = 0.5, F1_1 = 2*2/(4+1+0) = 0.8, F1_2 = 0
+        assertThat(Metrics.macroF1(new int[] {0, 1, 1, 1, 0}, new int[] {0, 0, 1, 1, 2}, 3)).isCloseTo((0.5 + 0.8 + 0) / 3, within(1e-12));
+        assertThat(Metrics.mostConfused(new int[] {0, 1, 1, 1, 0}, new int[] {0, 0, 1, 1, 2}, 3, 5))
+                .containsExactly(new Metrics.Confusion(0, 1, 1), new Metrics.Confusion(2, 0, 1));
+    }
+
+    @Test
+    void silhouetteByHandAndOnBlobs() {
+        // 1-D points 0, 1 (label 0) and 4 (label 1): s(0) = (4-1)/4, s(1) = (3-1)/3, s(4) = 0 (alone)
+        float[][] x = {{0}, {1}, {4}};
+        assertThat(Silhouette.score(x, new int[] {0, 0, 1}, Silhouette.Distance.EUCLIDEAN))
+                .isCloseTo((0.75 + 2.0 / 3) / 3, within(1e-12));
+        float[][] blobs = new float[200][];
+        int[] labels = new int[200];
+        java.util.Random r = new java.util.Random(1);
+        for (int i = 0; i < 200; i++) {
+            labels[i] = i % 2;
+            blobs[i] = new float[] {(float) (labels[i] * 50 + r.nextGaussian()), (float) r.nextGaussian()};
+        }
+        assertThat(Silhouette.score(blobs, labels, Silhouette.Distance.EUCLIDEAN)).isGreaterThan(0.9);
+        assertThatThrownBy(() -> Silhouette.score(blobs, new int[200], Silhouette.Distance.EUCLIDEAN)).hasMessageContaining("2 to n-1");
+        // cosine: directions, not lengths
+        float[][] dirs = {{1, 0}, {10, 0.1f}, {0, 1}, {0.2f, 7}};
+        assertThat(Silhouette.score(dirs, new int[] {0, 0, 1, 1}, Silhouette.Distance.COSINE)).isGreaterThan(0.9);
+    }
+}
