@@ -2,49 +2,115 @@ package tracelens.corpus;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import tracelens.error.InvalidInputException;
 
 /**
- * Cuts documents into passages of {@code words} whitespace words (consecutive, non-overlapping; the trailing
- * partial chunk is dropped) and splits them by document, so no document contributes to both train and test.
- * Per source, every fourth document (positions 1, 5, 9, ... in document order) is held out; sources with fewer
- * than two documents are dropped. Passage choice is seeded.
+ * Turns labelled documents into SIP samples: passages of {@code words} whitespace words (consecutive,
+ * non-overlapping, the trailing partial chunk dropped; 0 = whole documents), up to {@code samplesPerSource} per
+ * source (seeded random choice), and a train/test split that never puts one passage on both sides:
+ * <ul>
+ *   <li>{@link Split#CHUNK}: per source, a stratified {@code testFraction} of its passages (at least one each side);
+ *   <li>{@link Split#DOCUMENT}: per source, every fourth document (positions 1, 5, 9, ...) is held out whole, so
+ *       test passages come from documents never seen in training; sources with one document are dropped.
+ * </ul>
+ * Sources are kept in order of first appearance; those with fewer than {@code minSamples} passages are dropped
+ * and reported, and only the first {@code maxSources} of the rest are kept.
  */
 public final class PassageSampler {
+    public enum Split { CHUNK, DOCUMENT;
+        public static Split parse(String s) {
+            try {
+                return valueOf(s.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidInputException("--split must be chunk or document, found '" + s + "'");
+            }
+        }
+    }
+
+    public record Options(int words, int samplesPerSource, int minSamples, int maxSources, Split split, double testFraction, long seed) {
+        public Options {
+            if (words < 0 || samplesPerSource < 2 || minSamples < 0 || maxSources < 2 || !(testFraction > 0 && testFraction < 1)) {
+                throw new InvalidInputException("--words >= 0, --samples-per-source >= 2, --max-sources >= 2 and a test fraction in (0, 1) are required");
+            }
+        }
+    }
+
     /** A passage of a document, with its source and split. */
     public record Passage(String text, String source, String document, boolean test) {}
 
+    /** The samples, and what was left out and why. */
+    public record Sample(List<Passage> passages, List<String> sources, List<String> skipped, int duplicateTexts) {}
+
     private PassageSampler() {}
 
-    public static List<Passage> sample(List<Document> documents, int words, int trainPerSource, int testPerSource, long seed) {
+    public static Sample sample(List<Document> documents, Options o) {
         Map<String, List<Document>> bySource = new LinkedHashMap<>();
         for (Document d : documents) {
             bySource.computeIfAbsent(d.source(), k -> new ArrayList<>()).add(d);
         }
-        Random random = new Random(seed);
+        Random random = new Random(o.seed());
         List<Passage> out = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (Map.Entry<String, List<Document>> e : bySource.entrySet()) {
+            if (kept.size() == o.maxSources()) {
+                break;
+            }
             List<Document> docs = e.getValue();
-            if (docs.size() < 2) {
+            if (o.split() == Split.DOCUMENT && docs.size() < 2) {
+                skipped.add(e.getKey() + " (one document: nothing to hold out)");
                 continue;
             }
             List<Passage> train = new ArrayList<>();
             List<Passage> test = new ArrayList<>();
             for (int i = 0; i < docs.size(); i++) {
-                boolean held = i % 4 == 1;
-                for (String chunk : chunks(docs.get(i).text(), words)) {
-                    (held ? test : train).add(new Passage(chunk, e.getKey(), docs.get(i).id(), held));
+                boolean held = o.split() == Split.DOCUMENT && i % 4 == 1;
+                for (String chunk : o.words() == 0 ? List.of(docs.get(i).text().strip()) : chunks(docs.get(i).text(), o.words())) {
+                    if (!chunk.isEmpty()) {
+                        (held ? test : train).add(new Passage(chunk, e.getKey(), docs.get(i).id(), held));
+                    }
                 }
+            }
+            int available = train.size() + test.size();
+            if (available < Math.max(2, o.minSamples())) {
+                skipped.add(e.getKey() + " (" + available + " passages, fewer than --min-samples " + Math.max(2, o.minSamples()) + ")");
+                continue;
             }
             Collections.shuffle(train, random);
             Collections.shuffle(test, random);
-            out.addAll(train.subList(0, Math.min(trainPerSource, train.size())));
-            out.addAll(test.subList(0, Math.min(testPerSource, test.size())));
+            if (o.split() == Split.DOCUMENT) {
+                int nTest = Math.max(1, (int) Math.round(o.samplesPerSource() * o.testFraction()));
+                out.addAll(train.subList(0, Math.min(o.samplesPerSource() - Math.min(nTest, test.size()), train.size())));
+                out.addAll(test.subList(0, Math.min(nTest, test.size())));
+            } else {
+                List<Passage> all = train.subList(0, Math.min(o.samplesPerSource(), train.size()));
+                int nTest = Math.min(all.size() - 1, Math.max(1, (int) Math.round(all.size() * o.testFraction())));
+                for (int i = 0; i < all.size(); i++) {
+                    Passage p = all.get(i);
+                    out.add(i < nTest ? new Passage(p.text(), p.source(), p.document(), true) : p);
+                }
+            }
+            kept.add(e.getKey());
         }
-        return out;
+        if (kept.size() < 2) {
+            throw new InvalidInputException("source identification needs at least 2 sources with enough passages; found "
+                    + kept.size() + (skipped.isEmpty() ? "" : " (skipped: " + String.join("; ", skipped) + ")"));
+        }
+        Map<String, String> firstSource = new HashMap<>();
+        int duplicates = 0;
+        for (Passage p : out) {
+            String prev = firstSource.putIfAbsent(p.text(), p.source());
+            if (prev != null && !prev.equals(p.source())) {
+                duplicates++;
+            }
+        }
+        return new Sample(out, kept, skipped, duplicates);
     }
 
     /** Consecutive chunks of exactly {@code words} words. */

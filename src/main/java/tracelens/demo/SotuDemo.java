@@ -42,7 +42,9 @@ public final class SotuDemo {
 
     public static Result run(HiddenStateModel model, Path cache, Options o, Progress progress) {
         List<Document> docs = SotuCorpus.documents(SotuCorpus.read(SotuCorpus.dataDir(cache)), SotuCorpus.SourceField.PRESIDENT);
-        List<PassageSampler.Passage> passages = PassageSampler.sample(docs, o.words(), o.trainPerSource(), o.testPerSource(), o.seed());
+        List<PassageSampler.Passage> passages = PassageSampler.sample(docs, new PassageSampler.Options(o.words(),
+                o.trainPerSource() + o.testPerSource(), 2, Integer.MAX_VALUE, PassageSampler.Split.DOCUMENT,
+                (double) o.testPerSource() / (o.trainPerSource() + o.testPerSource()), o.seed())).passages();
         Path jsonl = o.out().resolve("passages.jsonl");
         writePassages(jsonl, passages);
 

@@ -25,7 +25,7 @@ class PassageSamplerTest {
                 new Document("d0", "A", words("a0_", 100)), new Document("d1", "A", words("a1_", 100)),
                 new Document("d2", "A", words("a2_", 100)), new Document("d3", "B", words("b0_", 100)),
                 new Document("d4", "B", words("b1_", 100)), new Document("d5", "C", words("c0_", 100)));
-        List<PassageSampler.Passage> p = PassageSampler.sample(docs, 10, 5, 3, 1);
+        List<PassageSampler.Passage> p = sample(docs, 1);
         assertThat(p).extracting(PassageSampler.Passage::source).doesNotContain("C"); // one document only
         Set<String> trainDocs = p.stream().filter(x -> !x.test()).map(PassageSampler.Passage::document).collect(Collectors.toSet());
         Set<String> testDocs = p.stream().filter(PassageSampler.Passage::test).map(PassageSampler.Passage::document).collect(Collectors.toSet());
@@ -33,7 +33,23 @@ class PassageSamplerTest {
         assertThat(testDocs).containsExactlyInAnyOrder("d1", "d4");
         assertThat(p.stream().filter(x -> x.source().equals("A") && !x.test())).hasSize(5);
         assertThat(p.stream().filter(x -> x.source().equals("A") && x.test())).hasSize(3);
-        assertThat(PassageSampler.sample(docs, 10, 5, 3, 1)).isEqualTo(p);
-        assertThat(PassageSampler.sample(docs, 10, 5, 3, 2)).isNotEqualTo(p);
+        assertThat(sample(docs, 1)).isEqualTo(p);
+        assertThat(sample(docs, 2)).isNotEqualTo(p);
+    }
+
+    static List<PassageSampler.Passage> sample(List<Document> docs, long seed) {
+        return PassageSampler.sample(docs, new PassageSampler.Options(10, 8, 2, 100, PassageSampler.Split.DOCUMENT, 3.0 / 8, seed)).passages();
+    }
+
+    @Test
+    void chunkSplitIsStratifiedAndSkipsSmallSources() {
+        List<Document> docs = List.of(new Document("a", "A", words("a", 100)), new Document("b", "B", words("b", 100)),
+                new Document("c", "C", words("c", 15)));
+        var s = PassageSampler.sample(docs, new PassageSampler.Options(10, 10, 3, 100, PassageSampler.Split.CHUNK, 0.3, 7));
+        assertThat(s.sources()).containsExactly("A", "B");
+        assertThat(s.skipped()).singleElement().asString().contains("C (1 passages");
+        assertThat(s.passages().stream().filter(x -> x.source().equals("A") && x.test())).hasSize(3);
+        assertThat(s.passages().stream().filter(x -> x.source().equals("A") && !x.test())).hasSize(7);
+        assertThat(s.passages().stream().map(PassageSampler.Passage::text).distinct()).hasSize(20);
     }
 }
