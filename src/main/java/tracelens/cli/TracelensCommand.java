@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         description = "Extract a frozen model's hidden states layer by layer and trace behaviour to its sources.",
         mixinStandardHelpOptions = true,
         versionProvider = TracelensCommand.Version.class,
-        subcommands = {DemoCommand.class, ActivationsCommand.class, GenerateCommand.class, PerplexityCommand.class,
+        subcommands = {DemoCommand.class, SipCommand.class, ActivationsCommand.class, GenerateCommand.class, PerplexityCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:internal error (a bug: rerun with --verbose and report it)",

@@ -17,8 +17,9 @@ import tracelens.progress.Progress;
  * (lr 1e-3, betas 0.9/0.999, eps 1e-8, PyTorch's update form), a linear schedule with one warm-up step (update k
  * uses multiplier m(k-1), m(s) = s for s < 1 else max(0, (S-s)/(S-1))), global gradient-norm clipping at 5, and a
  * seeded shuffle every epoch. Early stopping: a stratified tenth of the training rows is held out for validation;
- * the parameters of the best validation epoch are kept, and training stops after {@code patience} epochs without
- * improvement.
+ * the parameters of the epoch with the lowest validation loss are kept, and training stops after {@code patience}
+ * epochs without improvement. (Loss, not accuracy: with one-hot BCE over many sources the loss first falls by
+ * pushing every output down while accuracy sits at chance for many epochs, so accuracy would stop training early.)
  */
 public final class IdentifierTrainer {
     public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed) {
@@ -28,17 +29,14 @@ public final class IdentifierTrainer {
             }
         }
 
-        public static Options linear(long seed) {
-            return new Options(Identifier.LINEAR, 30, 64, 1e-3, 5.0, 5, seed);
-        }
-
-        public static Options mlp(long seed) {
-            return new Options(Identifier.MLP, 30, 64, 1e-3, 5.0, 5, seed);
+        /** SIP's optimiser settings with the given architecture, epoch budget and patience 20. */
+        public static Options of(int[] hidden, int epochs, long seed) {
+            return new Options(hidden, epochs, 64, 1e-3, 5.0, 20, seed);
         }
     }
 
     /** A trained identifier's scores: held-out logits (N, K) row-major and the training history. */
-    public record Result(float[] testLogits, int classes, int epochsRun, int bestEpoch, double bestValidationAccuracy,
+    public record Result(float[] testLogits, int classes, int epochsRun, int bestEpoch, double bestValidationLoss,
             double[] trainLoss) {}
 
     private IdentifierTrainer() {}
@@ -68,7 +66,7 @@ public final class IdentifierTrainer {
                 m2.add(m.zeros(p.getShape()));
             }
             List<float[]> best = snapshot(params);
-            double bestAcc = -1;
+            double bestLoss = Double.POSITIVE_INFINITY;
             int bestEpoch = 0;
             int epoch = 0;
             int step = 0;
@@ -86,10 +84,10 @@ public final class IdentifierTrainer {
                         batches++;
                     }
                     history[epoch] = lossSum / batches;
-                    double acc = valX.length == 0 ? 1 - history[epoch] : Metrics.accuracy(logits(m, net, valX), valY, classes);
+                    double loss = valX.length == 0 ? history[epoch] : meanBce(logits(m, net, valX), valY, classes);
                     progress.advance(1);
-                    if (acc > bestAcc) {
-                        bestAcc = acc;
+                    if (loss < bestLoss) {
+                        bestLoss = loss;
                         bestEpoch = epoch + 1;
                         best = snapshot(params);
                     } else if (epoch + 1 - bestEpoch >= o.patience()) {
@@ -102,7 +100,7 @@ public final class IdentifierTrainer {
             }
             restore(params, best);
             float[] test = testX.length == 0 ? new float[0] : logits(m, net, testX);
-            return new Result(test, classes, epoch, bestEpoch, bestAcc, Arrays.copyOf(history, epoch));
+            return new Result(test, classes, epoch, bestEpoch, bestLoss, Arrays.copyOf(history, epoch));
         }
     }
 
@@ -152,6 +150,16 @@ public final class IdentifierTrainer {
             }
             return loss;
         }
+    }
+
+    static double meanBce(float[] logits, int[] y, int k) {
+        double sum = 0;
+        for (int i = 0; i < y.length; i++) {
+            for (int c = 0; c < k; c++) {
+                sum += BceLoss.value(logits[i * k + c], c == y[i] ? 1 : 0);
+            }
+        }
+        return sum / (y.length * (double) k);
     }
 
     private static float[] logits(NDManager m, Identifier net, float[][] x) {

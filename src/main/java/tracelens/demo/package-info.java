@@ -1,2 +1,0 @@
-/** The end-to-end demo on the embedded default model and corpus. */
-package tracelens.demo;

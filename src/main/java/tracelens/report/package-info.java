@@ -1,0 +1,2 @@
+/** Self-contained HTML reports (Vega-Lite, inlined) and results files. */
+package tracelens.report;

@@ -1,0 +1,251 @@
+package tracelens.sip;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import tracelens.activations.ActivationExtractor;
+import tracelens.activations.ActivationFile;
+import tracelens.activations.Pooling;
+import tracelens.corpus.PassageSampler;
+import tracelens.corpus.TextColumns;
+import tracelens.corpus.TextInput;
+import tracelens.lm.Perplexity;
+import tracelens.model.DType;
+import tracelens.model.HiddenStateModel;
+import tracelens.model.SafeTensors;
+import tracelens.model.decoder.Decoder;
+import tracelens.progress.Progress;
+import tracelens.runtime.DjlRuntime;
+
+/**
+ * Source identification end to end on pooled representations: write the samples, extract every requested layer
+ * of the frozen model once (mean over real tokens; reused when the samples, model and layers are unchanged), then
+ * per layer train a linear and an MLP identifier on the training split (and, as a training-free baseline, a
+ * nearest-centroid one) and score the held-out split (accuracy,
+ * top-5, macro-F1, confusions), measure how the sources cluster (silhouette, Euclidean and cosine), and draw 2-D
+ * PCA maps of a few sources; for decoders also the model's perplexity on the samples.
+ *
+ * <p>Identifier inputs are each pooled vector normalised to zero mean and unit variance over its features (a
+ * LayerNorm without learned scale), so one learning rate serves every layer.
+ */
+public final class SipRun {
+    public record Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
+            int mapSources, int mapSamples) {}
+
+    public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double nearestCentroidAccuracy,
+            double top5Accuracy, double macroF1, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
+            int linearEpochs, int mlpEpochs) {}
+
+    /** One 2-D map: the chosen sources' samples projected on the layer's first two principal components. */
+    public record Map2d(int layer, int seed, int[] sources, float[][] xy, int[] labels) {}
+
+    public record Result(String model, String architecture, List<String> sources, int trainSamples, int testSamples,
+            double chance, Double perplexity, List<LayerResult> layers, List<Map2d> maps, List<String> skipped,
+            int duplicateTexts, long tokens, double extractionSeconds) {}
+
+    private SipRun() {}
+
+    public static Result run(HiddenStateModel model, PassageSampler.Sample sample, Options o, Path out, Progress progress) {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + out + ": " + e.getMessage(), e);
+        }
+        List<PassageSampler.Passage> passages = sample.passages();
+        Path samples = out.resolve("samples.jsonl");
+        String hash = writeSamples(samples, passages);
+        Path acts = out.resolve("activations.safetensors");
+        int[] layers = o.layers();
+        long tokens;
+        double seconds;
+        if (cached(acts, model, layers, hash)) {
+            tokens = 0;
+            seconds = 0;
+        } else {
+            var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
+                    new ActivationExtractor.Options(layers, Pooling.MEAN, Math.min(o.maxLength(), model.maxPositions()), o.batchSize(), DType.F32),
+                    acts, Map.of("samples_sha256", hash), progress);
+            tokens = summary.tokens();
+            seconds = summary.seconds();
+        }
+        int[] isTest = passages.stream().mapToInt(p -> p.test() ? 1 : 0).toArray();
+        List<LayerResult> results = new ArrayList<>();
+        List<Map2d> maps = new ArrayList<>();
+        List<String> names;
+        try (ActivationFile file = ActivationFile.open(acts); NDManager manager = DjlRuntime.manager()) {
+            int[] y = file.labels();
+            names = file.labelNames();
+            int k = names.size();
+            for (int layer : file.layers()) {
+                float[][] x = file.pooled(layer);
+                float[][] normed = layerNorm(x);
+                int[][] idx = splitIndices(isTest);
+                float[][] trainX = IdentifierTrainer.rows(normed, idx[0]);
+                int[] trainY = IdentifierTrainer.labels(y, idx[0]);
+                float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
+                int[] testY = IdentifierTrainer.labels(y, idx[1]);
+                var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed());
+                var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts, Progress.NONE);
+                double mlpAcc = Double.NaN;
+                int mlpEpochs = 0;
+                if (o.mlp()) {
+                    var mlpOpts = IdentifierTrainer.Options.of(Identifier.MLP, o.epochs(), o.seed());
+                    var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts, Progress.NONE);
+                    mlpAcc = Metrics.accuracy(mlp.testLogits(), testY, k);
+                    mlpEpochs = mlp.epochsRun();
+                }
+                int[] predicted = Metrics.argmax(lin.testLogits(), k);
+                double nc = NearestCentroid.fit(trainX, trainY, k).accuracy(testX, testY);
+                results.add(new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
+                        Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
+                        Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN), Silhouette.score(x, y, Silhouette.Distance.COSINE),
+                        Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs));
+                maps.addAll(maps(layer, x, y, k, o));
+                progress.advance(0);
+            }
+        }
+        Double ppl = null;
+        if (model instanceof Decoder d) {
+            ppl = Perplexity.compute(d, passages.stream().map(PassageSampler.Passage::text).toList(), o.batchSize(), progress)
+                    .overall().perplexity();
+        }
+        int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
+        return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
+                results, maps, sample.skipped(), sample.duplicateTexts(), tokens, seconds);
+    }
+
+    /** Whether {@code acts} already holds these samples' activations of this model and these layers. */
+    private static boolean cached(Path acts, HiddenStateModel model, int[] layers, String hash) {
+        if (!Files.isRegularFile(acts)) {
+            return false;
+        }
+        try (SafeTensors st = SafeTensors.open(acts)) {
+            Map<String, String> m = st.metadata();
+            return hash.equals(m.get("samples_sha256")) && model.id().equals(m.get("model"))
+                    && java.util.Arrays.toString(layers).equals(m.get("layers"));
+        } catch (RuntimeException e) {
+            return false; // unreadable or foreign: extract again
+        }
+    }
+
+    static int[][] splitIndices(int[] isTest) {
+        int nTest = 0;
+        for (int t : isTest) {
+            nTest += t;
+        }
+        int[] train = new int[isTest.length - nTest];
+        int[] test = new int[nTest];
+        for (int i = 0, a = 0, b = 0; i < isTest.length; i++) {
+            if (isTest[i] == 1) {
+                test[b++] = i;
+            } else {
+                train[a++] = i;
+            }
+        }
+        return new int[][] {train, test};
+    }
+
+    /** Each row to zero mean and unit variance over its features (eps 1e-5, as LayerNorm). */
+    static float[][] layerNorm(float[][] x) {
+        float[][] out = new float[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            double mean = 0;
+            for (float v : x[i]) {
+                mean += v;
+            }
+            mean /= x[i].length;
+            double var = 0;
+            for (float v : x[i]) {
+                var += (v - mean) * (v - mean);
+            }
+            var /= x[i].length;
+            double inv = 1 / Math.sqrt(var + 1e-5);
+            out[i] = new float[x[i].length];
+            for (int j = 0; j < x[i].length; j++) {
+                out[i][j] = (float) ((x[i][j] - mean) * inv);
+            }
+        }
+        return out;
+    }
+
+    /** For each map seed: draw {@code mapSources} sources with enough samples, up to {@code mapSamples} each, project. */
+    private static List<Map2d> maps(int layer, float[][] x, int[] y, int k, Options o) {
+        List<Map2d> out = new ArrayList<>();
+        int[] count = new int[k];
+        for (int l : y) {
+            count[l]++;
+        }
+        List<Integer> eligible = new ArrayList<>();
+        for (int c = 0; c < k; c++) {
+            if (count[c] >= Math.min(o.mapSamples(), 10)) {
+                eligible.add(c);
+            }
+        }
+        if (eligible.size() < 2) {
+            return out;
+        }
+        for (int s = 0; s < o.mapSeeds(); s++) {
+            Random r = new Random(o.seed() * 31 + s);
+            List<Integer> pool = new ArrayList<>(eligible);
+            java.util.Collections.shuffle(pool, r);
+            int[] chosen = pool.subList(0, Math.min(o.mapSources(), pool.size())).stream().mapToInt(Integer::intValue).sorted().toArray();
+            List<Integer> rows = new ArrayList<>();
+            for (int c : chosen) {
+                List<Integer> members = new ArrayList<>();
+                for (int i = 0; i < y.length; i++) {
+                    if (y[i] == c) {
+                        members.add(i);
+                    }
+                }
+                java.util.Collections.shuffle(members, r);
+                rows.addAll(members.subList(0, Math.min(o.mapSamples(), members.size())));
+            }
+            float[][] pts = new float[rows.size()][];
+            int[] labels = new int[rows.size()];
+            for (int i = 0; i < rows.size(); i++) {
+                pts[i] = x[rows.get(i)];
+                labels[i] = y[rows.get(i)];
+            }
+            out.add(new Map2d(layer, s, chosen, Pca.project2(pts), labels));
+        }
+        return out;
+    }
+
+    private static String writeSamples(Path file, List<PassageSampler.Passage> passages) {
+        ObjectMapper json = new ObjectMapper();
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            Path tmp = Files.createTempFile(file.getParent(), ".samples", ".partial");
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                for (PassageSampler.Passage p : passages) {
+                    ObjectNode n = json.createObjectNode();
+                    n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
+                    String line = json.writeValueAsString(n);
+                    sha.update(line.getBytes(StandardCharsets.UTF_8));
+                    w.write(line);
+                    w.newLine();
+                }
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
