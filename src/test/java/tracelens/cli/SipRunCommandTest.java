@@ -1,0 +1,94 @@
+package tracelens.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tracelens.testing.CliRun;
+import tracelens.testing.SharedFiles;
+
+/**
+ * sip run on three real text sources of different style from ../shared: SST-2 movie-review phrases, CoLA linguistics
+ * examples and TweetEval tweets. A frozen MiniLM's top layer should tell them apart far above chance.
+ */
+class SipRunCommandTest {
+    @TempDir
+    Path dir;
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    Path corpus(int perSource) throws IOException {
+        Path f = dir.resolve("styles.jsonl");
+        try (BufferedWriter w = Files.newBufferedWriter(f)) {
+            write(w, "sst2", Files.readAllLines(SharedFiles.require("data/sst2/train.tsv")).subList(1, 1 + perSource), 1);
+            write(w, "cola", Files.readAllLines(SharedFiles.require("data/cola/train.tsv")).subList(1, 1 + perSource), 0);
+            write(w, "tweets", Files.readAllLines(SharedFiles.require("data/tweeteval-offensive/train_text.txt")).subList(0, perSource), -1);
+        }
+        return f;
+    }
+
+    private static void write(BufferedWriter w, String source, List<String> lines, int column) throws IOException {
+        for (String line : lines) {
+            String text = column < 0 ? line.strip() : line.split("\t")[column];
+            ObjectNode n = JSON.createObjectNode().put("text", text).put("source", source);
+            w.write(JSON.writeValueAsString(n));
+            w.newLine();
+        }
+    }
+
+    @Test
+    void identifiesWritingStylesAndWritesAReport() throws IOException {
+        Path out = dir.resolve("run");
+        String[] args = {"sip", "run", "--corpus", corpus(60).toString(), "--words", "0", "--samples-per-source", "60",
+            "--layers", "0,6", "--epochs", "150", "--out", out.toString(), "--json", "--seed", "1"};
+        CliRun r = CliRun.of(args);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = JSON.readTree(r.out());
+        assertThat(j.get("sources")).extracting(JsonNode::asText).containsExactly("sst2", "cola", "tweets");
+        assertThat(j.get("chance_accuracy").asDouble()).isEqualTo(1.0 / 3);
+        assertThat(j.get("test_samples").asInt()).isEqualTo(54);
+        JsonNode top = j.get("layers").get(1);
+        assertThat(top.get("layer").asInt()).isEqualTo(6);
+        for (String key : List.of("linear_accuracy", "mlp_accuracy", "top5_accuracy", "macro_f1", "silhouette", "nearest_centroid_accuracy")) {
+            assertThat(top.get(key).isNumber()).as(key).isTrue();
+        }
+        assertThat(top.get("linear_accuracy").asDouble()).as("styles are easy to tell apart").isGreaterThan(0.8);
+        assertThat(top.get("top5_accuracy").asDouble()).as("3 sources: top-5 always hits").isEqualTo(1.0);
+        assertThat(top.get("silhouette").asDouble()).isBetween(-1.0, 1.0);
+        assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("layers")).hasSize(2);
+
+        String html = Files.readString(out.resolve("report.html"));
+        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets").doesNotContain("<script src=");
+        assertThat(Files.size(out.resolve("report.html"))).isGreaterThan(800_000); // the inlined bundles
+
+        long stamp = Files.getLastModifiedTime(out.resolve("activations.safetensors")).toMillis();
+        CliRun again = CliRun.of(args);
+        assertThat(again.exitCode()).isZero();
+        assertThat(Files.getLastModifiedTime(out.resolve("activations.safetensors")).toMillis())
+                .as("same samples, model and layers: the activations are reused").isEqualTo(stamp);
+        assertThat(JSON.readTree(again.out()).get("layers")).isEqualTo(j.get("layers"));
+    }
+
+    @Test
+    void badCorpora() throws IOException {
+        Path one = Files.writeString(dir.resolve("one.jsonl"), "{\"text\": \"a b c\", \"source\": \"x\"}\n{\"text\": \"d e f\", \"source\": \"x\"}\n");
+        CliRun r = CliRun.of("sip", "run", "--corpus", one.toString(), "--words", "0", "--out", dir.resolve("o").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("at least 2 sources");
+        CliRun missing = CliRun.of("sip", "run", "--corpus", dir.resolve("nope").toString(), "--out", dir.resolve("o").toString());
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).contains("no such file or folder");
+        Path nosource = Files.writeString(dir.resolve("n.jsonl"), "{\"text\": \"a b c\"}\n");
+        CliRun n = CliRun.of("sip", "run", "--corpus", nosource.toString(), "--out", dir.resolve("o").toString());
+        assertThat(n.exitCode()).isEqualTo(2);
+        assertThat(n.err()).contains("no source column");
+    }
+}
