@@ -75,18 +75,19 @@ public final class HtmlPage {
         }
     }
 
-    /** JSON or JS inside a script element must not contain a closing script tag. */
+    /** JSON inside a script element: "</" only occurs in strings there, where "<\\/" reads the same. */
     private static String scriptSafe(String s) {
         return s.replace("</", "<\\/");
     }
 
-    private static String bundle(String name) {
+    static String bundle(String name) {
         try (InputStream in = HtmlPage.class.getResourceAsStream("/tracelens/report/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("report bundle " + name + " is missing from the classpath");
             }
             String js = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return scriptSafe(js.replaceAll("//# sourceMappingURL=\\S+", ""));
+            // only a closing script tag would end the element early; any other "</" (e.g. in a regex) must stay as is
+            return js.replaceAll("//# sourceMappingURL=\\S+", "").replaceAll("(?i)</script", "<\\\\/script");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

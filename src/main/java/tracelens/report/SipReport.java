@@ -100,7 +100,8 @@ public final class SipReport {
         page.chart(lines(sil, "silhouette", "silhouette"));
         if (!r.maps().isEmpty()) {
             page.heading("2-D maps (PCA): rows are seeds, columns are layers");
-            page.paragraph("Each map draws a few sources at random (per seed) and projects their samples on the layer's first two principal components.");
+            page.paragraph("Each map draws a few sources at random (per seed) and projects their samples on the layer's first two "
+                    + "principal components (horizontal: first dimension, vertical: second).");
             page.chart(mapGrid(r));
         }
         page.heading("Per layer");
@@ -163,11 +164,11 @@ public final class SipReport {
         facet.putObject("column").put("field", "layer").put("type", "ordinal");
         spec.putObject("resolve").putObject("scale").put("x", "independent").put("y", "independent");
         ObjectNode inner = spec.putObject("spec");
-        inner.put("width", 140).put("height", 140);
+        inner.put("width", 100).put("height", 100);
         inner.set("mark", JSON.createObjectNode().put("type", "circle").put("size", 14).put("opacity", 0.7));
         ObjectNode enc = inner.putObject("encoding");
-        enc.putObject("x").put("field", "x").put("type", "quantitative").put("title", "first dimension").putObject("axis").put("labels", false);
-        enc.putObject("y").put("field", "y").put("type", "quantitative").put("title", "second dimension").putObject("axis").put("labels", false);
+        enc.putObject("x").put("field", "x").put("type", "quantitative").putNull("title").putObject("axis").put("labels", false).put("ticks", false);
+        enc.putObject("y").put("field", "y").put("type", "quantitative").putNull("title").putObject("axis").put("labels", false).put("ticks", false);
         enc.putObject("color").put("field", "source").put("type", "nominal");
         return spec;
     }
