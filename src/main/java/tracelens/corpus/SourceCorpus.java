@@ -12,7 +12,9 @@ import tracelens.error.InvalidInputException;
 /**
  * Reads texts labelled by source as whole documents. A corpus is: the built-in {@code sotu} (State of the Union,
  * source = president, party or address); a folder of {@code .txt} files (one source per file, named after the
- * file) or of sub-folders of {@code .txt} files (one source per sub-folder, each file a document); or a
+ * file) or of sub-folders of {@code .txt} files (one source per sub-folder, each file a document); a PG19-style
+ * folder ({@code metadata.csv} + {@code train/*.txt}: one source per book, named by its title); a document-level
+ * wikitext file ({@code .txt} whose articles start with {@code = Title =} lines: one source per article); or a
  * .jsonl/.csv/.tsv file with text and source columns (each record a document).
  */
 public final class SourceCorpus {
@@ -28,7 +30,92 @@ public final class SourceCorpus {
         if (!Files.exists(path)) {
             throw new InvalidInputException("--corpus " + corpus + ": no such file or folder (or say '" + SOTU + "')");
         }
-        return Files.isDirectory(path) ? folder(path) : records(path, columns);
+        if (Files.isDirectory(path)) {
+            return Files.isRegularFile(path.resolve("metadata.csv")) && Files.isDirectory(path.resolve("train")) ? pg19(path) : folder(path);
+        }
+        return path.getFileName().toString().endsWith(".txt") ? wikitext(path) : records(path, columns);
+    }
+
+    /**
+     * PG19 layout: {@code metadata.csv} without header (column 0 the book id, column 1 its title) and
+     * {@code train/<id>.txt}. Books in file-name order; each line is cleaned as the SIP successor code does (the
+     * matches of [\w.,]+ joined by single spaces, then "12:3" and "12 3" number pairs removed).
+     */
+    private static List<Document> pg19(Path dir) {
+        java.util.Map<String, String> titles = new java.util.HashMap<>();
+        try {
+            for (String line : Files.readAllLines(dir.resolve("metadata.csv"), StandardCharsets.UTF_8)) {
+                String[] f = line.split(",", 3);
+                if (f.length >= 2) {
+                    titles.put(f[0].strip(), f[1].strip().replaceAll("^\"|\"$", ""));
+                }
+            }
+        } catch (IOException e) {
+            throw InvalidInputException.at(dir.resolve("metadata.csv"), "cannot read: " + e.getMessage());
+        }
+        List<Document> docs = new ArrayList<>();
+        try (Stream<Path> books = Files.list(dir.resolve("train"))) {
+            for (Path b : books.filter(SourceCorpus::isTxt).sorted().toList()) {
+                String id = b.getFileName().toString().replaceFirst("\\.txt$", "");
+                StringBuilder text = new StringBuilder();
+                for (String line : text(b).split("\n")) {
+                    String clean = pg19Clean(line);
+                    if (!clean.isBlank()) {
+                        text.append(clean).append(' ');
+                    }
+                }
+                docs.add(new Document(id, titles.getOrDefault(id, id), text.toString().strip()));
+            }
+        } catch (IOException e) {
+            throw InvalidInputException.at(dir.resolve("train"), "cannot list: " + e.getMessage());
+        }
+        if (docs.isEmpty()) {
+            throw InvalidInputException.at(dir.resolve("train"), "no .txt books");
+        }
+        return docs;
+    }
+
+    static String pg19Clean(String line) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("[\\w.,]+", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS).matcher(line);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(m.group());
+        }
+        return sb.toString().replaceAll("\\d+:\\d+", "").replaceAll("\\d+ \\d+", "");
+    }
+
+    /**
+     * Document-level wikitext: an article starts at a line " = Title = " (one '=' on each side; "= = Section = ="
+     * lines are inside articles); the source is the title with inner spaces kept, as the SIP successor reads it.
+     */
+    private static List<Document> wikitext(Path file) {
+        List<Document> docs = new ArrayList<>();
+        java.util.regex.Pattern title = java.util.regex.Pattern.compile("^ ?= ([^=].*[^=]|[^=]) = ?$");
+        String current = null;
+        StringBuilder text = new StringBuilder();
+        for (String line : text(file).split("\n")) {
+            java.util.regex.Matcher m = title.matcher(line);
+            if (m.matches()) {
+                if (current != null) {
+                    docs.add(new Document(current, current, text.toString().strip()));
+                }
+                current = m.group(1).strip();
+                text.setLength(0);
+            } else if (current != null) {
+                text.append(line).append('\n');
+            }
+        }
+        if (current != null) {
+            docs.add(new Document(current, current, text.toString().strip()));
+        }
+        if (docs.isEmpty()) {
+            throw InvalidInputException.at(file, "no article titles (' = Title = ' lines): a .txt corpus file is read as "
+                    + "document-level wikitext; use .jsonl/.csv/.tsv for labelled records, or a folder of .txt files");
+        }
+        return docs;
     }
 
     private static List<Document> folder(Path dir) {

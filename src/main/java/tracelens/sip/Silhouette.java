@@ -1,16 +1,24 @@
 package tracelens.sip;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import tracelens.error.InvalidInputException;
+import tracelens.runtime.DjlRuntime;
 
 /**
  * Silhouette score (Rousseeuw, 1987) of points grouped by label: for each point, a = mean distance to the other
  * members of its group, b = the smallest mean distance to another group, s = (b - a) / max(a, b), and s = 0 for a
- * point alone in its group; the score is the mean of s. Distances are Euclidean or cosine (1 - cos), computed in
- * double precision, one row of the distance matrix at a time (O(n) memory). Matches scikit-learn's
- * {@code silhouette_score}.
+ * point alone in its group; the score is the mean of s. Distances are Euclidean or cosine (1 - cos), as
+ * scikit-learn's {@code silhouette_score} computes them: in double precision, Euclidean through
+ * |x|^2 + |y|^2 - 2 x.y with the self-distance set to 0. Rows are processed in blocks on the engine (a block of
+ * distances times the one-hot label matrix gives each point's summed distance to every group), so memory stays at
+ * O(block x n).
  */
 public final class Silhouette {
     public enum Distance { EUCLIDEAN, COSINE }
+
+    private static final int BLOCK = 512;
 
     private Silhouette() {}
 
@@ -34,55 +42,66 @@ public final class Silhouette {
             throw new InvalidInputException("silhouette needs 2 to n-1 distinct labels; found " + groups + " among " + n + " points");
         }
         int d = x[0].length;
-        double[][] v = new double[n][d];
-        double[] norms = new double[n];
+        double[] flat = new double[n * d];
         for (int i = 0; i < n; i++) {
-            double s = 0;
+            double norm = 0;
             for (int j = 0; j < d; j++) {
-                v[i][j] = x[i][j];
-                s += v[i][j] * v[i][j];
+                norm += (double) x[i][j] * x[i][j];
             }
-            norms[i] = s;
+            norm = distance == Distance.COSINE && norm > 0 ? Math.sqrt(norm) : 1;
+            for (int j = 0; j < d; j++) {
+                flat[i * d + j] = x[i][j] / norm;
+            }
         }
-        if (distance == Distance.COSINE) {
-            for (int i = 0; i < n; i++) {
-                double norm = Math.sqrt(norms[i]);
-                for (int j = 0; j < d; j++) {
-                    v[i][j] = norm == 0 ? 0 : v[i][j] / norm;
-                }
-            }
+        double[] oneHot = new double[n * k];
+        for (int i = 0; i < n; i++) {
+            oneHot[i * k + labels[i]] = 1;
         }
         double total = 0;
-        double[] sums = new double[k];
-        for (int i = 0; i < n; i++) {
-            java.util.Arrays.fill(sums, 0);
-            double[] vi = v[i];
-            for (int j = 0; j < n; j++) {
-                if (j == i) {
-                    continue;
+        try (NDManager m = DjlRuntime.manager()) {
+            NDArray all = m.create(flat, new Shape(n, d));
+            NDArray allT = all.transpose();
+            NDArray sq = all.square().sum(new int[] {1}); // (n)
+            NDArray sqRow = sq.expandDims(0); // (1, n)
+            NDArray y = m.create(oneHot, new Shape(n, k));
+            for (int from = 0; from < n; from += BLOCK) {
+                int to = Math.min(n, from + BLOCK);
+                double[] sums;
+                try (NDManager scope = m.newSubManager()) {
+                    NDArray block = all.get(from + ":" + to);
+                    block.attach(scope);
+                    NDArray gram = block.matMul(allT); // (b, n)
+                    NDArray dist;
+                    if (distance == Distance.COSINE) {
+                        dist = gram.neg().add(1.0);
+                    } else {
+                        NDArray bsq = sq.get(from + ":" + to).expandDims(1);
+                        bsq.attach(scope);
+                        dist = gram.mul(-2.0).add(bsq).add(sqRow).maximum(0.0).sqrt();
+                    }
+                    sums = dist.matMul(y).toDoubleArray(); // (b, K): summed distances to each group
+                    // the self-distance is 0 by definition (the Gram form can leave rounding noise there)
+                    double[] self = dist.get(new ai.djl.ndarray.index.NDIndex(":, " + from + ":" + to)).toDoubleArray();
+                    for (int i = 0; i < to - from; i++) {
+                        sums[i * k + labels[from + i]] -= self[i * (to - from) + i];
+                    }
                 }
-                double[] vj = v[j];
-                double dot = 0;
-                for (int t = 0; t < d; t++) {
-                    dot += vi[t] * vj[t];
-                }
-                double dist = distance == Distance.COSINE ? 1 - dot
-                        : Math.sqrt(Math.max(0, norms[i] + norms[j] - 2 * dot));
-                sums[labels[j]] += dist;
-            }
-            int own = labels[i];
-            if (size[own] == 1) {
-                continue; // s(i) = 0
-            }
-            double a = sums[own] / (size[own] - 1);
-            double b = Double.POSITIVE_INFINITY;
-            for (int c = 0; c < k; c++) {
-                if (c != own && size[c] > 0) {
-                    b = Math.min(b, sums[c] / size[c]);
+                for (int i = from; i < to; i++) {
+                    int own = labels[i];
+                    if (size[own] == 1) {
+                        continue; // s(i) = 0
+                    }
+                    double a = sums[(i - from) * k + own] / (size[own] - 1);
+                    double b = Double.POSITIVE_INFINITY;
+                    for (int c = 0; c < k; c++) {
+                        if (c != own && size[c] > 0) {
+                            b = Math.min(b, sums[(i - from) * k + c] / size[c]);
+                        }
+                    }
+                    double mx = Math.max(a, b);
+                    total += mx == 0 ? 0 : (b - a) / mx;
                 }
             }
-            double m = Math.max(a, b);
-            total += m == 0 ? 0 : (b - a) / m;
         }
         return total / n;
     }

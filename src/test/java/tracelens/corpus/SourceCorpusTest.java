@@ -1,0 +1,67 @@
+package tracelens.corpus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SourceCorpusTest {
+    @TempDir
+    Path dir;
+
+    List<Document> read(Path p) {
+        return SourceCorpus.read(p.toString(), TextColumns.DEFAULT, SotuCorpus.SourceField.PRESIDENT, dir);
+    }
+
+    @Test
+    void folderOfFilesOrSubfolders() throws IOException {
+        Path flat = Files.createDirectory(dir.resolve("flat"));
+        Files.writeString(flat.resolve("b.txt"), "bee text");
+        Files.writeString(flat.resolve("a.txt"), "ay text");
+        Files.writeString(flat.resolve("notes.md"), "ignored");
+        assertThat(read(flat)).extracting(Document::source).containsExactly("a", "b");
+        Path nested = Files.createDirectory(dir.resolve("nested"));
+        Files.createDirectories(nested.resolve("austen"));
+        Files.createDirectories(nested.resolve("dickens"));
+        Files.writeString(nested.resolve("austen/emma.txt"), "Emma Woodhouse");
+        Files.writeString(nested.resolve("austen/persuasion.txt"), "Sir Walter Elliot");
+        Files.writeString(nested.resolve("dickens/bleak.txt"), "London. Michaelmas term");
+        assertThat(read(nested)).extracting(Document::source).containsExactly("austen", "austen", "dickens");
+    }
+
+    @Test
+    void wikitextArticlesAreSources() throws IOException {
+        Path f = Files.writeString(dir.resolve("wiki.txt"), """
+                 = Valkyria Chronicles III =\s
+                \s
+                 Senjō no Valkyria 3 is a tactical role @-@ playing video game .\s
+                 = = Gameplay = =\s
+                 As with previous games .\s
+                 = Tower Building of the Little Rock Arsenal =\s
+                 The Tower Building is a building .\s
+                """);
+        List<Document> docs = read(f);
+        assertThat(docs).extracting(Document::source).containsExactly("Valkyria Chronicles III", "Tower Building of the Little Rock Arsenal");
+        assertThat(docs.get(0).text()).contains("@-@ playing", "= = Gameplay = =", "previous games");
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "no titles here\n");
+        assertThatThrownBy(() -> read(plain)).hasMessageContaining("no article titles");
+    }
+
+    @Test
+    void pg19BooksAreSourcesNamedByTitle() throws IOException {
+        Path pg = Files.createDirectories(dir.resolve("pg19/train"));
+        Files.writeString(dir.resolve("pg19/metadata.csv"), "10,The Bible,1611\n20,\"Moby Dick\",1851\n");
+        Files.writeString(pg.resolve("20.txt"), "Call me Ishmael.\nChapter 1:2 and 3 4 -- whale!\n");
+        Files.writeString(pg.resolve("10.txt"), "In the beginning\n");
+        List<Document> docs = read(dir.resolve("pg19"));
+        assertThat(docs).extracting(Document::source).containsExactly("The Bible", "Moby Dick");
+        // the spec deletes number pairs after joining words with single spaces, so two spaces remain where they were
+        assertThat(docs.get(1).text()).isEqualTo("Call me Ishmael. Chapter  and  whale");
+        assertThat(SourceCorpus.pg19Clean("verse 3:16 says 1 2 go")).isEqualTo("verse  says  go");
+    }
+}
