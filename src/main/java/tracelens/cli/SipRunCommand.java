@@ -2,7 +2,6 @@ package tracelens.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -11,14 +10,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tracelens.activations.LayerSelection;
-import tracelens.corpus.Document;
 import tracelens.corpus.PassageSampler;
-import tracelens.corpus.SotuCorpus;
-import tracelens.corpus.SourceCorpus;
-import tracelens.corpus.TextColumns;
 import tracelens.model.HiddenStateModel;
 import tracelens.report.SipReport;
-import tracelens.runtime.DjlRuntime;
 import tracelens.sip.SipRun;
 
 @Command(name = "run",
@@ -42,36 +36,14 @@ public final class SipRunCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--corpus", required = true, paramLabel = "sotu|PATH", description = "The labelled texts.")
-    String corpus;
+    @Mixin
+    CorpusOptions corpusOptions;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
 
-    @Option(names = "--words", defaultValue = "64", paramLabel = "N", description = "Words per passage; 0 = whole documents. (default: ${DEFAULT-VALUE})")
-    int words;
-
-    @Option(names = "--samples-per-source", defaultValue = "40", paramLabel = "N", description = "Passages per source, train and test together. (default: ${DEFAULT-VALUE})")
-    int samplesPerSource;
-
-    @Option(names = "--min-samples", defaultValue = "10", paramLabel = "N", description = "Sources with fewer passages are skipped and reported. (default: ${DEFAULT-VALUE})")
-    int minSamples;
-
-    @Option(names = "--max-sources", defaultValue = "100", paramLabel = "K", description = "Keep the first K sources (corpus order; folders sorted by name). (default: ${DEFAULT-VALUE})")
-    int maxSources;
-
-    @Option(names = "--split", defaultValue = "chunk", paramLabel = "chunk|document",
-            description = "Hold out passages (chunk) or whole documents (document; every 4th of a source). (default: ${DEFAULT-VALUE})")
-    String split;
-
-    @Option(names = "--test-fraction", defaultValue = "0.3", paramLabel = "F", description = "Share of a source's passages held out. (default: ${DEFAULT-VALUE})")
-    double testFraction;
-
     @Option(names = "--layers", defaultValue = "all", paramLabel = "all|LIST", description = "Hidden states to study. (default: ${DEFAULT-VALUE})")
     String layers;
-
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Sampling, initialisation and shuffling seed. (default: ${DEFAULT-VALUE})")
-    long seed;
 
     @Option(names = "--epochs", defaultValue = "200", paramLabel = "N",
             description = "Most training epochs; training stops after 20 epochs without a lower loss on a validation tenth. (default: ${DEFAULT-VALUE})")
@@ -80,21 +52,8 @@ public final class SipRunCommand implements Callable<Integer> {
     @Option(names = "--no-mlp", description = "Train only the linear probe.")
     boolean noMlp;
 
-    @Option(names = "--text-column", defaultValue = "text", paramLabel = "NAME", description = "Text field or column of a .jsonl/.csv/.tsv corpus. (default: ${DEFAULT-VALUE})")
-    String textColumn;
-
-    @Option(names = "--source-column", paramLabel = "NAME", description = "Source field or column (default: 'source', else 'label').")
-    String sourceColumn;
-
-    @Option(names = "--source-field", defaultValue = "president", paramLabel = "president|party|address",
-            description = "What labels the built-in sotu corpus. (default: ${DEFAULT-VALUE})")
-    String sourceField;
-
     @Option(names = "--max-length", defaultValue = "256", paramLabel = "N", description = "Longest token sequence. (default: ${DEFAULT-VALUE})")
     int maxLength;
-
-    @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder for the built-in corpus (default: $TRACELENS_CACHE or ~/.cache/tracelens).")
-    Path cache;
 
     @Mixin
     RuntimeOptions runtime;
@@ -105,13 +64,9 @@ public final class SipRunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         runtime.apply();
-        List<Document> docs = SourceCorpus.read(corpus, new TextColumns(textColumn, sourceColumn), SotuCorpus.parseField(sourceField),
-                cache != null ? cache : DjlRuntime.cacheRoot());
-        var sampling = new PassageSampler.Options(words, samplesPerSource, minSamples, maxSources, PassageSampler.Split.parse(split),
-                testFraction, seed);
-        PassageSampler.Sample sample = PassageSampler.sample(docs, sampling);
+        PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
-            SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, seed, epochs, !noMlp, out,
+            SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp, out,
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json);
         }

@@ -1,0 +1,57 @@
+package tracelens.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import tracelens.corpus.PassageSampler;
+import tracelens.corpus.SotuCorpus;
+import tracelens.corpus.SourceCorpus;
+import tracelens.corpus.TextColumns;
+import tracelens.runtime.DjlRuntime;
+
+/** Which labelled texts SIP reads and how it samples and splits them: shared by the sip commands. */
+public final class CorpusOptions {
+    @Option(names = "--corpus", required = true, paramLabel = "sotu|PATH", description = "The labelled texts.")
+    String corpus;
+
+    @Option(names = "--words", defaultValue = "64", paramLabel = "N", description = "Words per passage; 0 = whole documents. (default: ${DEFAULT-VALUE})")
+    int words;
+
+    @Option(names = "--samples-per-source", defaultValue = "40", paramLabel = "N", description = "Passages per source, train and test together. (default: ${DEFAULT-VALUE})")
+    int samplesPerSource;
+
+    @Option(names = "--min-samples", defaultValue = "10", paramLabel = "N", description = "Sources with fewer passages are skipped and reported. (default: ${DEFAULT-VALUE})")
+    int minSamples;
+
+    @Option(names = "--max-sources", defaultValue = "100", paramLabel = "K", description = "Keep the first K sources (corpus order; folders sorted by name). (default: ${DEFAULT-VALUE})")
+    int maxSources;
+
+    @Option(names = "--split", defaultValue = "chunk", paramLabel = "chunk|document",
+            description = "Hold out passages (chunk) or whole documents (document; every 4th of a source). (default: ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--test-fraction", defaultValue = "0.3", paramLabel = "F", description = "Share of a source's passages held out. (default: ${DEFAULT-VALUE})")
+    double testFraction;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Sampling, initialisation and shuffling seed. (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--text-column", defaultValue = "text", paramLabel = "NAME", description = "Text field or column of a .jsonl/.csv/.tsv corpus. (default: ${DEFAULT-VALUE})")
+    String textColumn;
+
+    @Option(names = "--source-column", paramLabel = "NAME", description = "Source field or column (default: 'source', else 'label').")
+    String sourceColumn;
+
+    @Option(names = "--source-field", defaultValue = "president", paramLabel = "president|party|address",
+            description = "What labels the built-in sotu corpus. (default: ${DEFAULT-VALUE})")
+    String sourceField;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder for the built-in corpus (default: $TRACELENS_CACHE or ~/.cache/tracelens).")
+    Path cache;
+
+    PassageSampler.Sample sample() {
+        var docs = SourceCorpus.read(corpus, new TextColumns(textColumn, sourceColumn), SotuCorpus.parseField(sourceField),
+                cache != null ? cache : DjlRuntime.cacheRoot());
+        return PassageSampler.sample(docs, new PassageSampler.Options(words, samplesPerSource, minSamples, maxSources,
+                PassageSampler.Split.parse(split), testFraction, seed));
+    }
+}
