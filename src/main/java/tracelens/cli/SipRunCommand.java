@@ -13,6 +13,7 @@ import tracelens.activations.LayerSelection;
 import tracelens.corpus.PassageSampler;
 import tracelens.model.HiddenStateModel;
 import tracelens.report.SipReport;
+import tracelens.sip.IdentifierTrainer;
 import tracelens.sip.SipRun;
 
 @Command(name = "run",
@@ -52,6 +53,10 @@ public final class SipRunCommand implements Callable<Integer> {
     @Option(names = "--no-mlp", description = "Train only the linear probe.")
     boolean noMlp;
 
+    @Option(names = "--loss", defaultValue = "bce", paramLabel = "bce|ce|hash",
+            description = "BCE over one-hot (stable for many sources), softmax cross-entropy, or BCE over binary-hash codes of the sources. (default: ${DEFAULT-VALUE})")
+    String loss;
+
     @Option(names = "--max-length", defaultValue = "256", paramLabel = "N", description = "Longest token sequence. (default: ${DEFAULT-VALUE})")
     int maxLength;
 
@@ -66,7 +71,8 @@ public final class SipRunCommand implements Callable<Integer> {
         runtime.apply();
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
-            SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp, out,
+            SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
+                    IdentifierTrainer.Loss.parse(loss), out,
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json);
         }
@@ -75,7 +81,7 @@ public final class SipRunCommand implements Callable<Integer> {
 
     /** Runs SIP and writes results.json and report.html; notes on stderr. Shared with the demo. */
     static SipRun.Result run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
-            boolean mlp, Path out, PrintWriter err, OutputOptions output) {
+            boolean mlp, IdentifierTrainer.Loss loss, Path out, PrintWriter err, OutputOptions output) {
         boolean talk = !output.quiet && !output.json;
         if (talk) {
             err.printf("SIP on %s: %d sources, %d samples%n", m.id(), sample.sources().size(), sample.passages().size());
@@ -84,7 +90,7 @@ public final class SipRunCommand implements Callable<Integer> {
                 err.println("note: " + sample.duplicateTexts() + " samples repeat a text found under another source");
             }
         }
-        var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100);
+        var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss);
         SipRun.Result r = SipRun.run(m, sample, opts, out, ProgressBar.of(err, output));
         SipReport.writeResults(r, out.resolve("results.json"));
         SipReport.page(r).write(out.resolve("report.html"));

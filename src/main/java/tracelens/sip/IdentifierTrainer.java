@@ -23,7 +23,23 @@ import tracelens.progress.Progress;
  * pushing every output down while accuracy sits at chance for many epochs, so accuracy would stop training early.)
  */
 public final class IdentifierTrainer {
-    public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed) {
+    /** The training loss: BCE over one-hot (default), softmax cross-entropy, or BCE over binary-hash codes. */
+    public enum Loss { BCE, CE, HASH;
+        public static Loss parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "bce" -> BCE;
+                case "ce" -> CE;
+                case "hash", "binary-hash" -> HASH;
+                default -> throw new InvalidInputException("--loss must be bce, ce or hash, found '" + s + "'");
+            };
+        }
+    }
+
+    public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss) {
+        public Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed) {
+            this(hidden, epochs, batchSize, lr, clip, patience, seed, Loss.BCE);
+        }
+
         public Options {
             if (epochs <= 0 || batchSize <= 0 || !(lr > 0) || !(clip > 0) || patience <= 0) {
                 throw new InvalidInputException("epochs, batch size, learning rate, clip and patience must be positive");
@@ -32,7 +48,11 @@ public final class IdentifierTrainer {
 
         /** SIP's optimiser settings with the given architecture, epoch budget and patience 20. */
         public static Options of(int[] hidden, int epochs, long seed) {
-            return new Options(hidden, epochs, 64, 1e-3, 5.0, 20, seed);
+            return new Options(hidden, epochs, 64, 1e-3, 5.0, 20, seed, Loss.BCE);
+        }
+
+        public Options withLoss(Loss l) {
+            return new Options(hidden, epochs, batchSize, lr, clip, patience, seed, l);
         }
     }
 
@@ -56,9 +76,10 @@ public final class IdentifierTrainer {
         float[][] valX = rows(trainX, split[1]);
         int[] valY = labels(trainY, split[1]);
         int steps = o.epochs() * ((fitX.length + o.batchSize() - 1) / o.batchSize());
-        try (NDManager m = parent.newSubManager(); Identifier net = new Identifier(m, d, o.hidden(), classes, o.seed())) {
+        int outputs = o.loss() == Loss.HASH ? BinaryHash.bits(classes) : classes;
+        try (NDManager m = parent.newSubManager(); Identifier net = new Identifier(m, d, o.hidden(), outputs, o.seed())) {
             NDArray x = m.create(flatten(fitX), new Shape(fitX.length, d));
-            NDArray y = m.create(oneHot(fitY, classes), new Shape(fitX.length, classes));
+            NDArray y = m.create(targets(fitY, classes, o.loss()), new Shape(fitX.length, outputs));
             List<NDArray> params = net.parameters();
             List<NDArray> m1 = new ArrayList<>();
             List<NDArray> m2 = new ArrayList<>();
@@ -85,7 +106,7 @@ public final class IdentifierTrainer {
                         batches++;
                     }
                     history[epoch] = lossSum / batches;
-                    double loss = valX.length == 0 ? history[epoch] : meanBce(logits(m, net, valX), valY, classes);
+                    double loss = valX.length == 0 ? history[epoch] : validationLoss(logits(m, net, valX), valY, classes, o.loss());
                     progress.advance(1);
                     if (loss < bestLoss) {
                         bestLoss = loss;
@@ -101,6 +122,9 @@ public final class IdentifierTrainer {
             }
             restore(params, best);
             float[] test = testX.length == 0 ? new float[0] : logits(m, net, testX);
+            if (o.loss() == Loss.HASH) {
+                test = BinaryHash.toScores(test, classes); // class scores from the decoded codes
+            }
             return new Result(test, classes, epoch, bestEpoch, bestLoss, Arrays.copyOf(history, epoch));
         }
     }
@@ -115,7 +139,8 @@ public final class IdentifierTrainer {
             by.attach(scope);
             double loss;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray l = BceLoss.mean(net.forward(bx), by);
+                NDArray z = net.forward(bx);
+                NDArray l = o.loss() == Loss.CE ? z.logSoftmax(-1).mul(by).sum().div(-idx.length) : BceLoss.mean(z, by);
                 gc.backward(l);
                 loss = l.getFloat();
             }
@@ -145,6 +170,52 @@ public final class IdentifierTrainer {
                         (float) lr, lrCorrected, 0f, scale, -1f, (float) b1, (float) b2, epsCorrected, false, false);
             }
             return loss;
+        }
+    }
+
+    private static float[] targets(int[] y, int classes, Loss loss) {
+        if (loss != Loss.HASH) {
+            return oneHot(y, classes); // BCE and CE both take one-hot targets
+        }
+        int b = BinaryHash.bits(classes);
+        float[] out = new float[y.length * b];
+        for (int i = 0; i < y.length; i++) {
+            System.arraycopy(BinaryHash.encode(y[i], classes), 0, out, i * b, b);
+        }
+        return out;
+    }
+
+    private static double validationLoss(float[] logits, int[] y, int k, Loss loss) {
+        switch (loss) {
+            case CE -> {
+                double sum = 0;
+                for (int i = 0; i < y.length; i++) {
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int c = 0; c < k; c++) {
+                        max = Math.max(max, logits[i * k + c]);
+                    }
+                    double z = 0;
+                    for (int c = 0; c < k; c++) {
+                        z += Math.exp(logits[i * k + c] - max);
+                    }
+                    sum += max + Math.log(z) - logits[i * k + y[i]];
+                }
+                return sum / y.length;
+            }
+            case HASH -> {
+                int b = BinaryHash.bits(k);
+                double sum = 0;
+                for (int i = 0; i < y.length; i++) {
+                    float[] bits = BinaryHash.encode(y[i], k);
+                    for (int j = 0; j < b; j++) {
+                        sum += BceLoss.value(logits[i * b + j], bits[j]);
+                    }
+                }
+                return sum / (y.length * (double) b);
+            }
+            default -> {
+                return meanBce(logits, y, k);
+            }
         }
     }
 

@@ -44,7 +44,7 @@ import tracelens.runtime.DjlRuntime;
  */
 public final class SipRun {
     public record Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
-            int mapSources, int mapSamples) {}
+            int mapSources, int mapSamples, IdentifierTrainer.Loss loss) {}
 
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double nearestCentroidAccuracy,
             double top5Accuracy, double macroF1, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
@@ -98,12 +98,12 @@ public final class SipRun {
                 int[] trainY = IdentifierTrainer.labels(y, idx[0]);
                 float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
                 int[] testY = IdentifierTrainer.labels(y, idx[1]);
-                var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed());
+                var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss());
                 var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts, Progress.NONE);
                 double mlpAcc = Double.NaN;
                 int mlpEpochs = 0;
                 if (o.mlp()) {
-                    var mlpOpts = IdentifierTrainer.Options.of(Identifier.MLP, o.epochs(), o.seed());
+                    var mlpOpts = IdentifierTrainer.Options.of(Identifier.MLP, o.epochs(), o.seed()).withLoss(o.loss());
                     var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts, Progress.NONE);
                     mlpAcc = Metrics.accuracy(mlp.testLogits(), testY, k);
                     mlpEpochs = mlp.epochsRun();
