@@ -53,6 +53,10 @@ public final class SipRunCommand implements Callable<Integer> {
     @Option(names = "--no-mlp", description = "Train only the linear probe.")
     boolean noMlp;
 
+    @Option(names = "--map", defaultValue = "pca", paramLabel = "pca|tsne",
+            description = "2-D maps by PCA or by exact t-SNE (perplexity 30, 500 iterations). (default: ${DEFAULT-VALUE})")
+    String map;
+
     @Option(names = "--loss", defaultValue = "bce", paramLabel = "bce|ce|hash",
             description = "BCE over one-hot (stable for many sources), softmax cross-entropy, or BCE over binary-hash codes of the sources. (default: ${DEFAULT-VALUE})")
     String loss;
@@ -72,7 +76,7 @@ public final class SipRunCommand implements Callable<Integer> {
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
             SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
-                    IdentifierTrainer.Loss.parse(loss), out,
+                    IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), out,
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json);
         }
@@ -81,7 +85,7 @@ public final class SipRunCommand implements Callable<Integer> {
 
     /** Runs SIP and writes results.json and report.html; notes on stderr. Shared with the demo. */
     static SipRun.Result run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
-            boolean mlp, IdentifierTrainer.Loss loss, Path out, PrintWriter err, OutputOptions output) {
+            boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, Path out, PrintWriter err, OutputOptions output) {
         boolean talk = !output.quiet && !output.json;
         if (talk) {
             err.printf("SIP on %s: %d sources, %d samples%n", m.id(), sample.sources().size(), sample.passages().size());
@@ -90,7 +94,7 @@ public final class SipRunCommand implements Callable<Integer> {
                 err.println("note: " + sample.duplicateTexts() + " samples repeat a text found under another source");
             }
         }
-        var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss);
+        var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss, map);
         SipRun.Result r = SipRun.run(m, sample, opts, out, ProgressBar.of(err, output));
         SipReport.writeResults(r, out.resolve("results.json"));
         SipReport.page(r).write(out.resolve("report.html"));

@@ -99,9 +99,11 @@ public final class SipReport {
         }
         page.chart(lines(sil, "silhouette", "silhouette"));
         if (!r.maps().isEmpty()) {
-            page.heading("2-D maps (PCA): rows are seeds, columns are layers");
-            page.paragraph("Each map draws a few sources at random (per seed) and projects their samples on the layer's first two "
-                    + "principal components (horizontal: first dimension, vertical: second).");
+            boolean tsne = r.mapMethod() == SipRun.MapMethod.TSNE;
+            page.heading("2-D maps (" + (tsne ? "t-SNE" : "PCA") + "): rows are seeds, columns are layers");
+            page.paragraph("Each map draws a few sources at random (per seed) and " + (tsne
+                    ? "embeds their samples with t-SNE (perplexity 30)." : "projects their samples on the layer's first two "
+                    + "principal components (horizontal: first dimension, vertical: second)."));
             page.chart(mapGrid(r));
         }
         page.heading("Per layer");

@@ -44,7 +44,18 @@ import tracelens.runtime.DjlRuntime;
  */
 public final class SipRun {
     public record Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
-            int mapSources, int mapSamples, IdentifierTrainer.Loss loss) {}
+            int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map) {}
+
+    /** How the 2-D maps are drawn. */
+    public enum MapMethod { PCA, TSNE;
+        public static MapMethod parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "pca" -> PCA;
+                case "tsne", "t-sne" -> TSNE;
+                default -> throw new tracelens.error.InvalidInputException("--map must be pca or tsne, found '" + s + "'");
+            };
+        }
+    }
 
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double nearestCentroidAccuracy,
             double top5Accuracy, double macroF1, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
@@ -54,8 +65,8 @@ public final class SipRun {
     public record Map2d(int layer, int seed, int[] sources, float[][] xy, int[] labels) {}
 
     public record Result(String model, String architecture, List<String> sources, int trainSamples, int testSamples,
-            double chance, Double perplexity, List<LayerResult> layers, List<Map2d> maps, List<String> skipped,
-            int duplicateTexts, long tokens, double extractionSeconds) {}
+            double chance, Double perplexity, List<LayerResult> layers, List<Map2d> maps, MapMethod mapMethod,
+            List<String> skipped, int duplicateTexts, long tokens, double extractionSeconds) {}
 
     private SipRun() {}
 
@@ -125,7 +136,7 @@ public final class SipRun {
         }
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
-                results, maps, sample.skipped(), sample.duplicateTexts(), tokens, seconds);
+                results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds);
     }
 
     /** Whether {@code acts} already holds these samples' activations of this model and these layers. */
@@ -220,7 +231,8 @@ public final class SipRun {
                 pts[i] = x[rows.get(i)];
                 labels[i] = y[rows.get(i)];
             }
-            out.add(new Map2d(layer, s, chosen, Pca.project2(pts), labels));
+            float[][] xy = o.map() == MapMethod.TSNE ? Tsne.embed(pts, 30, 500, o.seed() * 31 + s) : Pca.project2(pts);
+            out.add(new Map2d(layer, s, chosen, xy, labels));
         }
         return out;
     }

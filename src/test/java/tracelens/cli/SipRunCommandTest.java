@@ -48,7 +48,7 @@ class SipRunCommandTest {
     void identifiesWritingStylesAndWritesAReport() throws IOException {
         Path out = dir.resolve("run");
         String[] args = {"sip", "run", "--corpus", corpus(60).toString(), "--words", "0", "--samples-per-source", "60",
-            "--layers", "0,6", "--epochs", "150", "--out", out.toString(), "--json", "--seed", "1"};
+            "--layers", "0,6", "--epochs", "150", "--out", out.toString(), "--json", "--seed", "1", "--map", "tsne"};
         CliRun r = CliRun.of(args);
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode j = JSON.readTree(r.out());
@@ -66,7 +66,7 @@ class SipRunCommandTest {
         assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("layers")).hasSize(2);
 
         String html = Files.readString(out.resolve("report.html"));
-        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets").doesNotContain("<script src=");
+        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets", "2-D maps (t-SNE)").doesNotContain("<script src=");
         assertThat(Files.size(out.resolve("report.html"))).isGreaterThan(800_000); // the inlined bundles
 
         long stamp = Files.getLastModifiedTime(out.resolve("activations.safetensors")).toMillis();
