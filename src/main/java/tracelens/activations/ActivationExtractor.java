@@ -7,7 +7,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -72,6 +76,16 @@ public final class ActivationExtractor {
 
     public static Summary extract(HiddenStateModel model, TextInput input, Options opts, Path out,
             Map<String, String> extraMetadata, Progress progress) {
+        return extract(model, input, opts, out, extraMetadata, progress, false);
+    }
+
+    /**
+     * With {@code resumable}, the work file ({@code out.partial}) and a progress record ({@code out.progress}: the
+     * number of finished chunks, written after their rows are flushed to disk) survive an interruption, and a rerun
+     * with the same input and settings continues after the last finished chunk: nothing is lost or written twice.
+     */
+    public static Summary extract(HiddenStateModel model, TextInput input, Options opts, Path out,
+            Map<String, String> extraMetadata, Progress progress, boolean resumable) {
         long started = System.nanoTime();
         int maxLength = opts.maxLength();
         if (maxLength > model.maxPositions()) {
@@ -132,13 +146,23 @@ public final class ActivationExtractor {
         meta.putAll(extraMetadata);
 
         // Pass 2: run the model chunk by chunk and write rows in place.
-        try (SafeTensorsWriter writer = SafeTensorsWriter.create(out, specs, meta);
+        Path record = out.resolveSibling(out.getFileName() + ".progress");
+        try (SafeTensorsWriter writer = resumable ? SafeTensorsWriter.resumable(out, specs, meta) : SafeTensorsWriter.create(out, specs, meta);
              NDManager root = DjlRuntime.manager()) {
-            Writer rows = new Writer(model, opts, writer, root, width, c, progress);
-            progress.start("extracting " + opts.layers().length + " layers", n);
+            long skipChunks = writer.resumed() ? ChunkRecord.read(record) : 0;
+            Writer rows = new Writer(model, opts, writer, root, width, c, progress, resumable ? record : null, skipChunks);
+            progress.start("extracting " + opts.layers().length + " layers" + (skipChunks > 0 ? " (resuming after "
+                    + skipChunks * rows.chunkSize + " texts)" : ""), n);
             try {
                 long[] index = {0};
-                input.forEach(r -> rows.add(index[0]++, tok.encode(r.text(), maxLength)));
+                input.forEach(r -> {
+                    long i = index[0]++;
+                    if (i / rows.chunkSize < skipChunks) {
+                        progress.advance(1); // done by the interrupted run
+                    } else {
+                        rows.add(i, tok.encode(r.text(), maxLength));
+                    }
+                });
                 rows.flush();
             } finally {
                 progress.end();
@@ -148,6 +172,7 @@ public final class ActivationExtractor {
             }
             writer.commit();
         }
+        ChunkRecord.delete(record);
         double seconds = (System.nanoTime() - started) / 1e9;
         return new Summary(n, scan.tokens, scan.truncated, width, c, opts.layers(),
                 new ArrayList<>(scan.labels.keySet()), seconds);
@@ -158,6 +183,35 @@ public final class ActivationExtractor {
             return new ObjectMapper().writeValueAsString(o);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** The number of finished chunks of a resumable extraction, in a small text file written atomically. */
+    static final class ChunkRecord {
+        static long read(Path file) {
+            try {
+                return Files.isRegularFile(file) ? Long.parseLong(Files.readString(file).strip()) : 0;
+            } catch (IOException | NumberFormatException e) {
+                return 0; // unreadable: start over (the rows are rewritten, never duplicated)
+            }
+        }
+
+        static void write(Path file, long chunks) {
+            try {
+                Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".progress", ".tmp");
+                Files.writeString(tmp, Long.toString(chunks));
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot record progress in " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        static void delete(Path file) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // a stale record only makes a later, different run start over
+            }
         }
     }
 
@@ -212,8 +266,15 @@ public final class ActivationExtractor {
         private final int c;
         private final Progress progress;
         private final List<Item> chunk = new ArrayList<>();
+        final int chunkSize;
+        private final Path record;
+        private long chunksDone;
 
-        Writer(HiddenStateModel model, Options opts, SafeTensorsWriter out, NDManager root, int width, int c, Progress progress) {
+        Writer(HiddenStateModel model, Options opts, SafeTensorsWriter out, NDManager root, int width, int c, Progress progress,
+                Path record, long chunksDone) {
+            this.chunkSize = opts.batchSize() * CHUNK_BATCHES;
+            this.record = record;
+            this.chunksDone = chunksDone;
             this.model = model;
             this.opts = opts;
             this.out = out;
@@ -225,7 +286,7 @@ public final class ActivationExtractor {
 
         void add(long index, TextTokenizer.Tokens tokens) {
             chunk.add(new Item(index, tokens));
-            if (chunk.size() >= opts.batchSize() * CHUNK_BATCHES) {
+            if (chunk.size() >= chunkSize) {
                 flush();
             }
         }
@@ -236,6 +297,10 @@ public final class ActivationExtractor {
                 List<Item> items = chunk.subList(from, Math.min(chunk.size(), from + opts.batchSize()));
                 runBatch(items);
                 progress.advance(items.size());
+            }
+            if (record != null && !chunk.isEmpty()) {
+                out.force();
+                ChunkRecord.write(record, ++chunksDone);
             }
             chunk.clear();
         }

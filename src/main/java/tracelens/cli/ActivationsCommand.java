@@ -64,6 +64,9 @@ public final class ActivationsCommand implements Callable<Integer> {
             description = "Field or column holding the source label (default: 'source', else 'label', if present).")
     String sourceColumn;
 
+    @Option(names = "--resume", description = "Keep the work file of an interrupted run (OUT.partial, OUT.progress) and continue it when rerun with the same input and settings.")
+    boolean resume;
+
     @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16", description = "Stored precision. (default: ${DEFAULT-VALUE})")
     String dtype;
 
@@ -90,7 +93,7 @@ public final class ActivationsCommand implements Callable<Integer> {
         try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = LayerSelection.parse(layers, m.numLayers());
             var opts = new ActivationExtractor.Options(selected, pooling, maxLength, batchSize, type);
-            var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output));
+            var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output), resume);
             if (summary.truncated() > 0 && !output.quiet) {
                 err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
                         summary.truncated(), summary.texts(), maxLength);

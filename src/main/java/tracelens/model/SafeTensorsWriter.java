@@ -41,6 +41,8 @@ public final class SafeTensorsWriter implements AutoCloseable {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
+    private boolean resumable;
+    private boolean resumed;
     private final Map<String, long[]> ranges = new LinkedHashMap<>(); // name -> [absolute begin, end]
     private final Map<String, Spec> specs = new LinkedHashMap<>();
     private boolean committed;
@@ -70,12 +72,15 @@ public final class SafeTensorsWriter implements AutoCloseable {
         }
     }
 
-    private void writeHeader(List<Spec> tensors, Map<String, String> metadata) throws IOException {
+    /** The header (length + JSON padded to 8 bytes) for these tensors; fills the tensor ranges, relative to the data. */
+    private byte[] headerBytes(List<Spec> tensors, Map<String, String> metadata) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
+        ranges.clear();
+        specs.clear();
         long offset = 0;
         for (Spec s : tensors) {
             ObjectNode t = root.putObject(s.name());
@@ -90,6 +95,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
             specs.put(s.name(), s);
             offset = end;
         }
+        dataBytes = offset;
         byte[] json = JSON.writeValueAsBytes(root);
         int padded = (json.length + 7) / 8 * 8; // the reference writer pads with spaces to 8-byte alignment
         ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
@@ -97,16 +103,83 @@ public final class SafeTensorsWriter implements AutoCloseable {
         while (head.hasRemaining()) {
             head.put((byte) ' ');
         }
-        head.flip();
-        writeFully(head, 0);
-        long dataStart = 8L + padded;
+        return head.array();
+    }
+
+    private long dataBytes;
+
+    private void shiftRanges(long dataStart) {
         for (long[] r : ranges.values()) {
             r[0] += dataStart;
             r[1] += dataStart;
         }
-        channel.truncate(dataStart + offset);
-        if (offset > 0) { // size the file now so a tensor never written reads as zeros
-            writeFully(ByteBuffer.allocate(1), dataStart + offset - 1);
+    }
+
+    private void writeHeader(List<Spec> tensors, Map<String, String> metadata) throws IOException {
+        byte[] header = headerBytes(tensors, metadata);
+        writeFully(ByteBuffer.wrap(header), 0);
+        long dataStart = header.length;
+        shiftRanges(dataStart);
+        channel.truncate(dataStart + dataBytes);
+        if (dataBytes > 0) { // size the file now so a tensor never written reads as zeros
+            writeFully(ByteBuffer.allocate(1), dataStart + dataBytes - 1);
+        }
+    }
+
+    /**
+     * Like {@link #create}, but the work file has a fixed name ({@code <target>.partial}) and survives a close
+     * without commit, so an interrupted run can continue: when that file exists with exactly the header this call
+     * would write (same tensors, shapes and metadata), it is reopened as is and {@link #resumed()} is true.
+     */
+    public static SafeTensorsWriter resumable(Path target, List<Spec> tensors, Map<String, String> metadata) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path temp = target.resolveSibling(target.getFileName() + ".partial");
+        try {
+            Files.createDirectories(dir);
+            byte[] header = new SafeTensorsWriter(target, temp, null).headerBytes(tensors, metadata);
+            boolean same = false;
+            if (Files.isRegularFile(temp) && Files.size(temp) >= header.length) {
+                try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.READ)) {
+                    ByteBuffer existing = ByteBuffer.allocate(header.length);
+                    while (existing.hasRemaining() && ch.read(existing) > 0) {
+                        // read the old header
+                    }
+                    same = java.util.Arrays.equals(existing.array(), header);
+                }
+            }
+            FileChannel ch = same ? FileChannel.open(temp, StandardOpenOption.WRITE)
+                    : FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            SafeTensorsWriter w = new SafeTensorsWriter(target, temp, ch);
+            w.resumable = true;
+            w.resumed = same;
+            try {
+                if (same) {
+                    w.headerBytes(tensors, metadata); // fills the tensor ranges
+                    w.shiftRanges(header.length);
+                } else {
+                    w.writeHeader(tensors, metadata);
+                }
+            } catch (RuntimeException | IOException e) {
+                w.close();
+                throw e;
+            }
+            return w;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether an interrupted run's work file was reopened (see {@link #resumable}). */
+    public boolean resumed() {
+        return resumed;
+    }
+
+    /** Flushes what was written to the disk (so a progress record written after it never runs ahead). */
+    public void force() {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot flush " + temp + ": " + e.getMessage(), e);
         }
     }
 
@@ -179,6 +252,9 @@ public final class SafeTensorsWriter implements AutoCloseable {
         }
         try {
             channel.close();
+            if (resumable) {
+                return; // kept for the next run to continue
+            }
             Files.deleteIfExists(temp);
         } catch (IOException ignored) {
             // best effort: the temp file carries a .partial suffix

@@ -89,7 +89,7 @@ public final class SipRun {
         } else {
             var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
                     new ActivationExtractor.Options(layers, Pooling.MEAN, Math.min(o.maxLength(), model.maxPositions()), o.batchSize(), DType.F32),
-                    acts, Map.of("samples_sha256", hash), progress);
+                    acts, Map.of("samples_sha256", hash), progress, true);
             tokens = summary.tokens();
             seconds = summary.seconds();
         }
