@@ -69,12 +69,21 @@ public final class DemoCommand implements Callable<Integer> {
         var sample = PassageSampler.sample(docs, new PassageSampler.Options(64, samplesPerSource, 2, 100,
                 PassageSampler.Split.DOCUMENT, 0.3, seed));
         String dec = decoder != null ? decoder : Files.isRegularFile(Path.of(STORIES)) ? STORIES : "none";
+        java.util.List<Path> dirs = new java.util.ArrayList<>();
         for (String model : dec.equals("none") ? new String[] {ModelLoader.MINILM} : new String[] {ModelLoader.MINILM, dec}) {
             try (HiddenStateModel m = ModelLoader.load(model)) {
                 Path dir = out.resolve(model.equals(ModelLoader.MINILM) ? "minilm" : Path.of(model).getFileName().toString().replaceFirst("\\.bin$", ""));
                 SipRun.Result r = SipRunCommand.run(m, sample, LayerSelection.parse("all", m.numLayers()), 256, seed, epochs, true,
                         IdentifierTrainer.Loss.BCE, SipRun.MapMethod.PCA, dir, err, output);
                 SipRunCommand.print(r, dir, stdout, output.json);
+                dirs.add(dir);
+            }
+        }
+        if (dirs.size() > 1) {
+            tracelens.report.SipReport.page(SipReportCommand.read(dirs)).write(out.resolve("report.html"));
+            if (!output.json) {
+                stdout.println("wrote " + out.resolve("report.html") + " (the models side by side)");
+                stdout.flush();
             }
         }
         if (dec.equals("none") && !output.quiet) {

@@ -1,5 +1,6 @@
 package tracelens.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -51,6 +52,15 @@ public final class SipReport {
                 conf.addObject().put("actual", r.sources().get(c.actual())).put("predicted", r.sources().get(c.predicted())).put("count", c.count());
             }
         }
+        ObjectNode maps = n.putObject("maps");
+        maps.put("method", r.mapMethod().name().toLowerCase(Locale.ROOT));
+        ArrayNode points = maps.putArray("points");
+        for (SipRun.Map2d m : r.maps()) {
+            for (int i = 0; i < m.labels().length; i++) {
+                points.addObject().put("layer", m.layer()).put("seed", m.seed()).put("source", r.sources().get(m.labels()[i]))
+                        .put("x", round(m.xy()[i][0])).put("y", round(m.xy()[i][1]));
+            }
+        }
         ArrayNode skipped = n.putArray("skipped_sources");
         r.skipped().forEach(skipped::add);
         n.put("duplicate_texts_across_sources", r.duplicateTexts());
@@ -76,64 +86,106 @@ public final class SipReport {
     }
 
     public static HtmlPage page(SipRun.Result r) {
-        HtmlPage page = new HtmlPage("Source identification: " + r.model());
-        page.paragraph(String.format(Locale.ROOT, "%d sources, %d training and %d held-out samples; chance accuracy %.3f.%s",
-                r.sources().size(), r.trainSamples(), r.testSamples(), r.chance(),
-                r.perplexity() == null ? "" : String.format(Locale.ROOT, " Perplexity of the model on the samples: %.2f.", r.perplexity())));
+        return page(List.of(results(r)));
+    }
+
+    /**
+     * A report of one or several runs (their results.json): with several, the curves are coloured by run and the
+     * map grid has one row per run (seed 0), so models or corpora can be compared side by side.
+     */
+    public static HtmlPage page(List<JsonNode> runs) {
+        boolean one = runs.size() == 1;
+        HtmlPage page = new HtmlPage("Source identification: " + String.join(" vs ", runs.stream().map(SipReport::name).toList()));
+        for (JsonNode r : runs) {
+            page.paragraph(String.format(Locale.ROOT, "%s: %d sources, %d training and %d held-out samples; chance accuracy %.3f.%s",
+                    name(r), r.get("sources").size(), r.get("train_samples").asInt(), r.get("test_samples").asInt(),
+                    r.get("chance_accuracy").asDouble(), r.hasNonNull("perplexity")
+                            ? String.format(Locale.ROOT, " Perplexity of the model on the samples: %.2f.", r.get("perplexity").asDouble()) : ""));
+        }
         page.heading("Held-out accuracy by layer");
         ArrayNode values = JSON.createArrayNode();
-        for (SipRun.LayerResult l : r.layers()) {
-            point(values, l.layer(), "linear probe", l.linearAccuracy());
-            point(values, l.layer(), "MLP probe", l.mlpAccuracy());
-            point(values, l.layer(), "nearest centroid", l.nearestCentroidAccuracy());
-            point(values, l.layer(), "linear top-5", l.top5Accuracy());
-            point(values, l.layer(), "linear macro-F1", l.macroF1());
-            point(values, l.layer(), "chance", r.chance());
+        for (JsonNode r : runs) {
+            String prefix = one ? "" : name(r) + ": ";
+            for (JsonNode l : r.get("layers")) {
+                int layer = l.get("layer").asInt();
+                point(values, layer, prefix + "linear probe", l.get("linear_accuracy"));
+                point(values, layer, prefix + "MLP probe", l.get("mlp_accuracy"));
+                point(values, layer, prefix + "nearest centroid", l.get("nearest_centroid_accuracy"));
+                if (one) {
+                    point(values, layer, "linear top-5", l.get("top5_accuracy"));
+                    point(values, layer, "linear macro-F1", l.get("macro_f1"));
+                }
+                point(values, layer, prefix + "chance", r.get("chance_accuracy"));
+            }
         }
         page.chart(lines(values, "score", "held-out score"));
         page.heading("How the sources cluster (silhouette of pooled representations)");
         ArrayNode sil = JSON.createArrayNode();
-        for (SipRun.LayerResult l : r.layers()) {
-            point(sil, l.layer(), "Euclidean", l.silhouette());
-            point(sil, l.layer(), "cosine", l.silhouetteCosine());
+        for (JsonNode r : runs) {
+            String prefix = one ? "" : name(r) + ": ";
+            for (JsonNode l : r.get("layers")) {
+                point(sil, l.get("layer").asInt(), prefix + "Euclidean", l.get("silhouette"));
+                point(sil, l.get("layer").asInt(), prefix + "cosine", l.get("silhouette_cosine"));
+            }
         }
         page.chart(lines(sil, "silhouette", "silhouette"));
-        if (!r.maps().isEmpty()) {
-            boolean tsne = r.mapMethod() == SipRun.MapMethod.TSNE;
-            page.heading("2-D maps (" + (tsne ? "t-SNE" : "PCA") + "): rows are seeds, columns are layers");
-            page.paragraph("Each map draws a few sources at random (per seed) and " + (tsne
+        ArrayNode points = JSON.createArrayNode();
+        for (JsonNode r : runs) {
+            for (JsonNode p : r.path("maps").path("points")) {
+                if (one || p.get("seed").asInt() == 0) {
+                    ((ObjectNode) points.addObject().setAll((ObjectNode) p)).put("run", name(r));
+                }
+            }
+        }
+        if (!points.isEmpty()) {
+            boolean tsne = "tsne".equals(runs.get(0).path("maps").path("method").asText());
+            page.heading("2-D maps (" + (tsne ? "t-SNE" : "PCA") + "): rows are " + (one ? "seeds" : "runs (seed 0)") + ", columns are layers");
+            page.paragraph("Each map draws a few sources at random and " + (tsne
                     ? "embeds their samples with t-SNE (perplexity 30)." : "projects their samples on the layer's first two "
                     + "principal components (horizontal: first dimension, vertical: second)."));
-            page.chart(mapGrid(r));
+            page.chart(mapGrid(points, one ? "seed" : "run"));
         }
-        page.heading("Per layer");
-        List<String[]> rows = new ArrayList<>();
-        for (SipRun.LayerResult l : r.layers()) {
-            String confused = l.confused().isEmpty() ? "" : r.sources().get(l.confused().get(0).actual()) + " → "
-                    + r.sources().get(l.confused().get(0).predicted()) + " (" + l.confused().get(0).count() + ")";
-            rows.add(new String[] {String.valueOf(l.layer()), fmt(l.linearAccuracy()), fmt(l.mlpAccuracy()),
-                fmt(l.nearestCentroidAccuracy()), fmt(l.top5Accuracy()),
-                fmt(l.macroF1()), fmt(l.silhouette()), fmt(l.silhouetteCosine()), confused});
-        }
-        page.table(new String[] {"layer", "linear acc.", "MLP acc.", "nearest centroid", "top-5", "macro-F1", "silhouette", "silhouette (cos)", "most confused"}, rows);
-        page.heading("Sources");
-        page.paragraph(String.join(", ", r.sources()));
-        if (!r.skipped().isEmpty()) {
-            page.paragraph("Skipped: " + String.join("; ", r.skipped()));
-        }
-        if (r.duplicateTexts() > 0) {
-            page.paragraph(r.duplicateTexts() + " samples repeat a text that also appears under another source.");
+        for (JsonNode r : runs) {
+            page.heading(one ? "Per layer" : "Per layer: " + name(r));
+            List<String[]> rows = new ArrayList<>();
+            for (JsonNode l : r.get("layers")) {
+                JsonNode c = l.path("most_confused").path(0);
+                String confused = c.isMissingNode() ? "" : c.get("actual").asText() + " → " + c.get("predicted").asText()
+                        + " (" + c.get("count").asInt() + ")";
+                rows.add(new String[] {l.get("layer").asText(), fmt(l.get("linear_accuracy")), fmt(l.get("mlp_accuracy")),
+                    fmt(l.get("nearest_centroid_accuracy")), fmt(l.get("top5_accuracy")), fmt(l.get("macro_f1")),
+                    fmt(l.get("silhouette")), fmt(l.get("silhouette_cosine")), confused});
+            }
+            page.table(new String[] {"layer", "linear acc.", "MLP acc.", "nearest centroid", "top-5", "macro-F1", "silhouette",
+                "silhouette (cos)", "most confused"}, rows);
+            List<String> sources = new ArrayList<>();
+            r.get("sources").forEach(x -> sources.add(x.asText()));
+            page.paragraph("Sources: " + String.join(", ", sources));
+            List<String> skipped = new ArrayList<>();
+            r.path("skipped_sources").forEach(x -> skipped.add(x.asText()));
+            if (!skipped.isEmpty()) {
+                page.paragraph("Skipped: " + String.join("; ", skipped));
+            }
+            int duplicates = r.path("duplicate_texts_across_sources").asInt();
+            if (duplicates > 0) {
+                page.paragraph(duplicates + " samples repeat a text that also appears under another source.");
+            }
         }
         return page;
     }
 
-    private static String fmt(double v) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "–";
+    private static String name(JsonNode r) {
+        String model = r.get("model").asText();
+        return model.contains("/") ? model.substring(model.lastIndexOf('/') + 1) : model;
     }
 
-    private static void point(ArrayNode values, int layer, String series, double v) {
-        if (Double.isFinite(v)) {
-            values.addObject().put("layer", layer).put("series", series).put("value", v);
+    private static String fmt(JsonNode v) {
+        return v != null && v.isNumber() ? String.format(Locale.ROOT, "%.3f", v.asDouble()) : "–";
+    }
+
+    private static void point(ArrayNode values, int layer, String series, JsonNode v) {
+        if (v != null && v.isNumber()) {
+            values.addObject().put("layer", layer).put("series", series).put("value", v.asDouble());
         }
     }
 
@@ -150,19 +202,12 @@ public final class SipReport {
         return spec;
     }
 
-    private static ObjectNode mapGrid(SipRun.Result r) {
-        ArrayNode values = JSON.createArrayNode();
-        for (SipRun.Map2d m : r.maps()) {
-            for (int i = 0; i < m.labels().length; i++) {
-                values.addObject().put("layer", m.layer()).put("seed", m.seed()).put("source", r.sources().get(m.labels()[i]))
-                        .put("x", round(m.xy()[i][0])).put("y", round(m.xy()[i][1]));
-            }
-        }
+    private static ObjectNode mapGrid(ArrayNode values, String rowField) {
         ObjectNode spec = JSON.createObjectNode();
         spec.put("$schema", "https://vega.github.io/schema/vega-lite/v6.json");
         spec.putObject("data").set("values", values);
         ObjectNode facet = spec.putObject("facet");
-        facet.putObject("row").put("field", "seed").put("type", "ordinal");
+        facet.putObject("row").put("field", rowField).put("type", "ordinal");
         facet.putObject("column").put("field", "layer").put("type", "ordinal");
         spec.putObject("resolve").putObject("scale").put("x", "independent").put("y", "independent");
         ObjectNode inner = spec.putObject("spec");

@@ -75,6 +75,16 @@ class SipRunCommandTest {
         assertThat(Files.getLastModifiedTime(out.resolve("activations.safetensors")).toMillis())
                 .as("same samples, model and layers: the activations are reused").isEqualTo(stamp);
         assertThat(JSON.readTree(again.out()).get("layers")).isEqualTo(j.get("layers"));
+        assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("maps").get("points").size()).isGreaterThan(100);
+
+        // two runs side by side in one report; a folder that is not a run is refused
+        Path compare = dir.resolve("compare.html");
+        CliRun report = CliRun.of("sip", "report", out.toString(), out.resolve("results.json").toString(), "--out", compare.toString());
+        assertThat(report.exitCode()).as(report.err()).isZero();
+        assertThat(Files.readString(compare)).contains("rows are runs (seed 0)", "Per layer: ");
+        CliRun bad = CliRun.of("sip", "report", dir.toString(), "--out", compare.toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("results.json", "not found");
     }
 
     @Test
