@@ -14,7 +14,10 @@ import tracelens.error.InvalidInputException;
  * source = president, party or address); a folder of {@code .txt} files (one source per file, named after the
  * file) or of sub-folders of {@code .txt} files (one source per sub-folder, each file a document); a PG19-style
  * folder ({@code metadata.csv} + {@code train/*.txt}: one source per book, named by its title); a document-level
- * wikitext file ({@code .txt} whose articles start with {@code = Title =} lines: one source per article); or a
+ * wikitext file ({@code .txt} whose articles start with {@code = Title =} lines: one source per article); an
+ * Extreme Classification raw-text folder ({@code texts.txt} one text per line, {@code labels.txt} with a header
+ * "num_points num_labels" and per text "id:1.0 id:1.0 ..."; optional {@code label_names.txt}): a text is a document
+ * of every label it carries (sip.md §1.1), so multi-label texts repeat across sources and are reported; or a
  * .jsonl/.csv/.tsv file with text and source columns (each record a document).
  */
 public final class SourceCorpus {
@@ -31,9 +34,59 @@ public final class SourceCorpus {
             throw new InvalidInputException("--corpus " + corpus + ": no such file or folder (or say '" + SOTU + "')");
         }
         if (Files.isDirectory(path)) {
+            if (Files.isRegularFile(path.resolve("texts.txt")) && Files.isRegularFile(path.resolve("labels.txt"))) {
+                return extremeClassification(path);
+            }
             return Files.isRegularFile(path.resolve("metadata.csv")) && Files.isDirectory(path.resolve("train")) ? pg19(path) : folder(path);
         }
         return path.getFileName().toString().endsWith(".txt") ? wikitext(path) : records(path, columns);
+    }
+
+    private static List<Document> extremeClassification(Path dir) {
+        Path textsFile = dir.resolve("texts.txt");
+        Path labelsFile = dir.resolve("labels.txt");
+        List<String> texts;
+        List<String> labels;
+        List<String> names = List.of();
+        try {
+            texts = Files.readAllLines(textsFile, StandardCharsets.UTF_8);
+            labels = Files.readAllLines(labelsFile, StandardCharsets.UTF_8);
+            if (Files.isRegularFile(dir.resolve("label_names.txt"))) {
+                names = Files.readAllLines(dir.resolve("label_names.txt"), StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw InvalidInputException.at(dir, "cannot read: " + e.getMessage());
+        }
+        if (labels.isEmpty() || !labels.get(0).strip().matches("\\d+\\s+\\d+")) {
+            throw InvalidInputException.at(labelsFile, "line 1", "expected the header 'num_points num_labels'");
+        }
+        int points = Integer.parseInt(labels.get(0).strip().split("\\s+")[0]);
+        if (points != labels.size() - 1 || points != texts.size()) {
+            throw InvalidInputException.at(labelsFile, "line 1", "header says " + points + " points but there are "
+                    + (labels.size() - 1) + " label lines and " + texts.size() + " texts in texts.txt");
+        }
+        // one document per (text, label), grouped by label in order of first appearance
+        java.util.Map<Integer, List<Document>> byLabel = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < points; i++) {
+            String line = labels.get(i + 1).strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            for (String item : line.split("\\s+")) {
+                String[] kv = item.split(":");
+                int label;
+                try {
+                    label = Integer.parseInt(kv[0]);
+                } catch (NumberFormatException e) {
+                    throw InvalidInputException.at(labelsFile, "line " + (i + 2), "'" + item + "' is not id:value");
+                }
+                String name = label < names.size() ? names.get(label).strip() : "label " + label;
+                byLabel.computeIfAbsent(label, k -> new ArrayList<>()).add(new Document("text " + (i + 1), name, texts.get(i)));
+            }
+        }
+        List<Document> docs = new ArrayList<>();
+        byLabel.values().forEach(docs::addAll);
+        return docs;
     }
 
     /**

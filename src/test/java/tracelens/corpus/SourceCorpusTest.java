@@ -64,4 +64,20 @@ class SourceCorpusTest {
         assertThat(docs.get(1).text()).isEqualTo("Call me Ishmael. Chapter  and  whale");
         assertThat(SourceCorpus.pg19Clean("verse 3:16 says 1 2 go")).isEqualTo("verse  says  go");
     }
+
+    @Test
+    void extremeClassificationTextsBelongToEveryLabelTheyCarry() throws IOException {
+        Path xml = Files.createDirectories(dir.resolve("xml"));
+        Files.writeString(xml.resolve("texts.txt"), "apple pie recipe\nbanana bread\napple banana smoothie\n");
+        Files.writeString(xml.resolve("labels.txt"), "3 4\n2:1.0\n3:1.0\n2:1.0 3:1.0\n");
+        Files.writeString(xml.resolve("label_names.txt"), "zero\none\napples\nbananas\n");
+        List<Document> docs = read(xml);
+        assertThat(docs).extracting(Document::source).containsExactly("apples", "apples", "bananas", "bananas");
+        assertThat(docs).extracting(Document::text).containsExactly("apple pie recipe", "apple banana smoothie", "banana bread",
+                "apple banana smoothie");
+        var sample = PassageSampler.sample(docs, new PassageSampler.Options(0, 5, 2, 10, PassageSampler.Split.CHUNK, 0.5, 1));
+        assertThat(sample.duplicateTexts()).as("the multi-label text is reported").isEqualTo(1);
+        Files.writeString(xml.resolve("labels.txt"), "4 4\n2:1.0\n");
+        assertThatThrownBy(() -> read(xml)).hasMessageContaining("labels.txt").hasMessageContaining("header says 4 points");
+    }
 }
