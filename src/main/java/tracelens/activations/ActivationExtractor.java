@@ -8,10 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -22,6 +20,7 @@ import java.util.SortedMap;
 import tracelens.corpus.TextInput;
 import tracelens.corpus.TextRecord;
 import tracelens.error.InvalidInputException;
+import tracelens.io.AtomicFile;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.SafeTensorsWriter;
@@ -197,13 +196,7 @@ public final class ActivationExtractor {
         }
 
         static void write(Path file, long chunks) {
-            try {
-                Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".progress", ".tmp");
-                Files.writeString(tmp, Long.toString(chunks));
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot record progress in " + file + ": " + e.getMessage(), e);
-            }
+            AtomicFile.writeString(file, Long.toString(chunks));
         }
 
         static void delete(Path file) {

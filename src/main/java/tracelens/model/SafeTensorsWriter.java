@@ -9,14 +9,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tracelens.io.AtomicFile;
 
 /**
  * Writes a safetensors file whose tensor shapes are known up front, piece by piece: the header is written
@@ -224,11 +223,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         try {
             channel.force(false);
             channel.close();
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFile.move(temp, target);
             committed = true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot finish " + target + ": " + e.getMessage(), e);

@@ -7,9 +7,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import tracelens.io.AtomicFile;
 
 /**
  * A self-contained HTML page: headings, paragraphs, tables and Vega-Lite charts, with vega, vega-lite and
@@ -104,12 +103,6 @@ public final class HtmlPage {
 
     /** Writes the page atomically. */
     public void write(Path file) {
-        try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".report", ".partial");
-            Files.writeString(tmp, render(), StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFile.writeString(file, render());
     }
 }

@@ -1,13 +1,8 @@
 package tracelens.report;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import tracelens.io.AtomicFile;
 import java.util.Locale;
 import tracelens.sip.SourceColours;
 import tracelens.sip.SourceIdentify;
@@ -51,29 +46,16 @@ public final class IdentifyPages {
     }
 
     public static void write(SourceIdentify.Result r, Path dir) {
-        try {
-            Files.createDirectories(dir);
-            atomic(dir.resolve("source_labels.html"), page(r, true));
-            atomic(dir.resolve("source_logits.html"), page(r, false));
-            ObjectMapper json = new ObjectMapper();
-            Path tmp = Files.createTempFile(dir, ".tokens", ".partial");
-            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                for (SourceIdentify.TokenLabel t : r.tokens()) {
-                    var n = json.createObjectNode().put("token", t.token()).put("id", t.id()).put("label", t.label())
-                            .put("source", t.label() < 0 ? null : r.sources().get(t.label())).put("confidence", t.confidence());
-                    w.write(json.writeValueAsString(n));
-                    w.newLine();
-                }
+        AtomicFile.writeString(dir.resolve("source_labels.html"), page(r, true));
+        AtomicFile.writeString(dir.resolve("source_logits.html"), page(r, false));
+        ObjectMapper json = new ObjectMapper();
+        AtomicFile.write(dir.resolve("tokens.jsonl"), w -> {
+            for (SourceIdentify.TokenLabel t : r.tokens()) {
+                var n = json.createObjectNode().put("token", t.token()).put("id", t.id()).put("label", t.label())
+                        .put("source", t.label() < 0 ? null : r.sources().get(t.label())).put("confidence", t.confidence());
+                w.write(json.writeValueAsString(n));
+                w.newLine();
             }
-            Files.move(tmp, dir.resolve("tokens.jsonl"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write into " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void atomic(Path file, String content) throws IOException {
-        Path tmp = Files.createTempFile(file.getParent(), ".page", ".partial");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        });
     }
 }

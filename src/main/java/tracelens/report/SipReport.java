@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import tracelens.io.AtomicFile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -76,13 +73,7 @@ public final class SipReport {
     }
 
     public static void writeResults(SipRun.Result r, Path file) {
-        try {
-            Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".results", ".partial");
-            JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), results(r));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFile.write(file, w -> JSON.writerWithDefaultPrettyPrinter().writeValue(w, results(r)));
     }
 
     public static HtmlPage page(SipRun.Result r) {

@@ -3,13 +3,12 @@ package tracelens.sip;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import tracelens.io.AtomicFile;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -237,27 +236,25 @@ public final class SipRun {
         return out;
     }
 
+    /** Writes the samples as JSONL and returns the SHA-256 of the lines (the cache key of their activations). */
     private static String writeSamples(Path file, List<PassageSampler.Passage> passages) {
         ObjectMapper json = new ObjectMapper();
+        MessageDigest sha;
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            Path tmp = Files.createTempFile(file.getParent(), ".samples", ".partial");
-            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                for (PassageSampler.Passage p : passages) {
-                    ObjectNode n = json.createObjectNode();
-                    n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
-                    String line = json.writeValueAsString(n);
-                    sha.update(line.getBytes(StandardCharsets.UTF_8));
-                    w.write(line);
-                    w.newLine();
-                }
-            }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            return HexFormat.of().formatHex(sha.digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            sha = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+        AtomicFile.write(file, w -> {
+            for (PassageSampler.Passage p : passages) {
+                ObjectNode n = json.createObjectNode();
+                n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
+                String line = json.writeValueAsString(n);
+                sha.update(line.getBytes(StandardCharsets.UTF_8));
+                w.write(line);
+                w.newLine();
+            }
+        });
+        return HexFormat.of().formatHex(sha.digest());
     }
 }

@@ -1,0 +1,60 @@
+package tracelens.io;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes a file so that it appears whole or not at all: the content goes to a temporary file in the same folder,
+ * which is then moved over the target (atomically where the file system can).
+ */
+public final class AtomicFile {
+    /** Writes text through a writer; may throw IOException. */
+    @FunctionalInterface
+    public interface Content {
+        void write(BufferedWriter out) throws IOException;
+    }
+
+    private AtomicFile() {}
+
+    public static void write(Path target, Content content) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".partial");
+            try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                content.write(w);
+            }
+            move(tmp, target);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort: the name ends in .partial
+                }
+            }
+        }
+    }
+
+    public static void writeString(Path target, String content) {
+        write(target, w -> w.write(content));
+    }
+
+    /** Moves a finished temporary file over the target. */
+    public static void move(Path tmp, Path target) throws IOException {
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}
