@@ -1,0 +1,2 @@
+/** Representation geometry: IsoScore, IsoScore*, cosine measures, intrinsic dimension. */
+package tracelens.geometry;

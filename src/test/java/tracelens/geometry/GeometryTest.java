@@ -1,0 +1,151 @@
+package tracelens.geometry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Analytic values and invariances of geometry.md §10. */
+class GeometryTest {
+    static double[][] diag(double... d) {
+        double[][] c = new double[d.length][d.length];
+        for (int i = 0; i < d.length; i++) {
+            c[i][i] = d[i];
+        }
+        return c;
+    }
+
+    static double[][] gaussian(int m, int n, long seed) {
+        Random r = new Random(seed);
+        double[][] p = new double[m][n];
+        for (double[] row : p) {
+            for (int j = 0; j < n; j++) {
+                row[j] = r.nextGaussian() * (j + 1);
+            }
+        }
+        return p;
+    }
+
+    @Test
+    void closedFormValues() {
+        assertThat(IsoScore.ofCovariance(diag(2, 1, 1, 1, 1, 1, 1, 1, 1, 1))).isCloseTo(12.0 / 13, within(1e-9));
+        assertThat(IsoScore.ofCovariance(diag(10, 1, 1, 1, 1, 1, 1, 1, 1, 1))).isCloseTo(28.0 / 109, within(1e-9));
+        assertThat(IsoScore.ofCovariance(diag(4, 1, 1, 1))).isCloseTo(10.0 / 19, within(1e-9));
+        assertThat(IsoScore.ofCovariance(diag(1, 1, 1, 0, 0))).as("k = 3 of n = 5").isCloseTo(2.0 / 4, within(1e-9));
+        assertThat(IsoScore.ofCovariance(IsoScore.identity(7))).isCloseTo(1.0, within(1e-9));
+    }
+
+    @Test
+    void pointSetsWithKnownCovariance() {
+        // a line scores 0, whatever its offset
+        double[][] line = new double[50][4];
+        for (int i = 0; i < 50; i++) {
+            for (int j = 0; j < 4; j++) {
+                line[i][j] = 3 + i * (j + 1);
+            }
+        }
+        assertThat(IsoScore.of(line)).isCloseTo(0, within(1e-9));
+        // the 2^3 cube corners have sample covariance proportional to I: score 1
+        double[][] cube = new double[8][3];
+        for (int i = 0; i < 8; i++) {
+            for (int j = 0; j < 3; j++) {
+                cube[i][j] = ((i >> j) & 1) == 1 ? 1 : -1;
+            }
+        }
+        assertThat(IsoScore.of(cube)).isCloseTo(1, within(1e-9));
+        // cube in 2 of 4 dimensions: k = 2 equal variances of n = 4 -> 1/3
+        double[][] square = new double[4][4];
+        for (int i = 0; i < 4; i++) {
+            square[i][0] = (i & 1) == 1 ? 1 : -1;
+            square[i][1] = (i & 2) == 2 ? 1 : -1;
+        }
+        assertThat(IsoScore.of(square)).isCloseTo(1.0 / 3, within(1e-9));
+    }
+
+    @Test
+    void invariancesAndScaleSafety() {
+        double[][] p = gaussian(40, 6, 1);
+        double base = IsoScore.of(p);
+        double[][] moved = new double[40][6];
+        double[][] scaled = new double[40][6];
+        double[][] tiny = new double[40][6];
+        double[][] rotated = new double[40][6];
+        double c = Math.cos(0.7), s = Math.sin(0.7);
+        for (int i = 0; i < 40; i++) {
+            for (int j = 0; j < 6; j++) {
+                moved[i][j] = p[i][j] + 1e3;
+                scaled[i][j] = p[i][j] * 1e150;
+                tiny[i][j] = p[i][j] * 1e-150;
+                rotated[i][j] = p[i][j];
+            }
+            rotated[i][0] = c * p[i][0] - s * p[i][1];
+            rotated[i][1] = s * p[i][0] + c * p[i][1];
+        }
+        assertThat(IsoScore.of(moved)).isCloseTo(base, within(1e-9));
+        assertThat(IsoScore.of(scaled)).isCloseTo(base, within(1e-9));
+        assertThat(IsoScore.of(tiny)).isCloseTo(base, within(1e-9));
+        assertThat(IsoScore.of(rotated)).isCloseTo(base, within(1e-9));
+        double[][] reversed = new double[40][];
+        for (int i = 0; i < 40; i++) {
+            reversed[i] = p[39 - i];
+        }
+        assertThat(IsoScore.of(reversed)).isCloseTo(base, within(1e-9));
+    }
+
+    @Test
+    void isoScoreStarInterpolates() {
+        double[][] p = gaussian(10, 8, 2);
+        double[][] eye = IsoScore.identity(8);
+        assertThat(IsoScore.star(p, eye, 0)).isCloseTo(IsoScore.of(p), within(1e-7));
+        assertThat(IsoScore.star(p, eye, 1)).isCloseTo(1, within(1e-7));
+        assertThat(IsoScore.star(p, diag(4, 1, 1, 1, 1, 1, 1, 1), 1)).isCloseTo(IsoScore.ofCovariance(diag(4, 1, 1, 1, 1, 1, 1, 1)), within(1e-7));
+        double mid = IsoScore.star(p, eye, 0.5);
+        assertThat(mid).isBetween(IsoScore.of(p), 1.0);
+        assertThatThrownBy(() -> IsoScore.star(p, eye, 1.5)).hasMessageContaining("zeta");
+        assertThatThrownBy(() -> IsoScore.star(p, IsoScore.identity(3), 0.5)).hasMessageContaining("C0 is 3 x 3");
+        double[][] same = new double[5][3];
+        assertThat(IsoScore.of(same)).as("all points identical").isNaN();
+    }
+
+    @Test
+    void cosineMeasuresByHand() {
+        double[][] p = {{1, 0}, {0, 2}, {3, 3}};
+        // unit rows: (1,0), (0,1), (1/sqrt2, 1/sqrt2); s = (1 + r, 1 + r), |s|^2 = 2 (1 + r)^2, r = 1/sqrt2
+        double r = 1 / Math.sqrt(2);
+        double sq = 2 * (1 + r) * (1 + r);
+        assertThat(Cosine.cosReg(p)).isCloseTo((sq - 3) / 9, within(1e-12));
+        assertThat(Cosine.meanDistinct(p)).isCloseTo((sq - 3) / 6, within(1e-12));
+        assertThatThrownBy(() -> Cosine.cosReg(new double[][] {{0, 0}, {1, 1}})).hasMessageContaining("zero vector");
+    }
+
+    @Test
+    void twoNnAndMleFindTheDimensionOfUniformCubes() {
+        Random r = new Random(5);
+        double[][] p = new double[3000][3];
+        for (double[] row : p) {
+            for (int j = 0; j < 3; j++) {
+                row[j] = r.nextDouble();
+            }
+        }
+        double fixed = IntrinsicDimension.twoNn(p, IntrinsicDimension.TwoNnVariant.FIXED);
+        double legacy = IntrinsicDimension.twoNn(p, IntrinsicDimension.TwoNnVariant.LEGACY);
+        assertThat(fixed).isCloseTo(3, within(0.25));
+        assertThat(Math.abs(fixed - legacy)).isLessThan(0.02);
+        // a 2-D plane embedded in 5-D (rotated and shifted): still about 2
+        double[][] plane = new double[1500][5];
+        for (double[] row : plane) {
+            double a = r.nextDouble();
+            double b = r.nextDouble();
+            row[0] = a + b;
+            row[1] = a - b;
+            row[2] = 2 * a;
+            row[3] = 7;
+            row[4] = -b;
+        }
+        assertThat(IntrinsicDimension.twoNn(plane, IntrinsicDimension.TwoNnVariant.FIXED)).isCloseTo(2, within(0.2));
+        assertThat(IntrinsicDimension.mle(plane, 20)).isCloseTo(2, within(0.3));
+        assertThatThrownBy(() -> IntrinsicDimension.mle(new double[][] {{1, 1}, {1, 1}, {2, 3}}, 20)).hasMessageContaining("duplicate");
+    }
+}
