@@ -42,6 +42,9 @@ public final class SipReport {
             number(o, "macro_f1", l.macroF1());
             number(o, "silhouette", l.silhouette());
             number(o, "silhouette_cosine", l.silhouetteCosine());
+            number(o, "isoscore", l.geometry().isoScore());
+            number(o, "isoscore_star", l.geometry().isoScoreStar());
+            number(o, "twonn", l.geometry().twoNn());
             o.put("linear_epochs", l.linearEpochs());
             o.put("mlp_epochs", l.mlpEpochs());
             ArrayNode conf = o.putArray("most_confused");
@@ -120,6 +123,22 @@ public final class SipReport {
             }
         }
         page.chart(lines(sil, "silhouette", "silhouette"));
+        page.heading("Geometry of each layer (does source information move with isotropy?)");
+        page.paragraph("IsoScore and IsoScore* (zeta 0.75, C0 = covariance of all layers above the embeddings) in [0, 1]; "
+                + "TwoNN intrinsic dimension (current scikit-dimension variant) on its own axis.");
+        ArrayNode iso = JSON.createArrayNode();
+        ArrayNode id = JSON.createArrayNode();
+        for (JsonNode r : runs) {
+            String prefix = one ? "" : name(r) + ": ";
+            for (JsonNode l : r.get("layers")) {
+                point(iso, l.get("layer").asInt(), prefix + "IsoScore", l.get("isoscore"));
+                point(iso, l.get("layer").asInt(), prefix + "IsoScore*", l.get("isoscore_star"));
+                point(iso, l.get("layer").asInt(), prefix + "linear probe accuracy", l.get("linear_accuracy"));
+                point(id, l.get("layer").asInt(), prefix + "TwoNN", l.get("twonn"));
+            }
+        }
+        page.chart(lines(iso, "measure", "score"));
+        page.chart(lines(id, "estimator", "intrinsic dimension"));
         ArrayNode points = JSON.createArrayNode();
         for (JsonNode r : runs) {
             for (JsonNode p : r.path("maps").path("points")) {
@@ -145,10 +164,11 @@ public final class SipReport {
                         + " (" + c.get("count").asInt() + ")";
                 rows.add(new String[] {l.get("layer").asText(), fmt(l.get("linear_accuracy")), fmt(l.get("mlp_accuracy")),
                     fmt(l.get("nearest_centroid_accuracy")), fmt(l.get("top5_accuracy")), fmt(l.get("macro_f1")),
-                    fmt(l.get("silhouette")), fmt(l.get("silhouette_cosine")), confused});
+                    fmt(l.get("silhouette")), fmt(l.get("silhouette_cosine")), fmt(l.get("isoscore")), fmt(l.get("isoscore_star")),
+                    fmt(l.get("twonn")), confused});
             }
             page.table(new String[] {"layer", "linear acc.", "MLP acc.", "nearest centroid", "top-5", "macro-F1", "silhouette",
-                "silhouette (cos)", "most confused"}, rows);
+                "silhouette (cos)", "IsoScore", "IsoScore*", "TwoNN", "most confused"}, rows);
             List<String> sources = new ArrayList<>();
             r.get("sources").forEach(x -> sources.add(x.asText()));
             page.paragraph("Sources: " + String.join(", ", sources));

@@ -58,7 +58,13 @@ public final class SipRun {
 
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double nearestCentroidAccuracy,
             double top5Accuracy, double macroF1, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
-            int linearEpochs, int mlpEpochs) {}
+            int linearEpochs, int mlpEpochs, Geometry geometry) {}
+
+    /**
+     * How the layer uses its space: IsoScore, IsoScore* (zeta 0.75, C0 = covariance of the pooled states of all layers
+     * but the embeddings, stacked, as I-STAR's analysis builds it) and TwoNN intrinsic dimension (current variant).
+     */
+    public record Geometry(double isoScore, double isoScoreStar, double twoNn) {}
 
     /** One 2-D map: the chosen sources' samples projected on the layer's first two principal components. */
     public record Map2d(int layer, int seed, int[] sources, float[][] xy, int[] labels) {}
@@ -100,6 +106,7 @@ public final class SipRun {
             int[] y = file.labels();
             names = file.labelNames();
             int k = names.size();
+            double[][] c0 = stackedCovariance(file);
             for (int layer : file.layers()) {
                 float[][] x = file.pooled(layer);
                 float[][] normed = layerNorm(x);
@@ -123,7 +130,7 @@ public final class SipRun {
                 results.add(new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
                         Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
                         Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN), Silhouette.score(x, y, Silhouette.Distance.COSINE),
-                        Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs));
+                        Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, geometry(x, c0)));
                 maps.addAll(maps(layer, x, y, k, o));
                 progress.advance(0);
             }
@@ -136,6 +143,39 @@ public final class SipRun {
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
                 results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds);
+    }
+
+    private static double[][] toDouble(float[][] x) {
+        double[][] d = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = new double[x[i].length];
+            for (int j = 0; j < x[i].length; j++) {
+                d[i][j] = x[i][j];
+            }
+        }
+        return d;
+    }
+
+    /** C0 for IsoScore*: the covariance of every stored layer above the embeddings, pooled vectors stacked. */
+    private static double[][] stackedCovariance(ActivationFile file) {
+        List<double[]> rows = new ArrayList<>();
+        for (int layer : file.layers()) {
+            if (layer > 0 || file.layers().size() == 1) {
+                rows.addAll(List.of(toDouble(file.pooled(layer))));
+            }
+        }
+        return tracelens.geometry.Covariance.of(rows.toArray(double[][]::new));
+    }
+
+    private static Geometry geometry(float[][] x, double[][] c0) {
+        double[][] p = toDouble(x);
+        double twoNn;
+        try {
+            twoNn = tracelens.geometry.IntrinsicDimension.twoNn(p, tracelens.geometry.IntrinsicDimension.TwoNnVariant.FIXED);
+        } catch (tracelens.error.InvalidInputException e) {
+            twoNn = Double.NaN; // duplicates: undefined
+        }
+        return new Geometry(tracelens.geometry.IsoScore.of(p), tracelens.geometry.IsoScore.star(p, c0, 0.75), twoNn);
     }
 
     /** Whether {@code acts} already holds these samples' activations of this model and these layers. */

@@ -57,7 +57,8 @@ class SipRunCommandTest {
         assertThat(j.get("test_samples").asInt()).isEqualTo(54);
         JsonNode top = j.get("layers").get(1);
         assertThat(top.get("layer").asInt()).isEqualTo(6);
-        for (String key : List.of("linear_accuracy", "mlp_accuracy", "top5_accuracy", "macro_f1", "silhouette", "nearest_centroid_accuracy")) {
+        for (String key : List.of("linear_accuracy", "mlp_accuracy", "top5_accuracy", "macro_f1", "silhouette", "nearest_centroid_accuracy",
+                "isoscore", "isoscore_star", "twonn")) {
             assertThat(top.get(key).isNumber()).as(key).isTrue();
         }
         assertThat(top.get("linear_accuracy").asDouble()).as("styles are easy to tell apart").isGreaterThan(0.8);
@@ -66,7 +67,7 @@ class SipRunCommandTest {
         assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("layers")).hasSize(2);
 
         String html = Files.readString(out.resolve("report.html"));
-        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets", "2-D maps (t-SNE)").doesNotContain("<script src=");
+        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets", "2-D maps (t-SNE)", "Geometry of each layer").doesNotContain("<script src=");
         assertThat(Files.size(out.resolve("report.html"))).isGreaterThan(800_000); // the inlined bundles
 
         long stamp = Files.getLastModifiedTime(out.resolve("activations.safetensors")).toMillis();

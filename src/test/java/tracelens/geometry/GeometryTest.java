@@ -148,4 +148,23 @@ class GeometryTest {
         assertThat(IntrinsicDimension.mle(plane, 20)).isCloseTo(2, within(0.3));
         assertThatThrownBy(() -> IntrinsicDimension.mle(new double[][] {{1, 1}, {1, 1}, {2, 3}}, 20)).hasMessageContaining("duplicate");
     }
+
+    @Test
+    void varExIsOneForIsotropicDataAndSmallerWhenVarianceConcentrates() {
+        double[][] cube = new double[16][4];
+        for (int i = 0; i < 16; i++) {
+            for (int j = 0; j < 4; j++) {
+                cube[i][j] = ((i >> j) & 1) == 1 ? 1 : -1;
+            }
+        }
+        assertThat(VarEx.of(cube)).isCloseTo(1, within(1e-9));
+        // variances 9, 1, 1, 1 in n = 4: k = 1, top share 9/12 -> (1/4)/(3/4) = 1/3
+        double[][] stretched = new double[16][4];
+        for (int i = 0; i < 16; i++) {
+            for (int j = 0; j < 4; j++) {
+                stretched[i][j] = cube[i][j] * (j == 0 ? 3 : 1);
+            }
+        }
+        assertThat(VarEx.of(stretched)).isCloseTo(1.0 / 3, within(1e-9));
+    }
 }

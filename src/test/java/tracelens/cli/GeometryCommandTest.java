@@ -1,0 +1,56 @@
+package tracelens.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tracelens.testing.CliRun;
+
+class GeometryCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void cubeCornersAreIsotropicAndEveryKeyIsThere() throws IOException {
+        StringBuilder csv = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            csv.append((i & 1) == 1 ? 1 : -1).append(',').append((i & 2) == 2 ? 1 : -1).append(',').append((i & 4) == 4 ? 1 : -1).append('\n');
+        }
+        Path f = Files.writeString(dir.resolve("cube.csv"), csv);
+        CliRun r = CliRun.of("geometry", "--input", f.toString(), "--json", "--zeta", "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode res = new ObjectMapper().readTree(r.out()).get("results").get(0);
+        for (String key : List.of("isoscore", "isoscore_star", "cosreg", "mean_cosine", "twonn", "mle", "varex", "notes")) {
+            assertThat(res.has(key)).as(key).isTrue();
+        }
+        assertThat(res.get("isoscore").asDouble()).isCloseTo(1, within(1e-9));
+        assertThat(res.get("isoscore_star").asDouble()).as("zeta 0 is IsoScore").isCloseTo(1, within(1e-9));
+        assertThat(res.get("mean_cosine").asDouble()).as("corners cancel out").isCloseTo(-1.0 / 7, within(1e-12));
+        assertThat(res.get("twonn").asDouble()).as("a lattice: r1 = r2 everywhere, so mu = 1 and TwoNN is 0 (geometry.md §8)").isZero();
+    }
+
+    @Test
+    void badInputsNameRowAndColumn() throws IOException {
+        Path text = Files.writeString(dir.resolve("t.csv"), "1,2\n3,abc\n");
+        CliRun r = CliRun.of("geometry", "--input", text.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("t.csv", "row 2, column 2", "'abc' is not a number");
+        Path ragged = Files.writeString(dir.resolve("r.csv"), "1,2\n3\n");
+        assertThat(CliRun.of("geometry", "--input", ragged.toString()).err()).contains("row 2", "has 1 values");
+        Path ok = Files.writeString(dir.resolve("ok.csv"), "1,2\n3,4\n5,7\n");
+        Path c0 = Files.writeString(dir.resolve("c0.csv"), "1,0,0\n0,1,0\n0,0,1\n");
+        CliRun mismatch = CliRun.of("geometry", "--input", ok.toString(), "--c0", c0.toString());
+        assertThat(mismatch.exitCode()).isEqualTo(2);
+        assertThat(mismatch.err()).contains("C0 is 3 x 3", "2 dimensions");
+        assertThat(CliRun.of("geometry", "--input", ok.toString(), "--zeta", "1.5").err()).contains("--zeta must be in [0, 1]");
+        Path empty = Files.writeString(dir.resolve("e.csv"), "\n");
+        assertThat(CliRun.of("geometry", "--input", empty.toString()).err()).contains("no points");
+    }
+}
