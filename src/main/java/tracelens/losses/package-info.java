@@ -1,0 +1,2 @@
+/** Training losses shared by fine-tuning: the supervised contrastive loss. */
+package tracelens.losses;
