@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tracelens.error.InvalidInputException;
 import tracelens.geometry.Cosine;
+import tracelens.geometry.Covariance;
 import tracelens.geometry.IntrinsicDimension;
 import tracelens.geometry.IsoScore;
 import tracelens.geometry.PointsCsv;
@@ -78,13 +79,17 @@ public final class GeometryCommand implements Callable<Integer> {
             ObjectNode r = results.addObject();
             r.put("tensor", e.getKey()).put("points", p.length).put("dimensions", n);
             List<String> notes = new ArrayList<>();
+            // one covariance serves IsoScore* and VarEx (computed on first use, so its errors become notes); IsoScore keeps
+            // its own scale-safe path, which never squares the raw scale
+            double[][][] cov = new double[1][][];
+            Supplier<double[][]> c = () -> cov[0] != null ? cov[0] : (cov[0] = Covariance.of(p));
             measure(r, notes, "isoscore", () -> IsoScore.of(p));
-            measure(r, notes, "isoscore_star", () -> IsoScore.star(p, c0 != null ? c0 : IsoScore.identity(n), zeta));
+            measure(r, notes, "isoscore_star", () -> IsoScore.starOfCovariance(c.get(), c0 != null ? c0 : IsoScore.identity(n), zeta));
             measure(r, notes, "cosreg", () -> Cosine.cosReg(p));
             measure(r, notes, "mean_cosine", () -> Cosine.meanDistinct(p));
             measure(r, notes, "twonn", () -> IntrinsicDimension.twoNn(p, variant));
             measure(r, notes, "mle", () -> IntrinsicDimension.mle(p, 20));
-            measure(r, notes, "varex", () -> VarEx.of(p));
+            measure(r, notes, "varex", () -> VarEx.ofCovariance(c.get()));
             r.put("zeta", zeta).put("twonn_variant", variant.name().toLowerCase(Locale.ROOT));
             ArrayNode nn = r.putArray("notes");
             notes.forEach(nn::add);
@@ -130,16 +135,22 @@ public final class GeometryCommand implements Callable<Integer> {
 
     /** I-STAR's C0: the covariance of all layers' points except layer 0 (the embeddings), stacked into one cloud. */
     private static double[][] stackedCovariance(Map<String, double[][]> clouds) {
-        List<double[]> rows = new ArrayList<>();
+        Covariance.Accumulator acc = new Covariance.Accumulator();
         clouds.forEach((name, p) -> {
             if (!name.equals("layer.0")) {
-                rows.addAll(List.of(p));
+                for (double[] row : p) {
+                    float[] f = new float[row.length];
+                    for (int j = 0; j < row.length; j++) {
+                        f[j] = (float) row[j]; // the clouds were read from f32 tensors: exact
+                    }
+                    acc.add(f);
+                }
             }
         });
-        if (rows.size() < 2) {
+        if (acc.count() < 2) {
             throw new InvalidInputException("--c0 layers needs a safetensors input with layers beyond layer.0");
         }
-        return tracelens.geometry.Covariance.of(rows.toArray(double[][]::new));
+        return acc.build();
     }
 
     private Map<String, double[][]> load() {

@@ -46,8 +46,15 @@ public final class IsoScore {
             throw new InvalidInputException("zeta must be in [0, 1], found " + zeta);
         }
         Points.check(p, 2, 2);
-        int n = p[0].length;
-        double[][] c = Points.covariance(p, true);
+        return starOfCovariance(Points.covariance(p, true), c0, zeta);
+    }
+
+    /** IsoScore* from the batch covariance {@code c} (n x n, ddof 1) instead of the points. */
+    public static double starOfCovariance(double[][] c, double[][] c0, double zeta) {
+        if (!(zeta >= 0 && zeta <= 1)) {
+            throw new InvalidInputException("zeta must be in [0, 1], found " + zeta);
+        }
+        int n = c.length;
         if (zeta == 0) {
             return ofCovariance(c);
         }

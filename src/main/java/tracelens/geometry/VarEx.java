@@ -14,8 +14,15 @@ public final class VarEx {
 
     public static double of(double[][] p) {
         Points.check(p, 2, 2);
-        double[][] c = Points.covariance(p, false);
+        return ofCovariance(Points.covariance(p, false));
+    }
+
+    /** VarEx of a covariance matrix (scale does not matter); NaN when the total variance is 0. */
+    public static double ofCovariance(double[][] c) {
         int n = c.length;
+        if (n < 2) {
+            throw new tracelens.error.InvalidInputException("needs at least 2 dimensions, found " + n);
+        }
         DMatrixRMaj m = new DMatrixRMaj(c);
         EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, false, true);
         if (!eig.decompose(m)) {

@@ -118,13 +118,6 @@ public final class HfTokenizer implements TextTokenizer {
         return tokenizer.decode(ids);
     }
 
-    /** The id of a token string, or -1 (to resolve special tokens named in a config). */
-    public long idOf(String token) {
-        Encoding e = tokenizer.encode(token, false, false);
-        long[] ids = e.getIds();
-        return ids.length == 1 ? ids[0] : -1;
-    }
-
     /**
      * The same tokenizer padding with {@code id} (decoders pad with EOS when tokenizer.json names no pad token).
      * The result takes over the native tokenizer: close it, not this one.

@@ -86,10 +86,6 @@ public final class SafeTensorsStore implements TensorStore {
         return shardOf(name).float32(name);
     }
 
-    public Iterable<String> names() {
-        return weightMap.keySet();
-    }
-
     @Override
     public String describe() {
         return dir.toString();

@@ -2,7 +2,6 @@ package tracelens.sip;
 
 import java.util.ArrayList;
 import java.util.List;
-import tracelens.error.InvalidInputException;
 
 /**
  * Classification metrics from logits (N, K) row-major: accuracy (argmax, ties to the lowest index), top-k
@@ -97,13 +96,5 @@ public final class Metrics {
         out.sort((u, v) -> v.count() != u.count() ? Integer.compare(v.count(), u.count())
                 : u.actual() != v.actual() ? Integer.compare(u.actual(), v.actual()) : Integer.compare(u.predicted(), v.predicted()));
         return out.subList(0, Math.min(limit, out.size()));
-    }
-
-    static void checkLabels(int[] y, int k) {
-        for (int v : y) {
-            if (v < 0 || v >= k) {
-                throw new InvalidInputException("label " + v + " outside 0.." + (k - 1));
-            }
-        }
     }
 }

@@ -62,27 +62,6 @@ public final class NearestCentroid {
         return (double) right / x.length;
     }
 
-    /**
-     * Mean cosine similarity over all distinct pairs, in closed form: with unit rows u_i,
-     * sum_{i != j} u_i.u_j = |sum u_i|^2 - n.
-     */
-    public static double meanPairwiseCosine(float[][] x) {
-        int c = x[0].length;
-        double[] s = new double[c];
-        for (float[] row : x) {
-            double n = norm(row);
-            for (int j = 0; j < c; j++) {
-                s[j] += row[j] / n;
-            }
-        }
-        double sq = 0;
-        for (double v : s) {
-            sq += v * v;
-        }
-        long n = x.length;
-        return (sq - n) / (n * (double) (n - 1));
-    }
-
     private static double norm(float[] v) {
         double s = 0;
         for (float f : v) {

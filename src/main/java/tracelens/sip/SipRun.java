@@ -20,6 +20,9 @@ import tracelens.activations.ActivationExtractor;
 import tracelens.activations.ActivationFile;
 import tracelens.activations.Pooling;
 import tracelens.corpus.PassageSampler;
+import tracelens.geometry.Covariance;
+import tracelens.geometry.IntrinsicDimension;
+import tracelens.geometry.IsoScore;
 import tracelens.corpus.TextColumns;
 import tracelens.corpus.TextInput;
 import tracelens.lm.Perplexity;
@@ -107,10 +110,10 @@ public final class SipRun {
             names = file.labelNames();
             int k = names.size();
             double[][] c0 = stackedCovariance(file);
+            int[][] idx = splitIndices(isTest);
             for (int layer : file.layers()) {
                 float[][] x = file.pooled(layer);
                 float[][] normed = layerNorm(x);
-                int[][] idx = splitIndices(isTest);
                 float[][] trainX = IdentifierTrainer.rows(normed, idx[0]);
                 int[] trainY = IdentifierTrainer.labels(y, idx[0]);
                 float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
@@ -156,26 +159,30 @@ public final class SipRun {
         return d;
     }
 
-    /** C0 for IsoScore*: the covariance of every stored layer above the embeddings, pooled vectors stacked. */
+    /**
+     * C0 for IsoScore*: the covariance of every stored layer above the embeddings, pooled vectors stacked, accumulated
+     * layer by layer (the stack itself is never held).
+     */
     private static double[][] stackedCovariance(ActivationFile file) {
-        List<double[]> rows = new ArrayList<>();
+        Covariance.Accumulator acc = new Covariance.Accumulator();
         for (int layer : file.layers()) {
             if (layer > 0 || file.layers().size() == 1) {
-                rows.addAll(List.of(toDouble(file.pooled(layer))));
+                acc.addAll(file.pooled(layer));
             }
         }
-        return tracelens.geometry.Covariance.of(rows.toArray(double[][]::new));
+        return acc.build();
     }
 
     private static Geometry geometry(float[][] x, double[][] c0) {
         double[][] p = toDouble(x);
         double twoNn;
         try {
-            twoNn = tracelens.geometry.IntrinsicDimension.twoNn(p, tracelens.geometry.IntrinsicDimension.TwoNnVariant.FIXED);
+            twoNn = IntrinsicDimension.twoNn(p, IntrinsicDimension.TwoNnVariant.FIXED);
         } catch (tracelens.error.InvalidInputException e) {
             twoNn = Double.NaN; // duplicates: undefined
         }
-        return new Geometry(tracelens.geometry.IsoScore.of(p), tracelens.geometry.IsoScore.star(p, c0, 0.75), twoNn);
+        double[][] c = Covariance.of(p); // once for both scores
+        return new Geometry(IsoScore.ofCovariance(c), IsoScore.starOfCovariance(c, c0, 0.75), twoNn);
     }
 
     /** Whether {@code acts} already holds these samples' activations of this model and these layers. */

@@ -121,6 +121,45 @@ class GeometryTest {
     }
 
     @Test
+    void meanCosineOverDistinctPairsMatchesTheDefinition() {
+        double[][] x = {{1, 0}, {0, 1}, {1, 1}, {-1, 0.5}};
+        double sum = 0;
+        int pairs = 0;
+        for (int i = 0; i < x.length; i++) {
+            for (int j = 0; j < x.length; j++) {
+                if (i != j) {
+                    double dot = x[i][0] * x[j][0] + x[i][1] * x[j][1];
+                    sum += dot / Math.hypot(x[i][0], x[i][1]) / Math.hypot(x[j][0], x[j][1]);
+                    pairs++;
+                }
+            }
+        }
+        assertThat(Cosine.meanDistinct(x)).isCloseTo(sum / pairs, within(1e-12));
+        assertThat(Cosine.meanDistinct(new double[][] {{2, 0}, {3, 0}})).isCloseTo(1.0, within(1e-12));
+    }
+
+    @Test
+    void streamedCovarianceEqualsTheTwoPassOne() {
+        double[][] p = gaussian(60, 5, 9);
+        Covariance.Accumulator acc = new Covariance.Accumulator();
+        for (double[] row : p) {
+            float[] f = new float[row.length];
+            for (int j = 0; j < row.length; j++) {
+                f[j] = (float) (row[j] + 1e4); // a large offset: the shift keeps the cancellation away
+                row[j] = f[j];
+            }
+            acc.add(f);
+        }
+        double[][] streamed = acc.build();
+        double[][] twoPass = Covariance.of(p);
+        for (int a = 0; a < 5; a++) {
+            for (int b = 0; b < 5; b++) {
+                assertThat(streamed[a][b]).isCloseTo(twoPass[a][b], within(1e-9 * Math.max(1, Math.abs(twoPass[a][b]))));
+            }
+        }
+    }
+
+    @Test
     void twoNnAndMleFindTheDimensionOfUniformCubes() {
         Random r = new Random(5);
         double[][] p = new double[3000][3];

@@ -73,11 +73,6 @@ public final class OrtMiniLm implements AutoCloseable {
         }
     }
 
-    /** Only the last hidden state (the graph's own output), for throughput runs without extra outputs. */
-    public OrtSession session() {
-        return session;
-    }
-
     @Override
     public void close() throws Exception {
         session.close();
