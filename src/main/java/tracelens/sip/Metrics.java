@@ -77,6 +77,35 @@ public final class Metrics {
         return sum / classes;
     }
 
+    /**
+     * Matthews' correlation coefficient, in Gorodkin's K-class form (equal to the binary MCC for K = 2, as
+     * scikit-learn's {@code matthews_corrcoef}): (c s - sum_k p_k t_k) / sqrt((s^2 - sum p_k^2)(s^2 - sum t_k^2)),
+     * with c correct, s samples, p_k predicted and t_k true counts of class k. 0 when a denominator factor is 0.
+     */
+    public static double mcc(int[] predicted, int[] y, int k) {
+        long[] p = new long[k];
+        long[] t = new long[k];
+        long c = 0;
+        for (int i = 0; i < y.length; i++) {
+            p[predicted[i]]++;
+            t[y[i]]++;
+            if (predicted[i] == y[i]) {
+                c++;
+            }
+        }
+        double s = y.length;
+        double pt = 0;
+        double pp = 0;
+        double tt = 0;
+        for (int j = 0; j < k; j++) {
+            pt += (double) p[j] * t[j];
+            pp += (double) p[j] * p[j];
+            tt += (double) t[j] * t[j];
+        }
+        double den = Math.sqrt((s * s - pp) * (s * s - tt));
+        return den == 0 ? 0 : (c * s - pt) / den;
+    }
+
     /** A pair of sources and how many held-out samples of {@code actual} went to {@code predicted}. */
     public record Confusion(int actual, int predicted, int count) {}
 

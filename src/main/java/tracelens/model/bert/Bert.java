@@ -9,6 +9,8 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import tracelens.error.InvalidInputException;
@@ -28,18 +30,29 @@ public final class Bert implements HiddenStateModel {
     /** One encoder block's parameters; Linear weights are [out, in] as in Hugging Face. */
     private record Block(NDArray wq, NDArray bq, NDArray wk, NDArray bk, NDArray wv, NDArray bv,
             NDArray wo, NDArray bo, NDArray ln1g, NDArray ln1b,
-            NDArray w1, NDArray b1, NDArray w2, NDArray b2, NDArray ln2g, NDArray ln2b) {}
+            NDArray w1, NDArray b1, NDArray w2, NDArray b2, NDArray ln2g, NDArray ln2b) {
+        List<NDArray> all() {
+            return List.of(wq, bq, wk, bk, wv, bv, wo, bo, ln1g, ln1b, w1, b1, w2, b2, ln2g, ln2b);
+        }
+
+        Block map(java.util.function.UnaryOperator<NDArray> f) {
+            return new Block(f.apply(wq), f.apply(bq), f.apply(wk), f.apply(bk), f.apply(wv), f.apply(bv), f.apply(wo),
+                    f.apply(bo), f.apply(ln1g), f.apply(ln1b), f.apply(w1), f.apply(b1), f.apply(w2), f.apply(b2),
+                    f.apply(ln2g), f.apply(ln2b));
+        }
+    }
 
     private final String id;
     private final BertConfig config;
     private final TextTokenizer tokenizer;
     private final NDManager weights;
-    private final NDArray wordEmb;  // (vocab, C)
-    private final NDArray posEmb;   // (maxPos, C)
-    private final NDArray typeEmb;  // (types, C)
-    private final NDArray embLnG;
-    private final NDArray embLnB;
+    private NDArray wordEmb;  // (vocab, C)
+    private NDArray posEmb;   // (maxPos, C)
+    private NDArray typeEmb;  // (types, C)
+    private NDArray embLnG;
+    private NDArray embLnB;
     private final Block[] blocks;
+    private boolean owned;
 
     /** Reads the parameters from {@code store} (HF names) into {@code weights}, which this model then owns. */
     public Bert(String id, BertConfig config, TensorStore store, TextTokenizer tokenizer, NDManager weights) {
@@ -157,6 +170,36 @@ public final class Bert implements HiddenStateModel {
 
     private static NDArray heads(NDArray x, int b, int t, int h, int hs) {
         return x.reshape(b, t, h, hs).transpose(0, 2, 1, 3);
+    }
+
+    /**
+     * Every parameter (embeddings, then the blocks in order), as the live arrays: fine-tuning updates them in place.
+     * The engine wraps loaded weights without copying (a safetensors file stays memory-mapped, read-only), so the
+     * first call copies every parameter into memory the engine owns; inference never pays for that copy.
+     */
+    public List<NDArray> parameters() {
+        if (!owned) {
+            java.util.function.UnaryOperator<NDArray> own = p -> {
+                NDArray copy = p.duplicate();
+                copy.attach(weights);
+                p.close();
+                return copy;
+            };
+            wordEmb = own.apply(wordEmb);
+            posEmb = own.apply(posEmb);
+            typeEmb = own.apply(typeEmb);
+            embLnG = own.apply(embLnG);
+            embLnB = own.apply(embLnB);
+            for (int l = 0; l < blocks.length; l++) {
+                blocks[l] = blocks[l].map(own);
+            }
+            owned = true;
+        }
+        List<NDArray> out = new ArrayList<>(List.of(wordEmb, posEmb, typeEmb, embLnG, embLnB));
+        for (Block b : blocks) {
+            out.addAll(b.all());
+        }
+        return out;
     }
 
     public BertConfig config() {
