@@ -8,6 +8,17 @@ import org.junit.jupiter.api.Test;
 
 class MetricsTest {
     @Test
+    void mccMatchesScikitLearn() {
+        // values from sklearn.metrics.matthews_corrcoef on the same labels
+        assertThat(Metrics.mcc(new int[] {1, 1, 1, 0, 0, 0, 1, 1}, new int[] {1, 1, 1, 1, 0, 0, 0, 0}, 2))
+                .isCloseTo(4 / Math.sqrt(240), within(1e-15)); // (tp tn - fp fn) / sqrt(...) = (6 - 2) / sqrt(5 4 4 3)
+        assertThat(Metrics.mcc(new int[] {0, 2, 2, 1, 1, 0, 2, 0, 0, 2}, new int[] {0, 1, 2, 2, 1, 0, 2, 1, 0, 2}, 3))
+                .isCloseTo(0.5539117094069973, within(1e-15));
+        assertThat(Metrics.mcc(new int[] {0, 0, 0, 0}, new int[] {0, 0, 1, 1}, 2)).isEqualTo(0.0); // constant prediction
+        assertThat(Metrics.mcc(new int[] {0, 1, 1, 0}, new int[] {1, 0, 0, 1}, 2)).isEqualTo(-1.0);
+    }
+
+    @Test
     void accuracyTopKAndTies() {
         float[] logits = {3, 1, 2, /**/ 0, 0, 0, /**/ 1, 5, 4};
         int[] y = {2, 1, 2};
