@@ -1,14 +1,14 @@
 package tracelens.cli;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -17,13 +17,15 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tracelens.error.InvalidInputException;
-import tracelens.geometry.Cosine;
+import tracelens.geometry.CloudSummary;
 import tracelens.geometry.Covariance;
 import tracelens.geometry.IntrinsicDimension;
 import tracelens.geometry.IsoScore;
+import tracelens.geometry.PartitionScore;
 import tracelens.geometry.PointsCsv;
-import tracelens.geometry.VarEx;
 import tracelens.model.SafeTensors;
+import tracelens.progress.Progress;
+import tracelens.runtime.DjlRuntime;
 
 @Command(name = "geometry",
         header = "How a representation space is used: IsoScore, IsoScore*, cosine, intrinsic dimension, VarEx.",
@@ -54,6 +56,18 @@ public final class GeometryCommand implements Callable<Integer> {
             description = "TwoNN empirical F: current scikit-dimension, or the pre-2024 one I-STAR used. (default: ${DEFAULT-VALUE})")
     String twonnVariant;
 
+    @Option(names = "--max-id-points", defaultValue = "20000", paramLabel = "N",
+            description = {"TwoNN, MLE and the partition score need all pairs of points: above N points they run on a seeded",
+                "uniform sample of N (noted); 0 skips them. (default: ${DEFAULT-VALUE})"})
+    int maxIdPoints;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed of that sample. (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--partition-variant", defaultValue = "canonical", paramLabel = "canonical|symmetric",
+            description = "Sign convention of the (informational) partition score. (default: ${DEFAULT-VALUE})")
+    String partitionVariant;
+
     @Mixin
     OutputOptions output;
 
@@ -67,32 +81,51 @@ public final class GeometryCommand implements Callable<Integer> {
             case "legacy" -> IntrinsicDimension.TwoNnVariant.LEGACY;
             default -> throw new InvalidInputException("--twonn-variant must be fixed or legacy, found '" + twonnVariant + "'");
         };
-        Map<String, double[][]> clouds = load();
-        double[][] c0 = c0Spec == null ? null : c0Spec.equals("layers") ? stackedCovariance(clouds) : PointsCsv.read(Path.of(c0Spec));
+        PartitionScore.Variant partition = switch (partitionVariant.toLowerCase(Locale.ROOT)) {
+            case "canonical" -> PartitionScore.Variant.CANONICAL;
+            case "symmetric" -> PartitionScore.Variant.SYMMETRIC;
+            default -> throw new InvalidInputException("--partition-variant must be canonical or symmetric, found '" + partitionVariant + "'");
+        };
+        if (maxIdPoints < 0) {
+            throw new InvalidInputException("--max-id-points must be >= 0, found " + maxIdPoints);
+        }
         ArrayNode results = Json.MAPPER.createArrayNode();
-        for (Map.Entry<String, double[][]> e : clouds.entrySet()) {
-            double[][] p = e.getValue();
-            int n = p[0].length;
-            if (c0 != null && (c0.length != n || c0[0].length != n)) {
-                throw new InvalidInputException("--c0 " + c0Spec + ": C0 is " + c0.length + " x " + c0[0].length + " but '" + e.getKey() + "' has " + n + " dimensions");
+        try (Clouds clouds = open(); NDManager manager = DjlRuntime.manager()) {
+            double[][] c0 = c0Spec == null ? null : c0Spec.equals("layers") ? stackedCovariance(clouds, manager) : PointsCsv.read(Path.of(c0Spec));
+            Progress progress = ProgressBar.of(spec.commandLine().getErr(), output);
+            progress.start("tensors", clouds.names.size());
+            for (String name : clouds.names) {
+                CloudSummary.Rows rows = clouds.rows(name);
+                int n = rows.dims();
+                if (c0 != null && (c0.length != n || c0[0].length != n)) {
+                    throw new InvalidInputException("--c0 " + c0Spec + ": C0 is " + c0.length + " x " + c0[0].length + " but '" + name + "' has " + n + " dimensions");
+                }
+                CloudSummary cloud = CloudSummary.of(rows, maxIdPoints, seed, manager);
+                ObjectNode r = results.addObject();
+                r.put("tensor", name).put("points", cloud.count()).put("dimensions", n);
+                List<String> notes = new ArrayList<>();
+                measure(r, notes, "isoscore", cloud::isoScore);
+                measure(r, notes, "isoscore_star", () -> cloud.isoScoreStar(c0 != null ? c0 : IsoScore.identity(n), zeta));
+                measure(r, notes, "cosreg", cloud::cosReg);
+                measure(r, notes, "mean_cosine", cloud::meanCosine);
+                double[][] sample = cloud.sample();
+                boolean id = maxIdPoints > 0;
+                measure(r, notes, "twonn", () -> id ? IntrinsicDimension.twoNn(sample, variant) : skipped());
+                measure(r, notes, "mle", () -> id ? IntrinsicDimension.mle(sample, 20) : skipped());
+                measure(r, notes, "varex", cloud::varEx);
+                measure(r, notes, "partition_score", () -> id ? PartitionScore.of(sample, partition) : skipped());
+                if (id && cloud.sampled()) {
+                    notes.add("twonn, mle, partition_score: on a seeded sample of " + sample.length + " of " + cloud.count()
+                            + " points (--max-id-points)");
+                }
+                r.put("zeta", zeta).put("twonn_variant", variant.name().toLowerCase(Locale.ROOT))
+                        .put("partition_variant", partition.name().toLowerCase(Locale.ROOT));
+                r.putArray("informational").add("partition_score");
+                ArrayNode nn = r.putArray("notes");
+                notes.forEach(nn::add);
+                progress.advance(1);
             }
-            ObjectNode r = results.addObject();
-            r.put("tensor", e.getKey()).put("points", p.length).put("dimensions", n);
-            List<String> notes = new ArrayList<>();
-            // one covariance serves IsoScore* and VarEx (computed on first use, so its errors become notes); IsoScore keeps
-            // its own scale-safe path, which never squares the raw scale
-            double[][][] cov = new double[1][][];
-            Supplier<double[][]> c = () -> cov[0] != null ? cov[0] : (cov[0] = Covariance.of(p));
-            measure(r, notes, "isoscore", () -> IsoScore.of(p));
-            measure(r, notes, "isoscore_star", () -> IsoScore.starOfCovariance(c.get(), c0 != null ? c0 : IsoScore.identity(n), zeta));
-            measure(r, notes, "cosreg", () -> Cosine.cosReg(p));
-            measure(r, notes, "mean_cosine", () -> Cosine.meanDistinct(p));
-            measure(r, notes, "twonn", () -> IntrinsicDimension.twoNn(p, variant));
-            measure(r, notes, "mle", () -> IntrinsicDimension.mle(p, 20));
-            measure(r, notes, "varex", () -> VarEx.ofCovariance(c.get()));
-            r.put("zeta", zeta).put("twonn_variant", variant.name().toLowerCase(Locale.ROOT));
-            ArrayNode nn = r.putArray("notes");
-            notes.forEach(nn::add);
+            progress.end();
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
@@ -133,44 +166,91 @@ public final class GeometryCommand implements Callable<Integer> {
         }
     }
 
-    /** I-STAR's C0: the covariance of all layers' points except layer 0 (the embeddings), stacked into one cloud. */
-    private static double[][] stackedCovariance(Map<String, double[][]> clouds) {
+    private static double skipped() {
+        throw new InvalidInputException("skipped (--max-id-points 0)");
+    }
+
+    /** I-STAR's C0: the covariance of all layers' points except layer 0 (the embeddings), stacked, streamed. */
+    private static double[][] stackedCovariance(Clouds clouds, NDManager manager) {
         Covariance.Accumulator acc = new Covariance.Accumulator();
-        clouds.forEach((name, p) -> {
-            if (!name.equals("layer.0")) {
-                for (double[] row : p) {
-                    float[] f = new float[row.length];
-                    for (int j = 0; j < row.length; j++) {
-                        f[j] = (float) row[j]; // the clouds were read from f32 tensors: exact
-                    }
-                    acc.add(f);
+        for (String name : clouds.names) {
+            if (name.equals("layer.0")) {
+                continue;
+            }
+            CloudSummary.Rows rows = clouds.rows(name);
+            for (long from = 0; from < rows.count(); from += 4096) {
+                int b = (int) Math.min(4096, rows.count() - from);
+                try (NDManager scope = manager.newSubManager()) {
+                    acc.addRows(scope.create(rows.block(from, b), new Shape(b, rows.dims())));
                 }
             }
-        });
+        }
         if (acc.count() < 2) {
             throw new InvalidInputException("--c0 layers needs a safetensors input with layers beyond layer.0");
         }
         return acc.build();
     }
 
-    private Map<String, double[][]> load() {
-        Map<String, double[][]> clouds = new LinkedHashMap<>();
+    /** The input's point clouds, by name: rows are streamed from a safetensors file, or held from a CSV file. */
+    private static final class Clouds implements AutoCloseable {
+        final List<String> names;
+        private final SafeTensors file;
+        private final double[][] csv;
+
+        Clouds(List<String> names, SafeTensors file, double[][] csv) {
+            this.names = names;
+            this.file = file;
+            this.csv = csv;
+        }
+
+        CloudSummary.Rows rows(String name) {
+            if (file == null) {
+                return CloudSummary.of(csv);
+            }
+            long[] shape = file.info(name).shape();
+            return new CloudSummary.Rows() {
+                public long count() {
+                    return shape[0];
+                }
+
+                public int dims() {
+                    return (int) shape[1];
+                }
+
+                public double[] block(long from, int count) {
+                    return file.rows(name, from, count);
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            if (file != null) {
+                file.close();
+            }
+        }
+    }
+
+    private Clouds open() {
         String name = input.getFileName().toString();
         if (name.endsWith(".csv")) {
-            clouds.put("points", PointsCsv.read(input));
-            return clouds;
+            return new Clouds(List.of("points"), null, PointsCsv.read(input));
         }
         if (!name.endsWith(".safetensors")) {
             throw InvalidInputException.at(input, "expected a .csv or .safetensors file");
         }
-        try (SafeTensors st = SafeTensors.open(input)) {
+        SafeTensors st = SafeTensors.open(input);
+        try {
             List<String> names = tensor != null ? List.of(tensor)
-                    : st.tensors().keySet().stream().filter(t -> t.startsWith("layer.")).sorted((a, b) ->
+                    : st.tensors().keySet().stream().filter(t -> t.matches("layer\\.\\d+")).sorted((a, b) ->
                             Integer.compare(Integer.parseInt(a.substring(6)), Integer.parseInt(b.substring(6)))).toList();
             if (names.isEmpty()) {
                 throw InvalidInputException.at(input, "no layer.<i> tensors (name one with --tensor)");
             }
             for (String t : names) {
+                if (!st.contains(t)) {
+                    throw InvalidInputException.at(input, "no tensor '" + t + "'");
+                }
                 long[] shape = st.info(t).shape();
                 if (shape.length != 2) {
                     throw InvalidInputException.at(input, "tensor '" + t + "'", "has shape " + java.util.Arrays.toString(shape)
@@ -179,18 +259,11 @@ public final class GeometryCommand implements Callable<Integer> {
                 if (shape[0] == 0) {
                     throw InvalidInputException.at(input, "tensor '" + t + "'", "is empty");
                 }
-                float[] flat = st.floats(t);
-                int m = (int) shape[0];
-                int n = (int) shape[1];
-                double[][] p = new double[m][n];
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) {
-                        p[i][j] = flat[i * n + j];
-                    }
-                }
-                clouds.put(t, p);
             }
+            return new Clouds(names, st, null);
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
         }
-        return clouds;
     }
 }

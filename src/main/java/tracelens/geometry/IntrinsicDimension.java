@@ -14,20 +14,76 @@ public final class IntrinsicDimension {
 
     private IntrinsicDimension() {}
 
+    /** Above this many points the candidate neighbours come from engine matrix products (geometry.md §8). */
+    static final int ENGINE_ABOVE = 5000;
+
     /** For each point, the sorted distances to its {@code k} nearest other points. */
-    private static double[][] neighbours(double[][] p, int k) {
-        int m = p.length;
-        double[][] q = scaled(p);
+    static double[][] neighbours(double[][] p, int k) {
+        return p.length > ENGINE_ABOVE ? neighboursOnEngine(scaled(p), k) : neighboursExact(scaled(p), k);
+    }
+
+    /**
+     * Blocks of squared distances |a|^2 + |b|^2 - 2 a.b from float32 products on the engine shortlist the nearest
+     * {@code k + 8} candidates of each point; their distances are then recomputed exactly in double, so the result
+     * equals the exact search unless the float32 rounding (about 1e-6 of the squared norms) reorders a true neighbour
+     * past 8 others.
+     */
+    static double[][] neighboursOnEngine(double[][] q, int k) {
+        int m = q.length;
+        int n = q[0].length;
+        int candidates = Math.min(m, k + 9); // + self
+        float[] flat = new float[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                flat[i * n + j] = (float) q[i][j];
+            }
+        }
+        double[][] out = new double[m][];
+        int block = 1024;
+        try (ai.djl.ndarray.NDManager manager = tracelens.runtime.DjlRuntime.manager()) {
+            ai.djl.ndarray.NDArray x = manager.create(flat, new ai.djl.ndarray.types.Shape(m, n));
+            ai.djl.ndarray.NDArray sq = x.square().sum(new int[] {1});
+            ai.djl.ndarray.NDArray xt = x.transpose();
+            for (int from = 0; from < m; from += block) {
+                int b = Math.min(block, m - from);
+                try (ai.djl.ndarray.NDManager scope = manager.newSubManager()) {
+                    ai.djl.ndarray.NDArray xb = x.get(from + ":" + (from + b));
+                    xb.attach(scope);
+                    ai.djl.ndarray.NDArray d2 = xb.matMul(xt).mul(-2f).add(sq.expandDims(0)).add(sq.get(from + ":" + (from + b)).expandDims(1));
+                    long[] idx = d2.topK(candidates, 1, false, true).get(1).toLongArray();
+                    for (int i = 0; i < b; i++) {
+                        int row = from + i;
+                        double[] d = new double[candidates];
+                        int c = 0;
+                        for (int t = 0; t < candidates; t++) {
+                            int j = (int) idx[i * candidates + t];
+                            d[c++] = j == row ? Double.POSITIVE_INFINITY : distance(q[row], q[j]);
+                        }
+                        java.util.Arrays.sort(d);
+                        out[row] = java.util.Arrays.copyOf(d, k);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private static double distance(double[] a, double[] b) {
+        double s = 0;
+        for (int t = 0; t < a.length; t++) {
+            double v = a[t] - b[t];
+            s += v * v;
+        }
+        return Math.sqrt(s);
+    }
+
+    static double[][] neighboursExact(double[][] q, int k) {
+        int m = q.length;
         double[][] out = new double[m][];
         double[] d = new double[m];
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < m; j++) {
-                double s = 0;
-                for (int t = 0; t < q[i].length; t++) {
-                    double v = q[i][t] - q[j][t];
-                    s += v * v;
-                }
-                d[j] = j == i ? Double.POSITIVE_INFINITY : Math.sqrt(s);
+                d[j] = j == i ? Double.POSITIVE_INFINITY : distance(q[i], q[j]);
             }
             double[] sorted = d.clone();
             Arrays.sort(sorted);
@@ -36,7 +92,7 @@ public final class IntrinsicDimension {
         return out;
     }
 
-    private static double[][] scaled(double[][] p) {
+    static double[][] scaled(double[][] p) {
         double max = 0;
         double[] mean = new double[p[0].length];
         for (double[] row : p) {

@@ -217,6 +217,46 @@ public final class SafeTensors implements AutoCloseable {
         return out.flip();
     }
 
+    /**
+     * Rows {@code [from, from + count)} of a tensor whose first dimension indexes rows, widened to double: the way to
+     * stream a tensor larger than memory (only the mapped pages of those rows are touched).
+     */
+    public double[] rows(String name, long from, int count) {
+        Info info = info(name);
+        long rowElems = info.shape().length == 0 ? 1 : info.elements() / Math.max(1, info.shape()[0]);
+        int width = info.dtype().bytes;
+        long begin = dataStart + info.begin() + from * rowElems * width;
+        int n = Math.toIntExact(count * rowElems);
+        ByteBuffer src;
+        try {
+            src = channel.map(FileChannel.MapMode.READ_ONLY, begin, (long) n * width).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
+        }
+        double[] out = new double[n];
+        switch (info.dtype()) {
+            case F32 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = src.getFloat();
+                }
+            }
+            case F64 -> src.asDoubleBuffer().get(out);
+            case F16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = DType.halfToFloat(src.getShort());
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < n; i++) {
+                    out[i] = DType.bf16ToFloat(src.getShort());
+                }
+            }
+            default -> throw InvalidInputException.at(path, "tensor '" + name + "'",
+                    "dtype " + info.dtype() + " is not a floating-point type");
+        }
+        return out;
+    }
+
     /** The tensor as a heap float array (small tensors, tests). */
     public float[] floats(String name) {
         ByteBuffer b = float32(name);

@@ -37,6 +37,39 @@ class GeometryCommandTest {
     }
 
     @Test
+    void aSafetensorsFileStreamsToTheSameNumbersAsTheCsv() throws IOException {
+        java.util.Random rnd = new java.util.Random(4);
+        int m = 300;
+        int n = 6;
+        float[] v = new float[m * n];
+        StringBuilder csv = new StringBuilder();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                v[i * n + j] = (float) (rnd.nextGaussian() * (j + 1) + 0.3);
+                csv.append(j == 0 ? "" : ",").append((double) v[i * n + j]); // exactly the f32 value
+            }
+            csv.append('\n');
+        }
+        Path st = dir.resolve("acts.safetensors");
+        tracelens.model.SafeTensorsWriter.writeAll(st, java.util.Map.of("layer.3", new long[] {m, n}), java.util.Map.of("layer.3", v),
+                java.util.Map.of());
+        Path f = Files.writeString(dir.resolve("p.csv"), csv);
+        JsonNode a = new ObjectMapper().readTree(CliRun.of("geometry", "--input", st.toString(), "--json").out()).get("results").get(0);
+        JsonNode b = new ObjectMapper().readTree(CliRun.of("geometry", "--input", f.toString(), "--json").out()).get("results").get(0);
+        assertThat(a.get("tensor").asText()).isEqualTo("layer.3");
+        for (String key : List.of("isoscore", "isoscore_star", "cosreg", "mean_cosine", "twonn", "mle", "varex", "partition_score")) {
+            assertThat(a.get(key).asDouble()).as(key).isCloseTo(b.get(key).asDouble(), within(1e-9));
+        }
+        JsonNode sampled = new ObjectMapper().readTree(CliRun.of("geometry", "--input", st.toString(), "--json", "--max-id-points", "100")
+                .out()).get("results").get(0);
+        assertThat(sampled.get("isoscore").asDouble()).isEqualTo(a.get("isoscore").asDouble());
+        assertThat(sampled.get("notes").toString()).contains("sample of 100 of 300 points");
+        JsonNode skipped = new ObjectMapper().readTree(CliRun.of("geometry", "--input", st.toString(), "--json", "--max-id-points", "0")
+                .out()).get("results").get(0);
+        assertThat(skipped.get("twonn").isNull()).isTrue();
+    }
+
+    @Test
     void badInputsNameRowAndColumn() throws IOException {
         Path text = Files.writeString(dir.resolve("t.csv"), "1,2\n3,abc\n");
         CliRun r = CliRun.of("geometry", "--input", text.toString());

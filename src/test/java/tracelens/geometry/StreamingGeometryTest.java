@@ -1,0 +1,144 @@
+package tracelens.geometry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tracelens.error.InvalidInputException;
+import tracelens.model.SafeTensors;
+import tracelens.model.SafeTensorsWriter;
+import tracelens.runtime.DjlRuntime;
+
+class StreamingGeometryTest {
+    @TempDir
+    Path dir;
+
+    private static CloudSummary summary(double[][] p, int maxSample) {
+        try (NDManager m = DjlRuntime.manager()) {
+            return CloudSummary.of(CloudSummary.of(p), maxSample, 1, m);
+        }
+    }
+
+    private static double[][] scale(double[][] p, double s, double shift) {
+        double[][] out = new double[p.length][p[0].length];
+        for (int i = 0; i < p.length; i++) {
+            for (int j = 0; j < p[0].length; j++) {
+                out[i][j] = p[i][j] * s + shift;
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void streamedMeasuresEqualTheInMemoryOnes() {
+        double[][] p = scale(GeometryTest.gaussian(9000, 12, 3), 1, 0.5); // more than two 4096-row blocks
+        double[][] c0 = Covariance.of(GeometryTest.gaussian(50, 12, 4));
+        CloudSummary s = summary(p, 100);
+        assertThat(s.count()).isEqualTo(9000);
+        assertThat(s.isoScore()).isCloseTo(IsoScore.of(p), within(1e-12));
+        assertThat(s.isoScoreStar(c0, 0.3)).isCloseTo(IsoScore.star(p, c0, 0.3), within(1e-12));
+        assertThat(s.cosReg()).isCloseTo(Cosine.cosReg(p), within(1e-12));
+        assertThat(s.meanCosine()).isCloseTo(Cosine.meanDistinct(p), within(1e-12));
+        assertThat(s.varEx()).isCloseTo(VarEx.of(p), within(1e-12));
+        assertThat(s.sampled()).isTrue();
+        assertThat(s.sample()).hasNumberOfRows(100);
+        assertThat(summary(p, 100).sample()).isDeepEqualTo(s.sample()); // seeded
+        assertThat(summary(p, 20000).sample()).isDeepEqualTo(p); // everything, in order, when it fits
+    }
+
+    @Test
+    void extremeScalesGiveTheSameScores() {
+        double[][] p = GeometryTest.gaussian(300, 5, 8);
+        double[][] c0 = Covariance.of(p);
+        CloudSummary base = summary(p, 0);
+        for (double s : new double[] {1e150, 1e-150}) {
+            CloudSummary scaled = summary(scale(p, s, 0), 0);
+            assertThat(scaled.isoScore()).isCloseTo(base.isoScore(), within(1e-9));
+            assertThat(scaled.cosReg()).isCloseTo(base.cosReg(), within(1e-12));
+            // IsoScore* is not scale-invariant with a fixed C0; scaling P and C0 together is (geometry.md §3)
+            assertThat(scaled.isoScoreStar(scale(c0, s * s, 0), 0.4)).isCloseTo(base.isoScoreStar(c0, 0.4), within(1e-9));
+        }
+    }
+
+    @Test
+    void edgeCasesAreClearErrors() {
+        assertThatThrownBy(() -> summary(new double[][] {{1, 2}}, 10).isoScore()).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("at least 2 points");
+        assertThatThrownBy(() -> summary(new double[][] {{1, 2}, {0, 0}}, 10).cosReg()).hasMessageContaining("zero vector");
+        assertThatThrownBy(() -> summary(new double[][] {{1, 2}, {Double.NaN, 0}}, 10)).hasMessageContaining("row 2, column 1 is NaN");
+        assertThat(summary(new double[][] {{1, 2}, {1, 2}, {1, 2}}, 10).isoScore()).isNaN(); // zero variance
+    }
+
+    @Test
+    void safetensorsRowsStreamAnyFloatType() {
+        Path f = dir.resolve("a.safetensors");
+        Random r = new Random(2);
+        float[] v = new float[7 * 3];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put("x", new long[] {7, 3});
+        SafeTensorsWriter.writeAll(f, shapes, Map.of("x", v), Map.of());
+        try (SafeTensors st = SafeTensors.open(f)) {
+            double[] rows = st.rows("x", 2, 3);
+            for (int i = 0; i < 9; i++) {
+                assertThat(rows[i]).isEqualTo(v[6 + i]);
+            }
+        }
+    }
+
+    @Test
+    void engineNeighbourSearchEqualsTheExactOne() {
+        double[][] q = IntrinsicDimension.scaled(GeometryTest.gaussian(700, 24, 9));
+        double[][] exact = IntrinsicDimension.neighboursExact(q, 20);
+        double[][] engine = IntrinsicDimension.neighboursOnEngine(q, 20);
+        for (int i = 0; i < q.length; i++) {
+            assertThat(engine[i]).containsExactly(exact[i], within(1e-12));
+        }
+    }
+
+    @Test
+    void twoNnOfTenThousandUniformPointsInACubeIsThree() {
+        Random r = new Random(11);
+        double[][] p = new double[10_000][3];
+        for (double[] row : p) {
+            for (int j = 0; j < 3; j++) {
+                row[j] = r.nextDouble();
+            }
+        }
+        double fixed = IntrinsicDimension.twoNn(p, IntrinsicDimension.TwoNnVariant.FIXED); // engine path (N > 5000)
+        double legacy = IntrinsicDimension.twoNn(p, IntrinsicDimension.TwoNnVariant.LEGACY);
+        assertThat(fixed).isCloseTo(3, within(0.15));
+        assertThat(legacy).isCloseTo(3, within(0.15));
+        assertThat(Math.abs(fixed - legacy)).isLessThan(0.01); // geometry.md §10
+    }
+
+    @Test
+    void partitionScoreAnalyticCases() {
+        // rows +-e_j: every Z(e_j) = e + 1/e + (2n - 2), so I = 1 in both variants
+        int n = 4;
+        double[][] pm = new double[2 * n][n];
+        for (int j = 0; j < n; j++) {
+            pm[2 * j][j] = 1;
+            pm[2 * j + 1][j] = -1;
+        }
+        assertThat(PartitionScore.of(pm, PartitionScore.Variant.CANONICAL)).isCloseTo(1, within(1e-12));
+        assertThat(PartitionScore.of(pm, PartitionScore.Variant.SYMMETRIC)).isCloseTo(1, within(1e-12));
+        // m copies of a e_1: Z(e_1) = m e^a, Z(c ⟂ e_1) = m, Z(-e_1) = m e^-a
+        double a = 1.7;
+        double[][] line = new double[5][3];
+        for (double[] row : line) {
+            row[0] = a;
+        }
+        assertThat(PartitionScore.of(line, PartitionScore.Variant.CANONICAL)).isCloseTo(Math.exp(-a), within(1e-12));
+        assertThat(PartitionScore.of(line, PartitionScore.Variant.SYMMETRIC)).isCloseTo(Math.exp(-2 * a), within(1e-12));
+    }
+}
