@@ -1,5 +1,6 @@
 package tracelens.cli;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -56,6 +57,10 @@ public final class GeometryCommand implements Callable<Integer> {
             description = "TwoNN empirical F: current scikit-dimension, or the pre-2024 one I-STAR used. (default: ${DEFAULT-VALUE})")
     String twonnVariant;
 
+    @Option(names = "--emulate-torch-constants",
+            description = "IsoScore* exactly as the I-STAR reference computes it (float32-rounded sqrt(n) constants; up to 5e-8 apart).")
+    boolean emulateTorch;
+
     @Option(names = "--max-id-points", defaultValue = "20000", paramLabel = "N",
             description = {"TwoNN, MLE and the partition score need all pairs of points: above N points they run on a seeded",
                 "uniform sample of N (noted); 0 skips them. (default: ${DEFAULT-VALUE})"})
@@ -92,6 +97,13 @@ public final class GeometryCommand implements Callable<Integer> {
         ArrayNode results = Json.MAPPER.createArrayNode();
         try (Clouds clouds = open(); NDManager manager = DjlRuntime.manager()) {
             double[][] c0 = c0Spec == null ? null : c0Spec.equals("layers") ? stackedCovariance(clouds, manager) : PointsCsv.read(Path.of(c0Spec));
+            if (c0 != null && !c0Spec.equals("layers")) {
+                try {
+                    IsoScore.checkShrinkageTarget(c0);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException("--c0 " + c0Spec + ": " + e.getMessage());
+                }
+            }
             Progress progress = ProgressBar.of(spec.commandLine().getErr(), output);
             progress.start("tensors", clouds.names.size());
             for (String name : clouds.names) {
@@ -105,7 +117,7 @@ public final class GeometryCommand implements Callable<Integer> {
                 r.put("tensor", name).put("points", cloud.count()).put("dimensions", n);
                 List<String> notes = new ArrayList<>();
                 measure(r, notes, "isoscore", cloud::isoScore);
-                measure(r, notes, "isoscore_star", () -> cloud.isoScoreStar(c0 != null ? c0 : IsoScore.identity(n), zeta));
+                measure(r, notes, "isoscore_star", () -> cloud.isoScoreStar(c0 != null ? c0 : IsoScore.identity(n), zeta, emulateTorch));
                 measure(r, notes, "cosreg", cloud::cosReg);
                 measure(r, notes, "mean_cosine", cloud::meanCosine);
                 double[][] sample = cloud.sample();
@@ -172,7 +184,12 @@ public final class GeometryCommand implements Callable<Integer> {
 
     /** I-STAR's C0: the covariance of all layers' points except layer 0 (the embeddings), stacked, streamed. */
     private static double[][] stackedCovariance(Clouds clouds, NDManager manager) {
-        Covariance.Accumulator acc = new Covariance.Accumulator();
+        try (Covariance.Accumulator acc = new Covariance.Accumulator()) {
+            return stackedCovariance(clouds, manager, acc);
+        }
+    }
+
+    private static double[][] stackedCovariance(Clouds clouds, NDManager manager, Covariance.Accumulator acc) {
         for (String name : clouds.names) {
             if (name.equals("layer.0")) {
                 continue;
@@ -181,7 +198,7 @@ public final class GeometryCommand implements Callable<Integer> {
             for (long from = 0; from < rows.count(); from += 4096) {
                 int b = (int) Math.min(4096, rows.count() - from);
                 try (NDManager scope = manager.newSubManager()) {
-                    acc.addRows(scope.create(rows.block(from, b), new Shape(b, rows.dims())));
+                    acc.addRows(rows.block(scope, from, b));
                 }
             }
         }
@@ -217,8 +234,8 @@ public final class GeometryCommand implements Callable<Integer> {
                     return (int) shape[1];
                 }
 
-                public double[] block(long from, int count) {
-                    return file.rows(name, from, count);
+                public NDArray block(NDManager m, long from, int count) {
+                    return file.rowsArray(m, name, from, count);
                 }
             };
         }

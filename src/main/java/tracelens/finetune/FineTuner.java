@@ -230,9 +230,19 @@ public final class FineTuner {
     private record Evaluation(float[][][] cls, double[][][] c0) {}
 
     private Evaluation evaluate(NDManager m, List<TextTokenizer.Tokens> tokens, Progress progress) {
-        float[][][] cls = new float[layers + 1][tokens.size()][];
         Covariance.Accumulator[] acc = new Covariance.Accumulator[layers + 1];
         Arrays.setAll(acc, l -> new Covariance.Accumulator());
+        try {
+            return evaluate(m, tokens, progress, acc);
+        } finally {
+            for (Covariance.Accumulator a : acc) {
+                a.close();
+            }
+        }
+    }
+
+    private Evaluation evaluate(NDManager m, List<TextTokenizer.Tokens> tokens, Progress progress, Covariance.Accumulator[] acc) {
+        float[][][] cls = new float[layers + 1][tokens.size()][];
         progress.start("evaluating", tokens.size());
         for (int from = 0; from < tokens.size(); from += o.batchSize()) {
             int first = from;
@@ -260,18 +270,19 @@ public final class FineTuner {
 
     /** I-STAR's C0 (geometry.md §3.2): no gradient, the epoch's batches in order until more than maxPoints rows. */
     private double[][] stackedCovariance(NDManager m, List<TextTokenizer.Tokens> tokens, int[] order, int maxPoints, Progress progress) {
-        Covariance.Accumulator acc = new Covariance.Accumulator();
-        progress.start("C0", maxPoints);
-        for (int from = 0; from < order.length && acc.count() <= maxPoints; from += o.batchSize()) {
-            int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
-            try (NDManager scope = m.newSubManager()) {
-                long before = acc.count();
-                acc.addRows(stack(model.hiddenStates(scope, batch(tokens, idx), allLayers())));
-                progress.advance(Math.min(acc.count(), maxPoints) - Math.min(before, maxPoints));
+        try (Covariance.Accumulator acc = new Covariance.Accumulator()) {
+            progress.start("C0", maxPoints);
+            for (int from = 0; from < order.length && acc.count() <= maxPoints; from += o.batchSize()) {
+                int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
+                try (NDManager scope = m.newSubManager()) {
+                    long before = acc.count();
+                    acc.addRows(stack(model.hiddenStates(scope, batch(tokens, idx), allLayers())));
+                    progress.advance(Math.min(acc.count(), maxPoints) - Math.min(before, maxPoints));
+                }
             }
+            progress.end();
+            return acc.count() >= 2 ? acc.build() : IsoScore.identity(hidden);
         }
-        progress.end();
-        return acc.count() >= 2 ? acc.build() : IsoScore.identity(hidden);
     }
 
     private int[] allLayers() {

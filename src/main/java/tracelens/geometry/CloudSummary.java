@@ -1,7 +1,11 @@
 package tracelens.geometry;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import tracelens.error.InvalidInputException;
 import tracelens.error.NumericalFailureException;
@@ -14,13 +18,13 @@ import tracelens.error.NumericalFailureException;
  * a seeded uniform reservoir sample for the neighbour-based estimators (TwoNN, MLE), which need all pairs.
  */
 public final class CloudSummary {
-    /** Rows of a cloud, read block by block (row-major). */
+    /** Rows of a cloud, read block by block as (count, dims) engine arrays of any float type, in {@code m}. */
     public interface Rows {
         long count();
 
         int dims();
 
-        double[] block(long from, int count);
+        NDArray block(NDManager m, long from, int count);
     }
 
     /** A cloud held in memory (a CSV file). */
@@ -34,13 +38,13 @@ public final class CloudSummary {
                 return p.length == 0 ? 0 : p[0].length;
             }
 
-            public double[] block(long from, int count) {
+            public NDArray block(NDManager m, long from, int count) {
                 int n = dims();
                 double[] out = new double[count * n];
                 for (int i = 0; i < count; i++) {
                     System.arraycopy(p[(int) from + i], 0, out, i * n, n);
                 }
-                return out;
+                return m.create(out, new Shape(count, n));
             }
         };
     }
@@ -76,62 +80,73 @@ public final class CloudSummary {
         if (n < 1) {
             throw new InvalidInputException("points have no dimensions");
         }
+        // pass 1, on the engine: the scale, non-finite values (located exactly, only when present) and zero rows
         double max = 0;
+        long zero = 0;
         for (long from = 0; from < m; from += BLOCK_ROWS) {
             int b = (int) Math.min(BLOCK_ROWS, m - from);
-            double[] x = rows.block(from, b);
-            for (int i = 0; i < x.length; i++) {
-                if (!Double.isFinite(x[i])) {
-                    throw new NumericalFailureException("row " + (from + i / n + 1) + ", column " + (i % n + 1) + " is " + x[i]);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = rows.block(scope, from, b).toType(DataType.FLOAT64, false);
+                NDArray abs = x.abs();
+                double blockMax = abs.max().getDouble();
+                if (!Double.isFinite(blockMax)) {
+                    double[] v = x.toDoubleArray();
+                    for (int i = 0; i < v.length; i++) {
+                        if (!Double.isFinite(v[i])) {
+                            throw new NumericalFailureException("row " + (from + i / n + 1) + ", column " + (i % n + 1) + " is " + v[i]);
+                        }
+                    }
                 }
-                max = Math.max(max, Math.abs(x[i]));
+                max = Math.max(max, blockMax);
+                zero += abs.sum(new int[] {1}).eq(0).sum().getLong();
             }
         }
-        double inv = max > 0 ? 1 / max : 1;
-        Covariance.Accumulator acc = new Covariance.Accumulator();
-        double[] unitSum = new double[n];
-        long zero = 0;
+        double scale = max > 0 ? max : 1;
         int keep = (int) Math.min(maxSample, m);
         double[][] sample = new double[keep][];
         Random random = new Random(seed);
-        for (long from = 0; from < m; from += BLOCK_ROWS) {
-            int b = (int) Math.min(BLOCK_ROWS, m - from);
-            double[] x = rows.block(from, b);
-            for (int i = 0; i < b; i++) {
-                long row = from + i;
-                double norm = 0;
-                for (int j = 0; j < n; j++) {
-                    double v = x[i * n + j] * inv;
-                    norm += v * v;
-                }
-                if (norm == 0) {
-                    zero++;
-                } else {
-                    norm = Math.sqrt(norm);
-                    for (int j = 0; j < n; j++) {
-                        unitSum[j] += x[i * n + j] * inv / norm;
+        double[] unitSum;
+        double[][] covariance = null;
+        try (Covariance.Accumulator acc = new Covariance.Accumulator(); NDManager work = manager.newSubManager()) {
+            NDArray units = work.zeros(new Shape(n), DataType.FLOAT64);
+            for (long from = 0; from < m; from += BLOCK_ROWS) {
+                int b = (int) Math.min(BLOCK_ROWS, m - from);
+                try (NDManager scope = work.newSubManager()) {
+                    NDArray raw = rows.block(scope, from, b).toType(DataType.FLOAT64, false);
+                    // reservoir sampling (Algorithm R): every row ends up in the sample with probability keep/m
+                    List<Integer> slots = new ArrayList<>();
+                    List<Long> picked = new ArrayList<>();
+                    for (int i = 0; i < b; i++) {
+                        long row = from + i;
+                        int slot = row < keep ? (int) row : (int) nextLong(random, row + 1);
+                        if (slot < keep) {
+                            slots.add(slot);
+                            picked.add((long) i);
+                        }
                     }
-                }
-                // reservoir sampling (Algorithm R): every row ends up in the sample with probability keep/m
-                int slot = row < keep ? (int) row : (int) nextLong(random, row + 1);
-                if (slot < keep) {
-                    double[] r = new double[n];
-                    System.arraycopy(x, i * n, r, 0, n);
-                    sample[slot] = r;
-                }
-                for (int j = 0; j < n; j++) {
-                    x[i * n + j] *= inv;
+                    if (!picked.isEmpty()) {
+                        long[] idx = picked.stream().mapToLong(Long::longValue).toArray();
+                        double[] v = raw.get(scope.create(idx)).toDoubleArray();
+                        for (int k = 0; k < idx.length; k++) {
+                            sample[slots.get(k)] = java.util.Arrays.copyOfRange(v, k * n, (k + 1) * n); // later rows overwrite
+                        }
+                    }
+                    NDArray xs = raw.div(scale);
+                    acc.addRows(xs);
+                    // unit rows (a zero row stays 0: it is counted apart and makes the cosine measures undefined)
+                    units.addi(xs.div(xs.norm(new int[] {1}, true).maximum(Double.MIN_NORMAL)).sum(new int[] {0}));
                 }
             }
-            try (NDManager scope = manager.newSubManager()) {
-                acc.addRows(scope.create(x, new Shape(b, n)));
+            unitSum = units.toDoubleArray();
+            if (m >= 2) {
+                covariance = acc.build();
             }
         }
         double sq = 0;
         for (double v : unitSum) {
             sq += v * v;
         }
-        return new CloudSummary(m, n, max > 0 ? max : 1, m >= 2 ? acc.build() : null, sq, zero, sample);
+        return new CloudSummary(m, n, scale, covariance, sq, zero, sample);
     }
 
     private static long nextLong(Random r, long bound) {
@@ -171,6 +186,11 @@ public final class CloudSummary {
 
     /** IsoScore* with C0 in the data's own units: C0 is divided by the squared scale, as the data was. */
     public double isoScoreStar(double[][] c0, double zeta) {
+        return isoScoreStar(c0, zeta, false);
+    }
+
+    /** As {@link #isoScoreStar(double[][], double)}, optionally with the reference's float32 constants. */
+    public double isoScoreStar(double[][] c0, double zeta, boolean emulateTorchConstants) {
         needCovariance();
         double s2 = scale * scale;
         double[][] c0s = new double[dims][dims];
@@ -178,6 +198,12 @@ public final class CloudSummary {
             for (int b = 0; b < dims; b++) {
                 c0s[a][b] = c0[a][b] / s2;
             }
+        }
+        if (emulateTorchConstants) {
+            if (!(zeta >= 0 && zeta <= 1)) {
+                throw new InvalidInputException("zeta must be in [0, 1], found " + zeta);
+            }
+            return IsoScore.starTorchFaithful(scaledCovariance, c0s, zeta);
         }
         return IsoScore.starOfCovariance(scaledCovariance, c0s, zeta);
     }

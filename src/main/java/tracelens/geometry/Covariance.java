@@ -14,13 +14,26 @@ public final class Covariance {
      * is built) never has to be held in memory: O(n^2) state. Rows are shifted by the first one before the sums, which
      * keeps the cancellation in sum(xx^T) - N mean mean^T small.
      */
-    public static final class Accumulator {
+    public static final class Accumulator implements AutoCloseable {
+        private ai.djl.ndarray.NDManager engine;
+        private static final int TILE = 256;
+        private ai.djl.ndarray.NDArray[] engineCross;
+        private ai.djl.ndarray.NDArray engineSum;
+        private ai.djl.ndarray.NDArray engineShift;
         private double[] shift;
         private double[] sum;
         private double[][] cross;
         private long count;
 
         public void add(float[] row) {
+            double[] d = new double[row.length];
+            for (int j = 0; j < d.length; j++) {
+                d[j] = row[j];
+            }
+            add(d);
+        }
+
+        public void add(double[] row) {
             int n = row.length;
             if (shift == null) {
                 shift = new double[n];
@@ -51,8 +64,9 @@ public final class Covariance {
         }
 
         /**
-         * Adds the rows of a 2-D engine array (any float type) in one pass on the engine: the shifted cross-products
-         * are formed in float64 there, so a block of many rows costs one matrix product instead of a Java loop per row.
+         * Adds the rows of a 2-D engine array (any float type) on the engine: the shifted cross-products are summed in
+         * float64 there, in this accumulator's own engine memory, and read back once by {@link #build()}; a block of
+         * many rows costs one matrix product and no copy back to Java.
          */
         public void addRows(ai.djl.ndarray.NDArray rows) {
             long[] shape = rows.getShape().getShape();
@@ -67,7 +81,7 @@ public final class Covariance {
                 ai.djl.ndarray.NDArray x = rows.toType(ai.djl.ndarray.types.DataType.FLOAT64, true);
                 x.attach(scope);
                 if (shift == null) {
-                    add(rows.get(0).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray());
+                    add(x.get(0).toDoubleArray());
                     x = x.get("1:");
                     if (x.getShape().get(0) == 0) {
                         return;
@@ -75,17 +89,62 @@ public final class Covariance {
                 } else if (n != shift.length) {
                     throw new IllegalArgumentException("rows of " + n + " values, expected " + shift.length);
                 }
-                ai.djl.ndarray.NDArray xs = x.sub(scope.create(shift));
-                double[] s = xs.sum(new int[] {0}).toDoubleArray();
-                double[] g = xs.transpose().matMul(xs).toDoubleArray();
-                for (int a = 0; a < n; a++) {
-                    sum[a] += s[a];
-                    double[] ca = cross[a];
-                    for (int b = a; b < n; b++) {
-                        ca[b] += g[a * n + b];
+                int k = (n + TILE - 1) / TILE;
+                if (engine == null) {
+                    engine = tracelens.runtime.DjlRuntime.manager();
+                    engineCross = new ai.djl.ndarray.NDArray[k * (k + 1) / 2];
+                    for (int i = 0, t = 0; i < k; i++) {
+                        for (int j = i; j < k; j++, t++) {
+                            engineCross[t] = engine.zeros(new ai.djl.ndarray.types.Shape(width(i, n), width(j, n)),
+                                    ai.djl.ndarray.types.DataType.FLOAT64);
+                        }
+                    }
+                    engineSum = engine.zeros(new ai.djl.ndarray.types.Shape(n), ai.djl.ndarray.types.DataType.FLOAT64);
+                    engineShift = engine.create(shift);
+                }
+                ai.djl.ndarray.NDArray xs = x.sub(engineShift);
+                // the upper triangle of tiles only: XᵀX is symmetric, so k(k+1)/2 of the k² tile products suffice
+                ai.djl.ndarray.NDArray[] cols = new ai.djl.ndarray.NDArray[k];
+                for (int i = 0; i < k; i++) {
+                    cols[i] = k == 1 ? xs : xs.get(":, " + i * TILE + ":" + (i * TILE + width(i, n)));
+                }
+                for (int i = 0, t = 0; i < k; i++) {
+                    ai.djl.ndarray.NDArray ti = cols[i].transpose();
+                    for (int j = i; j < k; j++, t++) {
+                        engineCross[t].addi(ti.matMul(cols[j]));
                     }
                 }
+                engineSum.addi(xs.sum(new int[] {0}));
                 count += x.getShape().get(0);
+            }
+        }
+
+        private static int width(int tile, int n) {
+            return Math.min(TILE, n - tile * TILE);
+        }
+
+        /** The engine's upper-triangle tiles as one row-major n x n array (upper triangle filled). */
+        private double[] tiles(int n) {
+            int k = (n + TILE - 1) / TILE;
+            double[] g = new double[n * n];
+            for (int i = 0, t = 0; i < k; i++) {
+                for (int j = i; j < k; j++, t++) {
+                    double[] v = engineCross[t].toDoubleArray();
+                    int w = width(j, n);
+                    for (int r = 0; r < width(i, n); r++) {
+                        System.arraycopy(v, r * w, g, (i * TILE + r) * n + j * TILE, w);
+                    }
+                }
+            }
+            return g;
+        }
+
+        /** Frees the engine-side sums (when {@link #addRows} was used). */
+        @Override
+        public void close() {
+            if (engine != null) {
+                engine.close();
+                engine = null;
             }
         }
 
@@ -105,10 +164,18 @@ public final class Covariance {
                 throw new IllegalStateException("a covariance needs at least 2 rows, found " + count);
             }
             int n = shift.length;
+            double[] g = engine == null ? null : tiles(n);
+            double[] s = sum.clone();
+            if (engine != null) {
+                double[] es = engineSum.toDoubleArray();
+                for (int a = 0; a < n; a++) {
+                    s[a] += es[a];
+                }
+            }
             double[][] c = new double[n][n];
             for (int a = 0; a < n; a++) {
                 for (int b = a; b < n; b++) {
-                    double v = (cross[a][b] - sum[a] * sum[b] / count) / (count - 1);
+                    double v = (cross[a][b] + (g == null ? 0 : g[a * n + b]) - s[a] * s[b] / count) / (count - 1);
                     c[a][b] = v;
                     c[b][a] = v;
                 }

@@ -257,6 +257,36 @@ public final class SafeTensors implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Rows {@code [from, from + count)} as an engine array in {@code m}: F32, F64 and F16 rows are wrapped where they
+     * lie in the mapped file (no copy; the array must not be written to), BF16 is widened in Java (the engine's bf16
+     * is unsafe, runtime.md).
+     */
+    public ai.djl.ndarray.NDArray rowsArray(ai.djl.ndarray.NDManager m, String name, long from, int count) {
+        Info info = info(name);
+        long[] shape = info.shape().clone();
+        shape[0] = count;
+        ai.djl.ndarray.types.Shape s = new ai.djl.ndarray.types.Shape(shape);
+        ai.djl.ndarray.types.DataType type = switch (info.dtype()) {
+            case F32 -> ai.djl.ndarray.types.DataType.FLOAT32;
+            case F64 -> ai.djl.ndarray.types.DataType.FLOAT64;
+            case F16 -> ai.djl.ndarray.types.DataType.FLOAT16;
+            default -> null;
+        };
+        if (type == null || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            return m.create(rows(name, from, count), s);
+        }
+        long rowElems = info.elements() / Math.max(1, info.shape()[0]);
+        long begin = dataStart + info.begin() + from * rowElems * info.dtype().bytes;
+        try {
+            ByteBuffer b = channel.map(FileChannel.MapMode.READ_ONLY, begin, count * rowElems * info.dtype().bytes)
+                    .order(ByteOrder.nativeOrder());
+            return m.create(b, s, type);
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
+        }
+    }
+
     /** The tensor as a heap float array (small tensors, tests). */
     public float[] floats(String name) {
         ByteBuffer b = float32(name);

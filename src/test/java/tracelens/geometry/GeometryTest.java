@@ -206,4 +206,33 @@ class GeometryTest {
         }
         assertThat(VarEx.of(stretched)).isCloseTo(1.0 / 3, within(1e-9));
     }
+
+    @Test
+    void torchFaithfulConstantsDifferByLessThanTheTolerance() {
+        double[][] line = new double[20][5]; // sqrt(5) is not a float32: the constants round
+        for (int i = 0; i < 20; i++) {
+            for (int j = 0; j < 5; j++) {
+                line[i][j] = i * (j + 1) + 3;
+            }
+        }
+        double[][] c = Covariance.of(line);
+        assertThat(IsoScore.starOfCovariance(c, null, 0)).isCloseTo(0, within(1e-12));
+        double faithful = IsoScore.starTorchFaithful(c, null, 0);
+        assertThat(faithful).isNotEqualTo(0.0).isCloseTo(0, within(1e-7)); // "about 1e-8 instead of 0" (geometry.md §3.1)
+        double[][] p = gaussian(40, 7, 12);
+        double[][] c0 = Covariance.of(gaussian(30, 7, 13));
+        for (double zeta : new double[] {0, 0.2, 0.75, 1}) {
+            assertThat(IsoScore.starTorchFaithful(Covariance.of(p), c0, zeta))
+                    .isCloseTo(IsoScore.star(p, c0, zeta), within(1e-7));
+        }
+    }
+
+    @Test
+    void shrinkageTargetMustBeSymmetricPositiveSemiDefinite() {
+        IsoScore.checkShrinkageTarget(Covariance.of(gaussian(5, 8, 1))); // rank 4 of 8: PSD, fine
+        assertThatThrownBy(() -> IsoScore.checkShrinkageTarget(new double[][] {{1, 0.5}, {0.4, 1}}))
+                .hasMessageContaining("not symmetric");
+        assertThatThrownBy(() -> IsoScore.checkShrinkageTarget(new double[][] {{1, 2}, {2, 1}}))
+                .hasMessageContaining("not positive semi-definite");
+    }
 }

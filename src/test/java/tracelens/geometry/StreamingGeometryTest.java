@@ -54,6 +54,22 @@ class StreamingGeometryTest {
     }
 
     @Test
+    void tiledEngineCovarianceOfWideRowsEqualsTheDirectOne() {
+        double[][] p = GeometryTest.gaussian(90, 600, 5); // tiles of 256, 256 and 88 columns
+        double[][] expected = Covariance.of(p);
+        try (NDManager m = DjlRuntime.manager(); Covariance.Accumulator acc = new Covariance.Accumulator()) {
+            acc.addRows(CloudSummary.of(p).block(m, 0, 50));
+            acc.addRows(CloudSummary.of(p).block(m, 50, 40));
+            double[][] c = acc.build();
+            for (int a = 0; a < 600; a++) {
+                for (int b = 0; b < 600; b++) {
+                    assertThat(c[a][b]).isCloseTo(expected[a][b], within(1e-9 * (1 + Math.abs(expected[a][b]))));
+                }
+            }
+        }
+    }
+
+    @Test
     void extremeScalesGiveTheSameScores() {
         double[][] p = GeometryTest.gaussian(300, 5, 8);
         double[][] c0 = Covariance.of(p);
