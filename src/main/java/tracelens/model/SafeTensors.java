@@ -217,6 +217,19 @@ public final class SafeTensors implements AutoCloseable {
         return out.flip();
     }
 
+    /** {@code length} raw bytes of a tensor from byte {@code offset} within it, memory-mapped read-only (any size tensor). */
+    public ByteBuffer rawRange(String name, long offset, long length) {
+        Info info = info(name);
+        if (offset < 0 || length < 0 || offset + length > info.end() - info.begin()) {
+            throw new IllegalArgumentException("byte range [" + offset + ", " + (offset + length) + ") outside tensor '" + name + "'");
+        }
+        try {
+            return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin() + offset, length).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
+        }
+    }
+
     /**
      * Rows {@code [from, from + count)} of a tensor whose first dimension indexes rows, widened to double: the way to
      * stream a tensor larger than memory (only the mapped pages of those rows are touched).

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -12,7 +13,7 @@ import java.util.Random;
 /**
  * A source identifier: Linear(in, h1) -> ReLU -> ... -> Linear(h_last, K), a linear probe when there are no hidden
  * layers. Every Linear starts orthogonal with gain sqrt(2) and zero bias, as the SIP code initialises it. Owns its
- * parameters (close it).
+ * parameters (close it). Optionally a learnable LayerNorm normalises the input first.
  */
 public final class Identifier implements AutoCloseable {
     /** The stage-[3] non-linear probe of the SIP blog: five hidden layers of 256. */
@@ -22,11 +23,27 @@ public final class Identifier implements AutoCloseable {
     private final NDManager manager;
     private final List<NDArray> weights = new ArrayList<>(); // [out, in]
     private final List<NDArray> biases = new ArrayList<>();
+    private final NDArray gamma; // input LayerNorm, or null
+    private final NDArray beta;
     private final int inputs;
     private final int outputs;
 
     public Identifier(NDManager parent, int inputs, int[] hidden, int outputs, long seed) {
+        this(parent, inputs, hidden, outputs, seed, false);
+    }
+
+    /** With {@code layerNorm}, the input first passes a learnable LayerNorm (gamma 1, beta 0, eps 1e-5; sip.md §3). */
+    public Identifier(NDManager parent, int inputs, int[] hidden, int outputs, long seed, boolean layerNorm) {
         this.manager = parent.newSubManager();
+        if (layerNorm) {
+            gamma = manager.ones(new Shape(inputs));
+            beta = manager.zeros(new Shape(inputs));
+            gamma.setRequiresGradient(true);
+            beta.setRequiresGradient(true);
+        } else {
+            gamma = null;
+            beta = null;
+        }
         this.inputs = inputs;
         this.outputs = outputs;
         Random random = new Random(seed);
@@ -46,7 +63,7 @@ public final class Identifier implements AutoCloseable {
 
     /** Logits (B, K) for inputs (B, in); the result lands in x's manager. */
     public NDArray forward(NDArray x) {
-        NDArray h = x;
+        NDArray h = gamma == null ? x : LayerNorm.layerNorm(x, new Shape(inputs), gamma, beta, 1e-5f).get(0);
         for (int i = 0; i < weights.size(); i++) {
             h = Linear.linear(h, weights.get(i), biases.get(i)).get(0);
             if (i + 1 < weights.size()) {
@@ -56,9 +73,13 @@ public final class Identifier implements AutoCloseable {
         return h;
     }
 
-    /** All trainable tensors, weights then biases per layer. */
+    /** All trainable tensors: the LayerNorm's gamma and beta if any, then weights and biases per layer. */
     public List<NDArray> parameters() {
         List<NDArray> p = new ArrayList<>();
+        if (gamma != null) {
+            p.add(gamma);
+            p.add(beta);
+        }
         for (int i = 0; i < weights.size(); i++) {
             p.add(weights.get(i));
             p.add(biases.get(i));

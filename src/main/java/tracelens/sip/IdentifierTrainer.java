@@ -25,20 +25,27 @@ import tracelens.train.Adam;
  */
 public final class IdentifierTrainer {
     /** The training loss: BCE over one-hot (default), softmax cross-entropy, or BCE over binary-hash codes. */
-    public enum Loss { BCE, CE, HASH;
+    public enum Loss { BCE, CE, HASH, MULTILABEL;
         public static Loss parse(String s) {
             return switch (s.toLowerCase(java.util.Locale.ROOT)) {
                 case "bce" -> BCE;
                 case "ce" -> CE;
                 case "hash", "binary-hash" -> HASH;
-                default -> throw new InvalidInputException("--loss must be bce, ce or hash, found '" + s + "'");
+                case "multilabel", "multi-label" -> MULTILABEL;
+                default -> throw new InvalidInputException("--loss must be bce, ce, hash or multilabel, found '" + s + "'");
             };
         }
     }
 
-    public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss) {
+    /** {@code layerNorm}: a learnable LayerNorm on the input (gamma 1, beta 0, eps 1e-5), as SIP's sentence mode. */
+    public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss,
+            boolean layerNorm) {
         public Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed) {
-            this(hidden, epochs, batchSize, lr, clip, patience, seed, Loss.BCE);
+            this(hidden, epochs, batchSize, lr, clip, patience, seed, Loss.BCE, false);
+        }
+
+        public Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss) {
+            this(hidden, epochs, batchSize, lr, clip, patience, seed, loss, false);
         }
 
         public Options {
@@ -53,7 +60,7 @@ public final class IdentifierTrainer {
         }
 
         public Options withLoss(Loss l) {
-            return new Options(hidden, epochs, batchSize, lr, clip, patience, seed, l);
+            return new Options(hidden, epochs, batchSize, lr, clip, patience, seed, l, layerNorm);
         }
     }
 
@@ -69,20 +76,79 @@ public final class IdentifierTrainer {
         if (trainX.length == 0) {
             throw new InvalidInputException("no training samples");
         }
-        int d = trainX[0].length;
+        try (NDManager m = parent.newSubManager()) {
+            int[][] sets = new int[trainY.length][];
+            for (int i = 0; i < sets.length; i++) {
+                sets[i] = new int[] {trainY[i]};
+            }
+            int[] all = new int[trainX.length];
+            java.util.Arrays.setAll(all, i -> i);
+            try (Fitted f = fit(m, Features.of(m, trainX), sets, all, classes, o, progress)) {
+                float[] test = new float[0];
+                if (testX.length > 0) {
+                    int[] rows = new int[testX.length];
+                    java.util.Arrays.setAll(rows, i -> i);
+                    test = f.logits(m, Features.of(m, testX), rows);
+                }
+                if (o.loss() == Loss.HASH) {
+                    test = BinaryHash.toScores(test, classes); // class scores from the decoded codes
+                }
+                return new Result(test, classes, f.epochsRun(), f.bestEpoch(), f.bestValidationLoss(), f.trainLoss());
+            }
+        }
+    }
+
+    /** A trained identifier (the best epoch's parameters) and its history; close it to free the parameters. */
+    public record Fitted(Identifier net, int epochsRun, int bestEpoch, double bestValidationLoss, double[] trainLoss, Loss loss,
+            int batchSize) implements AutoCloseable {
+        /** Raw outputs (rows.length, outputs) row-major, computed in batches. */
+        public float[] logits(NDManager m, Features x, int[] rows) {
+            int k = net.outputs();
+            float[] out = new float[rows.length * k];
+            forEachBatch(m, x, rows, (from, z) -> System.arraycopy(z, 0, out, from * k, z.length));
+            return out;
+        }
+
+        /** Streams the outputs batch by batch: {@code sink(first row offset, logits of the batch)}. */
+        public void forEachBatch(NDManager m, Features x, int[] rows, java.util.function.BiConsumer<Integer, float[]> sink) {
+            int step = Math.max(batchSize, 1024);
+            for (int from = 0; from < rows.length; from += step) {
+                int[] idx = Arrays.copyOfRange(rows, from, Math.min(rows.length, from + step));
+                try (NDManager scope = m.newSubManager()) {
+                    sink.accept(from, net.forward(x.batch(scope, idx)).toFloatArray());
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            net.close();
+        }
+    }
+
+    /**
+     * Trains on rows {@code train} of {@code x}; {@code labelSets[row]} holds the row's classes (one, except for the
+     * multi-label loss, whose targets are the multi-hot sets). A stratified tenth of the rows (by first label) is held
+     * out for early stopping. Batches are gathered from {@code x} step by step, so x may be larger than the heap.
+     */
+    public static Fitted fit(NDManager parent, Features x, int[][] labelSets, int[] train, int classes, Options o, Progress progress) {
+        if (train.length == 0) {
+            throw new InvalidInputException("no training samples");
+        }
         Random random = new Random(o.seed());
-        int[][] split = validationSplit(trainY, classes, random);
-        float[][] fitX = rows(trainX, split[0]);
-        int[] fitY = labels(trainY, split[0]);
-        float[][] valX = rows(trainX, split[1]);
-        int[] valY = labels(trainY, split[1]);
-        int steps = o.epochs() * ((fitX.length + o.batchSize() - 1) / o.batchSize());
+        int[] first = new int[train.length];
+        for (int i = 0; i < train.length; i++) {
+            first[i] = labelSets[train[i]][0];
+        }
+        int[][] split = validationSplit(first, classes, random);
+        int[] fit = pick(train, split[0]);
+        int[] val = pick(train, split[1]);
+        int steps = o.epochs() * ((fit.length + o.batchSize() - 1) / o.batchSize());
         int outputs = o.loss() == Loss.HASH ? BinaryHash.bits(classes) : classes;
-        try (NDManager m = parent.newSubManager(); Identifier net = new Identifier(m, d, o.hidden(), outputs, o.seed())) {
-            NDArray x = m.create(flatten(fitX), new Shape(fitX.length, d));
-            NDArray y = m.create(targets(fitY, classes, o.loss()), new Shape(fitX.length, outputs));
+        Identifier net = new Identifier(parent, x.dim(), o.hidden(), outputs, o.seed(), o.layerNorm());
+        try {
             List<NDArray> params = net.parameters();
-            Adam optimizer = new Adam(m, params, 0, o.clip());
+            Adam optimizer = new Adam(net.manager(), params, 0, o.clip());
             List<float[]> best = snapshot(params);
             double bestLoss = Double.POSITIVE_INFINITY;
             int bestEpoch = 0;
@@ -92,18 +158,21 @@ public final class IdentifierTrainer {
             progress.start("training", o.epochs());
             try {
                 for (epoch = 0; epoch < o.epochs(); epoch++) {
-                    int[] order = permutation(fitX.length, random);
+                    int[] order = permutation(fit.length, random);
                     double lossSum = 0;
                     int batches = 0;
                     for (int from = 0; from < order.length; from += o.batchSize()) {
-                        int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
+                        int[] idx = new int[Math.min(order.length, from + o.batchSize()) - from];
+                        for (int i = 0; i < idx.length; i++) {
+                            idx[i] = fit[order[from + i]];
+                        }
                         double multiplier = step < 1 ? step : Math.max(0, (double) (steps - step) / (steps - 1));
-                        lossSum += step(m, net, optimizer, x, y, idx, o, multiplier);
+                        lossSum += step(parent, net, optimizer, x, labelSets, idx, classes, o, multiplier);
                         step++;
                         batches++;
                     }
                     history[epoch] = lossSum / batches;
-                    double loss = valX.length == 0 ? history[epoch] : validationLoss(logits(m, net, valX), valY, classes, o.loss());
+                    double loss = val.length == 0 ? history[epoch] : validationLoss(parent, net, x, labelSets, val, classes, o);
                     progress.advance(1);
                     if (loss < bestLoss) {
                         bestLoss = loss;
@@ -118,22 +187,27 @@ public final class IdentifierTrainer {
                 progress.end();
             }
             restore(params, best);
-            float[] test = testX.length == 0 ? new float[0] : logits(m, net, testX);
-            if (o.loss() == Loss.HASH) {
-                test = BinaryHash.toScores(test, classes); // class scores from the decoded codes
-            }
-            return new Result(test, classes, epoch, bestEpoch, bestLoss, Arrays.copyOf(history, epoch));
+            return new Fitted(net, epoch, bestEpoch, bestLoss, Arrays.copyOf(history, epoch), o.loss(), o.batchSize());
+        } catch (RuntimeException e) {
+            net.close();
+            throw e;
         }
     }
 
-    private static double step(NDManager m, Identifier net, Adam optimizer, NDArray x, NDArray y, int[] idx, Options o,
-            double multiplier) {
+    private static int[] pick(int[] rows, int[] idx) {
+        int[] out = new int[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = rows[idx[i]];
+        }
+        return out;
+    }
+
+    private static double step(NDManager m, Identifier net, Adam optimizer, Features x, int[][] labelSets, int[] idx, int classes,
+            Options o, double multiplier) {
         try (NDManager scope = m.newSubManager()) {
-            NDArray rows = scope.create(Arrays.stream(idx).asLongStream().toArray());
-            NDArray bx = x.get(rows);
-            NDArray by = y.get(rows);
-            bx.attach(scope);
-            by.attach(scope);
+            NDArray bx = x.batch(scope, idx);
+            int outputs = net.outputs();
+            NDArray by = scope.create(targets(labelSets, idx, classes, o.loss()), new Shape(idx.length, outputs));
             double loss;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray z = net.forward(bx);
@@ -146,50 +220,58 @@ public final class IdentifierTrainer {
         }
     }
 
-    private static float[] targets(int[] y, int classes, Loss loss) {
-        if (loss != Loss.HASH) {
-            return oneHot(y, classes); // BCE and CE both take one-hot targets
+    /** Targets (rows, outputs): one-hot (BCE, CE), multi-hot (multi-label) or the binary-hash code of the first label. */
+    static float[] targets(int[][] labelSets, int[] idx, int classes, Loss loss) {
+        if (loss == Loss.HASH) {
+            int b = BinaryHash.bits(classes);
+            float[] out = new float[idx.length * b];
+            for (int i = 0; i < idx.length; i++) {
+                System.arraycopy(BinaryHash.encode(labelSets[idx[i]][0], classes), 0, out, i * b, b);
+            }
+            return out;
         }
-        int b = BinaryHash.bits(classes);
-        float[] out = new float[y.length * b];
-        for (int i = 0; i < y.length; i++) {
-            System.arraycopy(BinaryHash.encode(y[i], classes), 0, out, i * b, b);
+        float[] out = new float[idx.length * classes];
+        for (int i = 0; i < idx.length; i++) {
+            int[] set = labelSets[idx[i]];
+            for (int j = 0; j < (loss == Loss.MULTILABEL ? set.length : 1); j++) {
+                out[i * classes + set[j]] = 1f;
+            }
         }
         return out;
     }
 
-    private static double validationLoss(float[] logits, int[] y, int k, Loss loss) {
-        switch (loss) {
-            case CE -> {
-                double sum = 0;
-                for (int i = 0; i < y.length; i++) {
+    /** The mean per-row loss of the held-out rows, in double, batch by batch. */
+    private static double validationLoss(NDManager m, Identifier net, Features x, int[][] labelSets, int[] val, int classes, Options o) {
+        double sum = 0;
+        int outputs = net.outputs();
+        for (int from = 0; from < val.length; from += 1024) {
+            int[] idx = Arrays.copyOfRange(val, from, Math.min(val.length, from + 1024));
+            float[] z;
+            try (NDManager scope = m.newSubManager()) {
+                z = net.forward(x.batch(scope, idx)).toFloatArray();
+            }
+            float[] t = targets(labelSets, idx, classes, o.loss());
+            for (int i = 0; i < idx.length; i++) {
+                if (o.loss() == Loss.CE) {
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int c = 0; c < k; c++) {
-                        max = Math.max(max, logits[i * k + c]);
+                    for (int c = 0; c < outputs; c++) {
+                        max = Math.max(max, z[i * outputs + c]);
                     }
-                    double z = 0;
-                    for (int c = 0; c < k; c++) {
-                        z += Math.exp(logits[i * k + c] - max);
+                    double e = 0;
+                    for (int c = 0; c < outputs; c++) {
+                        e += Math.exp(z[i * outputs + c] - max);
                     }
-                    sum += max + Math.log(z) - logits[i * k + y[i]];
+                    sum += max + Math.log(e) - z[i * outputs + labelSets[idx[i]][0]];
+                } else {
+                    double row = 0;
+                    for (int c = 0; c < outputs; c++) {
+                        row += BceLoss.value(z[i * outputs + c], t[i * outputs + c]);
+                    }
+                    sum += row / outputs;
                 }
-                return sum / y.length;
-            }
-            case HASH -> {
-                int b = BinaryHash.bits(k);
-                double sum = 0;
-                for (int i = 0; i < y.length; i++) {
-                    float[] bits = BinaryHash.encode(y[i], k);
-                    for (int j = 0; j < b; j++) {
-                        sum += BceLoss.value(logits[i * b + j], bits[j]);
-                    }
-                }
-                return sum / (y.length * (double) b);
-            }
-            default -> {
-                return meanBce(logits, y, k);
             }
         }
+        return sum / val.length;
     }
 
     static double meanBce(float[] logits, int[] y, int k) {
@@ -200,13 +282,6 @@ public final class IdentifierTrainer {
             }
         }
         return sum / (y.length * (double) k);
-    }
-
-    private static float[] logits(NDManager m, Identifier net, float[][] x) {
-        try (NDManager scope = m.newSubManager()) {
-            NDArray in = scope.create(flatten(x), new Shape(x.length, x[0].length));
-            return net.forward(in).toFloatArray();
-        }
     }
 
     /** Stratified: every class with at least 2 training rows gives a tenth (at least 1) to validation. */

@@ -284,7 +284,32 @@ public final class SipRun {
     }
 
     /** Writes the samples as JSONL and returns the SHA-256 of the lines (the cache key of their activations). */
-    private static String writeSamples(Path file, List<PassageSampler.Passage> passages) {
+    /** The SHA-256 that {@link #writeSamples} would record for these passages, without writing them. */
+    static String writeSamplesHash(List<PassageSampler.Passage> passages) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ObjectMapper json = new ObjectMapper();
+        for (PassageSampler.Passage p : passages) {
+            sha.update(sampleLine(json, p).getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static String sampleLine(ObjectMapper json, PassageSampler.Passage p) {
+        ObjectNode n = json.createObjectNode();
+        n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
+        try {
+            return json.writeValueAsString(n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String writeSamples(Path file, List<PassageSampler.Passage> passages) {
         ObjectMapper json = new ObjectMapper();
         MessageDigest sha;
         try {
@@ -294,9 +319,7 @@ public final class SipRun {
         }
         AtomicFile.write(file, w -> {
             for (PassageSampler.Passage p : passages) {
-                ObjectNode n = json.createObjectNode();
-                n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
-                String line = json.writeValueAsString(n);
+                String line = sampleLine(json, p);
                 sha.update(line.getBytes(StandardCharsets.UTF_8));
                 w.write(line);
                 w.newLine();

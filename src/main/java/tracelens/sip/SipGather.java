@@ -1,0 +1,86 @@
+package tracelens.sip;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import tracelens.activations.ActivationExtractor;
+import tracelens.activations.Pooling;
+import tracelens.corpus.PassageSampler;
+import tracelens.corpus.TextColumns;
+import tracelens.corpus.TextInput;
+import tracelens.error.InvalidInputException;
+import tracelens.model.DType;
+import tracelens.model.HiddenStateModel;
+import tracelens.model.SafeTensors;
+import tracelens.progress.Progress;
+
+/**
+ * The SIP activation cache (sip.md §2): the sampled passages ({@code samples.jsonl}: text, source, document, split) and
+ * the frozen model's hidden states of the chosen layers ({@code activations.safetensors}), token-level (N, T, C) with
+ * its mask, in f16 by default, or mean-pooled (N, C). The extraction is resumable: a killed run continues after the
+ * last finished chunk. A folder holding a cache of another model, layer set, pooling, precision or sample set is an
+ * error unless {@code force} replaces it.
+ */
+public final class SipGather {
+    public static final String SAMPLES = "samples.jsonl";
+    public static final String ACTIVATIONS = "activations.safetensors";
+
+    public record Options(int[] layers, int maxLength, int batchSize, boolean tokens, DType dtype, boolean force) {}
+
+    public record Result(Path activations, boolean reused, int samples, List<String> sources, long tokens, double seconds) {}
+
+    private SipGather() {}
+
+    public static Result gather(HiddenStateModel model, PassageSampler.Sample sample, Options o, Path dir, Progress progress) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        Path acts = dir.resolve(ACTIVATIONS);
+        Path samples = dir.resolve(SAMPLES);
+        Pooling pool = o.tokens() ? Pooling.NONE : Pooling.MEAN;
+        int maxLength = Math.min(o.maxLength(), model.maxPositions());
+        Map<String, String> want = Map.of("model", model.id(), "layers", Arrays.toString(o.layers()),
+                "pool", pool.name().toLowerCase(), "dtype", o.dtype().name().toLowerCase(), "max_length", String.valueOf(maxLength));
+        if (Files.isRegularFile(acts)) {
+            String differs = differs(acts, want);
+            if (differs == null) {
+                String hash = SipRun.writeSamplesHash(sample.passages());
+                try (SafeTensors st = SafeTensors.open(acts)) {
+                    if (hash.equals(st.metadata().get("samples_sha256"))) {
+                        return new Result(acts, true, sample.passages().size(), sample.sources(), 0, 0);
+                    }
+                }
+                differs = "other samples (corpus or sampling options changed)";
+            }
+            if (!o.force()) {
+                throw InvalidInputException.at(acts, "holds a cache of " + differs + "; pass --force to replace it, or choose another --out");
+            }
+        }
+        String hash = SipRun.writeSamples(samples, sample.passages());
+        var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
+                new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype()), acts,
+                Map.of("samples_sha256", hash), progress, true);
+        return new Result(acts, false, sample.passages().size(), sample.sources(), summary.tokens(), summary.seconds());
+    }
+
+    /** What differs between a cache and the request, or null when model, layers, pooling, dtype and length match. */
+    private static String differs(Path acts, Map<String, String> want) {
+        try (SafeTensors st = SafeTensors.open(acts)) {
+            Map<String, String> have = st.metadata();
+            for (String key : List.of("model", "layers", "pool", "dtype", "max_length")) {
+                if (!want.get(key).equals(have.get(key))) {
+                    return key.replace('_', ' ') + " " + have.get(key) + " (requested: " + want.get(key) + ")";
+                }
+            }
+            return null;
+        } catch (InvalidInputException e) {
+            return "an unreadable file (" + e.getMessage() + ")";
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package tracelens.sip;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import tracelens.activations.ActivationExtractor;
+import tracelens.error.InvalidInputException;
+import tracelens.model.SafeTensors;
+import tracelens.progress.Progress;
+import tracelens.random.Mt19937;
+import tracelens.runtime.DjlRuntime;
+
+/**
+ * Trains identifiers on a {@link SipGather} cache, layer by layer (sip.md §3-7): inputs are the sentence vector
+ * (mean over real tokens, optionally through a learnable LayerNorm) or token-level unigram/bigram/trigram rows streamed
+ * from the mapped cache; the split is the samples' own (no sample on both sides) or, for parity with the original
+ * code, numpy's legacy permutation of the flattened rows ({@code token-row}); losses BCE over one-hot, softmax CE,
+ * binary hash, or multi-label BCE whose targets are every source an identical text was found under. Reports linear
+ * and MLP held-out accuracy (precision@1 for multi-label), top-5 and macro-F1 of the linear probe.
+ */
+public final class SipTrain {
+    public enum Input { SENTENCE, UNIGRAM, BIGRAM, TRIGRAM;
+        int ngram() {
+            return ordinal();
+        }
+    }
+
+    public enum SplitMode { DOCUMENT, TOKEN_ROW }
+
+    public record Options(int[] layers, Input input, boolean linear, boolean mlp, int[] hidden, boolean layerNorm,
+            IdentifierTrainer.Loss loss, int epochs, int batchSize, double lr, int patience, SplitMode split, double trainFraction,
+            long seedData, long seed, boolean includePadRows) {}
+
+    public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double top5Accuracy, double macroF1,
+            int trainRows, int testRows, int linearEpochs, int mlpEpochs) {}
+
+    public record Result(String model, List<String> sources, double chance, int samples, List<LayerResult> layers) {}
+
+    private SipTrain() {}
+
+    public static Result train(Path dir, Options o, Progress progress) {
+        Path acts = dir.resolve(SipGather.ACTIVATIONS);
+        Path samplesFile = dir.resolve(SipGather.SAMPLES);
+        if (!Files.isRegularFile(acts) || !Files.isRegularFile(samplesFile)) {
+            throw InvalidInputException.at(dir, "not a SIP cache (expected " + SipGather.SAMPLES + " and " + SipGather.ACTIVATIONS
+                    + "; build it with 'tracelens sip gather')");
+        }
+        try (SafeTensors file = SafeTensors.open(acts); NDManager manager = DjlRuntime.manager()) {
+            Map<String, String> meta = file.metadata();
+            if (!ActivationExtractor.FORMAT.equals(meta.get("format")) || !file.contains("labels")) {
+                throw InvalidInputException.at(acts, "not a labelled tracelens activation cache");
+            }
+            List<String> names = List.of(new ObjectMapper().readValue(meta.get("label_names"), String[].class));
+            int k = names.size();
+            if (k < 2) {
+                throw InvalidInputException.at(acts, "has " + k + " source; identification needs at least 2");
+            }
+            long[] stored = file.longs("labels");
+            int n = stored.length;
+            List<Sample> samples = readSamples(samplesFile, n);
+            int[][] sets = labelSets(samples, names, stored, o.loss() == IdentifierTrainer.Loss.MULTILABEL);
+            List<Integer> cached = new ArrayList<>();
+            for (String t : file.tensors().keySet()) {
+                if (t.matches("layer\\.\\d+")) {
+                    cached.add(Integer.parseInt(t.substring(6)));
+                }
+            }
+            cached.sort(null);
+            int[] layers = o.layers() == null ? cached.stream().mapToInt(Integer::intValue).toArray() : o.layers();
+            for (int l : layers) {
+                if (!cached.contains(l)) {
+                    throw InvalidInputException.at(acts, "layer " + l + " is not in the cache (cached: " + cached
+                            + "); gather it first, or choose --layers among these");
+                }
+            }
+            List<LayerResult> results = new ArrayList<>();
+            progress.start("layers", layers.length);
+            for (int layer : layers) {
+                results.add(layer(manager, file, layer, samples, sets, k, o));
+                progress.advance(1);
+            }
+            progress.end();
+            return new Result(meta.get("model"), names, 1.0 / k, n, results);
+        } catch (IOException e) {
+            throw InvalidInputException.at(acts, "metadata 'label_names' is not a JSON array: " + e.getMessage());
+        }
+    }
+
+    private static LayerResult layer(NDManager manager, SafeTensors file, int layer, List<Sample> samples, int[][] sampleSets, int k,
+            Options o) {
+        try (NDManager m = manager.newSubManager()) {
+            Features x;
+            int[] rowSample;
+            if (o.input() == Input.SENTENCE) {
+                long[] shape = file.info("layer." + layer).shape();
+                float[][] pooled = shape.length == 3 ? CachedFeatures.meanPooled(file, layer) : pooledRows(file, layer);
+                x = Features.of(m, pooled);
+                rowSample = new int[pooled.length];
+                Arrays.setAll(rowSample, i -> i);
+            } else {
+                CachedFeatures cf = CachedFeatures.ngram(file, layer, o.input().ngram(), o.includePadRows());
+                x = cf;
+                rowSample = new int[cf.rows()];
+                Arrays.setAll(rowSample, cf::sampleOf);
+            }
+            int[][] rowSets = new int[rowSample.length][];
+            for (int r = 0; r < rowSample.length; r++) {
+                rowSets[r] = sampleSets[rowSample[r]];
+            }
+            int[][] split = split(rowSample, samples, sampleSets, o);
+            for (int side = 0; side < 2; side++) { // repeats of a multi-label text are left out (their first copy stands for them)
+                split[side] = Arrays.stream(split[side]).filter(r -> rowSets[r] != null).toArray();
+            }
+            if (split[0].length == 0 || split[1].length == 0) {
+                throw new InvalidInputException("layer " + layer + ": the split leaves " + split[0].length + " training and "
+                        + split[1].length + " held-out rows; use more samples or another --split");
+            }
+            double linAcc = Double.NaN;
+            double mlpAcc = Double.NaN;
+            double top5 = Double.NaN;
+            double f1 = Double.NaN;
+            int linEpochs = 0;
+            int mlpEpochs = 0;
+            if (o.linear()) {
+                var opts = options(o, Identifier.LINEAR);
+                try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts, Progress.NONE)) {
+                    Scores s = score(m, f, x, rowSets, split[1], k, o.loss());
+                    linAcc = s.accuracy;
+                    top5 = s.top5;
+                    f1 = s.macroF1;
+                    linEpochs = f.epochsRun();
+                }
+            }
+            if (o.mlp()) {
+                var opts = options(o, o.hidden());
+                try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts, Progress.NONE)) {
+                    Scores s = score(m, f, x, rowSets, split[1], k, o.loss());
+                    mlpAcc = s.accuracy;
+                    mlpEpochs = f.epochsRun();
+                    if (!o.linear()) {
+                        top5 = s.top5;
+                        f1 = s.macroF1;
+                    }
+                }
+            }
+            return new LayerResult(layer, linAcc, mlpAcc, top5, f1, split[0].length, split[1].length, linEpochs, mlpEpochs);
+        }
+    }
+
+    private static IdentifierTrainer.Options options(Options o, int[] hidden) {
+        return new IdentifierTrainer.Options(hidden, o.epochs(), o.batchSize(), o.lr(), 5.0, o.patience(), o.seed(), o.loss(), o.layerNorm());
+    }
+
+    private record Scores(double accuracy, double top5, double macroF1) {}
+
+    /** Held-out scores, streamed batch by batch: accuracy (a hit = the top class is among the row's labels), top-5, macro-F1. */
+    private static Scores score(NDManager m, IdentifierTrainer.Fitted f, Features x, int[][] sets, int[] rows, int k,
+            IdentifierTrainer.Loss loss) {
+        int[] predicted = new int[rows.length];
+        int[] truth = new int[rows.length];
+        long[] hits = new long[2];
+        f.forEachBatch(m, x, rows, (from, z) -> {
+            float[] scores = loss == IdentifierTrainer.Loss.HASH ? BinaryHash.toScores(z, k) : z;
+            int b = scores.length / k;
+            int[] arg = Metrics.argmax(scores, k);
+            for (int i = 0; i < b; i++) {
+                int[] set = sets[rows[from + i]];
+                predicted[from + i] = arg[i];
+                truth[from + i] = set[0];
+                boolean hit = false;
+                for (int c : set) {
+                    hit |= c == arg[i];
+                }
+                hits[0] += hit ? 1 : 0;
+                int ahead = 0; // classes scored above the first label (ties to the lower index), as Metrics.topK
+                float v = scores[i * k + set[0]];
+                for (int c = 0; c < k; c++) {
+                    if (scores[i * k + c] > v || (scores[i * k + c] == v && c < set[0])) {
+                        ahead++;
+                    }
+                }
+                hits[1] += ahead < 5 ? 1 : 0;
+            }
+        });
+        return new Scores((double) hits[0] / rows.length, (double) hits[1] / rows.length, Metrics.macroF1(predicted, truth, k));
+    }
+
+    /** Training and held-out row indices. */
+    private static int[][] split(int[] rowSample, List<Sample> samples, int[][] sampleSets, Options o) {
+        int rows = rowSample.length;
+        if (o.split() == SplitMode.TOKEN_ROW) {
+            // numpy's RandomState(seedData).choice(rows, int(fraction rows), replace=False): the first entries of its permutation
+            int[] perm = Mt19937.legacyPermutation(rows, o.seedData());
+            int cut = (int) (o.trainFraction() * rows);
+            return new int[][] {Arrays.copyOf(perm, cut), Arrays.copyOfRange(perm, cut, rows)};
+        }
+        List<Integer> train = new ArrayList<>();
+        List<Integer> test = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            (samples.get(rowSample[r]).test ? test : train).add(r);
+        }
+        return new int[][] {train.stream().mapToInt(Integer::intValue).toArray(), test.stream().mapToInt(Integer::intValue).toArray()};
+    }
+
+    private record Sample(String text, String source, boolean test) {}
+
+    private static List<Sample> readSamples(Path file, int expected) {
+        List<Sample> out = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            int no = 0;
+            while ((line = r.readLine()) != null) {
+                no++;
+                JsonNode n = json.readTree(line);
+                if (n == null || !n.hasNonNull("text") || !n.hasNonNull("source")) {
+                    throw InvalidInputException.at(file, "line " + no, "expected {text, source, split}");
+                }
+                out.add(new Sample(n.get("text").asText(), n.get("source").asText(), "test".equals(n.path("split").asText())));
+            }
+        } catch (IOException e) {
+            throw InvalidInputException.at(file, "cannot read: " + e.getMessage());
+        }
+        if (out.size() != expected) {
+            throw InvalidInputException.at(file, out.size() + " samples but the activation cache holds " + expected
+                    + " rows: the cache is incomplete or from other samples (gather again)");
+        }
+        return out;
+    }
+
+    /**
+     * Each sample's classes. Single-label: its stored label. Multi-label: every source under which the same text occurs;
+     * later repeats of a text get null (they are the same input and would otherwise also leak across the split).
+     */
+    private static int[][] labelSets(List<Sample> samples, List<String> names, long[] stored, boolean multi) {
+        int[][] out = new int[samples.size()][];
+        if (!multi) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = new int[] {Math.toIntExact(stored[i])};
+            }
+            return out;
+        }
+        Map<String, TreeSet<Integer>> byText = new LinkedHashMap<>();
+        Map<String, Integer> firstIndex = new LinkedHashMap<>();
+        for (int i = 0; i < samples.size(); i++) {
+            byText.computeIfAbsent(samples.get(i).text(), t -> new TreeSet<>()).add(Math.toIntExact(stored[i]));
+            firstIndex.putIfAbsent(samples.get(i).text(), i);
+        }
+        for (int i = 0; i < samples.size(); i++) {
+            String t = samples.get(i).text();
+            if (firstIndex.get(t) == i) {
+                // the sample's own label first (stratification and macro-F1 use it), then the others
+                int own = Math.toIntExact(stored[i]);
+                List<Integer> set = new ArrayList<>(List.of(own));
+                byText.get(t).stream().filter(c -> c != own).forEach(set::add);
+                out[i] = set.stream().mapToInt(Integer::intValue).toArray();
+            }
+        }
+        return out;
+    }
+
+    private static float[][] pooledRows(SafeTensors file, int layer) {
+        String name = "layer." + layer;
+        long[] shape = file.info(name).shape();
+        float[] flat = file.floats(name);
+        int n = (int) shape[0];
+        int c = (int) shape[1];
+        float[][] rows = new float[n][];
+        for (int i = 0; i < n; i++) {
+            rows[i] = Arrays.copyOfRange(flat, i * c, (i + 1) * c);
+        }
+        return rows;
+    }
+}
