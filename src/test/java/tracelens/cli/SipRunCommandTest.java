@@ -26,6 +26,11 @@ class SipRunCommandTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     Path corpus(int perSource) throws IOException {
+        return corpus(dir, perSource);
+    }
+
+    /** A JSONL corpus of three writing styles (SST-2, CoLA, tweets), perSource texts each, in {@code dir}. */
+    static Path corpus(Path dir, int perSource) throws IOException {
         Path f = dir.resolve("styles.jsonl");
         try (BufferedWriter w = Files.newBufferedWriter(f)) {
             write(w, "sst2", Files.readAllLines(SharedFiles.require("data/sst2/train.tsv")).subList(1, 1 + perSource), 1);

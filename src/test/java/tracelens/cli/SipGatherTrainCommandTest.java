@@ -1,0 +1,71 @@
+package tracelens.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tracelens.model.SafeTensors;
+import tracelens.testing.CliRun;
+
+/** sip gather then sip train with MiniLM on three writing styles from ../shared, and the cache's guard rails. */
+class SipGatherTrainCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void gatherOnceTrainTokenAndSentenceIdentifiersAndRefuseAForeignCache() throws IOException {
+        Path corpus = SipRunCommandTest.corpus(dir, 40);
+        Path cache = dir.resolve("cache");
+        String[] gather = {"sip", "gather", "--corpus", corpus.toString(), "--words", "0", "--samples-per-source", "40",
+            "--layers", "3,6", "--max-length", "32", "--out", cache.toString(), "--json", "-q"};
+        CliRun g = CliRun.of(gather);
+        assertThat(g.exitCode()).as(g.err()).isZero();
+        JsonNode gj = SipRunCommandTest.JSON.readTree(g.out());
+        assertThat(gj.get("reused").asBoolean()).isFalse();
+        assertThat(gj.get("samples").asInt()).isEqualTo(120);
+        try (SafeTensors st = SafeTensors.open(cache.resolve("activations.safetensors"))) {
+            assertThat(st.info("layer.6").shape()).hasSize(3); // token-level (N, T, C)
+            assertThat(st.info("layer.6").dtype().name()).isEqualTo("F16");
+            assertThat(st.info("layer.6").shape()[2]).isEqualTo(384);
+        }
+        CliRun again = CliRun.of(gather);
+        assertThat(SipRunCommandTest.JSON.readTree(again.out()).get("reused").asBoolean()).isTrue();
+
+        CliRun t = CliRun.of("sip", "train", "--cache", cache.toString(), "--input", "bigram", "--hidden", "tiny", "--epochs", "3",
+                "--json", "-q");
+        assertThat(t.exitCode()).as(t.err()).isZero();
+        JsonNode tj = SipRunCommandTest.JSON.readTree(t.out());
+        assertThat(tj.get("sources")).hasSize(3);
+        assertThat(tj.get("layers")).hasSize(2);
+        JsonNode top = tj.get("layers").get(1);
+        assertThat(top.get("layer").asInt()).isEqualTo(6);
+        assertThat(top.get("linear_accuracy").asDouble()).as("token rows of three styles").isGreaterThan(0.6);
+        assertThat(top.get("mlp_accuracy").asDouble()).isGreaterThan(0.6);
+        assertThat(top.get("train_rows").asInt()).isGreaterThan(1000);
+
+        CliRun s = CliRun.of("sip", "train", "--cache", cache.toString(), "--input", "sentence", "--probe", "linear", "--layers", "6",
+                "--epochs", "100", "--json", "-q");
+        assertThat(s.exitCode()).as(s.err()).isZero();
+        JsonNode sj = SipRunCommandTest.JSON.readTree(s.out()).get("layers").get(0);
+        assertThat(sj.get("test_rows").asInt()).isEqualTo(36); // one row per held-out sample
+        assertThat(sj.get("linear_accuracy").asDouble()).isGreaterThan(0.8);
+        assertThat(sj.get("mlp_accuracy").isNull()).isTrue();
+
+        CliRun other = CliRun.of("sip", "gather", "--corpus", corpus.toString(), "--words", "0", "--samples-per-source", "40",
+                "--layers", "6", "--max-length", "32", "--out", cache.toString());
+        assertThat(other.exitCode()).isEqualTo(2);
+        assertThat(other.err()).contains("holds a cache of layers [3, 6] (requested: [6])", "--force");
+        CliRun missing = CliRun.of("sip", "train", "--cache", cache.toString(), "--layers", "2");
+        assertThat(missing.exitCode()).isEqualTo(2);
+        assertThat(missing.err()).contains("layer 2 is not in the cache (cached: [3, 6])");
+
+        Files.write(cache.resolve("activations.safetensors"), new byte[] {1, 2, 3});
+        CliRun corrupt = CliRun.of("sip", "train", "--cache", cache.toString());
+        assertThat(corrupt.exitCode()).isEqualTo(2);
+        assertThat(corrupt.err()).contains("activations.safetensors");
+    }
+}
