@@ -45,15 +45,15 @@ public final class Adam {
     public double step(NDManager scope, double lr) {
         t++;
         List<NDArray> grads = new ArrayList<>(params.size());
-        NDArray sq = null;
+        ai.djl.ndarray.NDList norms = new ai.djl.ndarray.NDList(params.size());
         for (NDArray p : params) {
             NDArray g = p.getGradient();
             g.tempAttach(scope);
             grads.add(g);
-            NDArray s = g.square().sum();
-            sq = sq == null ? s : sq.addi(s);
+            norms.add(g.norm());
         }
-        double norm = Math.sqrt(sq.getFloat()); // one read-back per step for the global norm
+        // the global L2 norm from the per-tensor norms: few native calls, one read-back per step
+        double norm = ai.djl.ndarray.NDArrays.stack(norms).norm().getFloat();
         if (!Double.isFinite(norm)) {
             return norm; // no update from a non-finite gradient: the caller decides (stop with an error)
         }
