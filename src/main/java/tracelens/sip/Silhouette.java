@@ -12,9 +12,10 @@ import tracelens.runtime.DjlRuntime;
  * members of its group, b = the smallest mean distance to another group, s = (b - a) / max(a, b), and s = 0 for a
  * point alone in its group; the score is the mean of s. Distances are Euclidean or cosine (1 - cos), as
  * scikit-learn's {@code silhouette_score} computes them: Euclidean through |x|^2 + |y|^2 - 2 x.y with the
- * self-distance set to 0. Inputs are normalised in double, the blocks are computed in float32 on the engine. Rows are processed in blocks on the engine (a block of
- * distances times the one-hot label matrix gives each point's summed distance to every group), so memory stays at
- * O(block x n).
+ * self-distance set to 0. Inputs are normalised in double; distances are computed in float32 on the engine in blocks
+ * (a block of distances times the one-hot label matrix gives each point's summed distance to every group), only on
+ * and above the diagonal since the matrix is symmetric, so memory stays at O(block^2) and half the products are
+ * saved.
  */
 public final class Silhouette {
     public enum Distance { EUCLIDEAN, COSINE }
@@ -23,12 +24,10 @@ public final class Silhouette {
 
     private Silhouette() {}
 
-    private static double[] toDouble(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) {
-            d[i] = f[i];
+    private static void add(double[] sums, int firstRow, int k, float[] block) {
+        for (int i = 0; i < block.length; i++) {
+            sums[firstRow * k + i] += block[i];
         }
-        return d;
     }
 
     public static double score(float[][] x, int[] labels, Distance distance) {
@@ -90,45 +89,52 @@ public final class Silhouette {
                 right[i * w + d] = 1;
             }
         }
-        double total = 0;
+        // summed distances of every point to every group; the distance matrix is symmetric, so only the blocks on and
+        // above the diagonal are computed: block (I, J) adds D y_J to the rows of I and D^T y_I to the rows of J
+        double[] sums = new double[n * k];
         try (NDManager m = DjlRuntime.manager()) {
             // float32 on the engine: the score stays within 1e-8 of scikit-learn's double computation (bench/silhouette.sh)
-            NDArray all = m.create(left, new Shape(n, w));
-            NDArray otherT = m.create(right, new Shape(n, w)).transpose();
+            NDArray lefts = m.create(left, new Shape(n, w));
+            NDArray rights = m.create(right, new Shape(n, w));
             NDArray y = m.create(oneHot, new Shape(n, k)).toType(DataType.FLOAT32, false);
             for (int from = 0; from < n; from += BLOCK) {
                 int to = Math.min(n, from + BLOCK);
-                double[] sums;
-                try (NDManager scope = m.newSubManager()) {
-                    NDArray block = all.get(from + ":" + to);
-                    block.attach(scope);
-                    NDArray dist = block.matMul(otherT); // (b, n)
-                    if (euclid) {
-                        dist = dist.maximum(0f).sqrt();
-                    }
-                    sums = toDouble(dist.matMul(y).toFloatArray()); // (b, K): summed distances to each group
-                    // the self-distance is 0 by definition (the product form can leave rounding noise there)
-                    double[] self = toDouble(dist.get(new ai.djl.ndarray.index.NDIndex(":, " + from + ":" + to)).toFloatArray());
-                    for (int i = 0; i < to - from; i++) {
-                        sums[i * k + labels[from + i]] -= self[i * (to - from) + i];
-                    }
-                }
-                for (int i = from; i < to; i++) {
-                    int own = labels[i];
-                    if (size[own] == 1) {
-                        continue; // s(i) = 0
-                    }
-                    double a = sums[(i - from) * k + own] / (size[own] - 1);
-                    double b = Double.POSITIVE_INFINITY;
-                    for (int c = 0; c < k; c++) {
-                        if (c != own && size[c] > 0) {
-                            b = Math.min(b, sums[(i - from) * k + c] / size[c]);
+                for (int jFrom = from; jFrom < n; jFrom += BLOCK) {
+                    int jTo = Math.min(n, jFrom + BLOCK);
+                    try (NDManager scope = m.newSubManager()) {
+                        NDArray block = lefts.get(from + ":" + to);
+                        block.attach(scope);
+                        NDArray dist = block.matMul(rights.get(jFrom + ":" + jTo).transpose()); // (bI, bJ)
+                        if (euclid) {
+                            dist = dist.maximum(0f).sqrt();
+                        }
+                        if (jFrom == from) {
+                            // the self-distance is 0 by definition (the product form can leave rounding noise there)
+                            dist = dist.mul(scope.eye(to - from).neg().add(1f));
+                        }
+                        add(sums, from, k, dist.matMul(y.get(jFrom + ":" + jTo)).toFloatArray());
+                        if (jFrom != from) {
+                            add(sums, jFrom, k, dist.transpose().matMul(y.get(from + ":" + to)).toFloatArray());
                         }
                     }
-                    double mx = Math.max(a, b);
-                    total += mx == 0 ? 0 : (b - a) / mx;
                 }
             }
+        }
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            int own = labels[i];
+            if (size[own] == 1) {
+                continue; // s(i) = 0
+            }
+            double a = sums[i * k + own] / (size[own] - 1);
+            double b = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < k; c++) {
+                if (c != own && size[c] > 0) {
+                    b = Math.min(b, sums[i * k + c] / size[c]);
+                }
+            }
+            double mx = Math.max(a, b);
+            total += mx == 0 ? 0 : (b - a) / mx;
         }
         return total / n;
     }
