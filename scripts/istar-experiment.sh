@@ -2,12 +2,14 @@
 # Does decreasing isotropy (I-STAR with lambda < 0) improve fine-tuning accuracy? (Rudman & Eickhoff, ICLR 2024)
 # MiniLM on SST-2 and CoLA subsets sized for a CPU, lambda in {-5, 0, +5} x seeds {0, 1, 2}; writes one JSON per
 # run under $OUT and a Markdown table (mean +- sample standard deviation) on stdout.
-# Usage: scripts/istar-experiment.sh [OUT_DIR]   (env: TRAIN_LIMIT, EPOCHS, THREADS, DATA, SEEDS, LAMBDAS, TASKS)
+# Usage: scripts/istar-experiment.sh [OUT_DIR]   (env: TRAIN_LIMIT, EPOCHS, LR, THREADS, DATA, SEEDS, LAMBDAS, TASKS)
+# A run that fails (e.g. diverges) is recorded in OUT/<run>.failed and the others go on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-target/istar-experiment}
 TRAIN_LIMIT=${TRAIN_LIMIT:-1000}
 EPOCHS=${EPOCHS:-3}
+LR=${LR:-5e-5}
 THREADS=${THREADS:-1}
 DATA=${DATA:-../shared/data}
 SEEDS=${SEEDS:-"0 1 2"}
@@ -23,20 +25,23 @@ for task in $TASKS; do
       reg=istar; [ "$lambda" = 0 ] && reg=none
       echo "== $task lambda=$lambda seed=$seed" >&2
       ./tracelens finetune --task "$task" --data-dir "$DATA" --train-limit "$TRAIN_LIMIT" --epochs "$EPOCHS" \
-        --lr 5e-5 --max-tokens 64 --reg "$reg" --lambda "$lambda" --zeta 0.2 --seed "$seed" --threads "$THREADS" \
-        --out "$f" -q >/dev/null
+        --lr "$LR" --max-tokens 64 --reg "$reg" --lambda "$lambda" --zeta 0.2 --seed "$seed" --threads "$THREADS" \
+        --out "$f" -q >/dev/null 2> "${f%.json}.err" || mv "${f%.json}.err" "${f%.json}.failed"
+      rm -f "${f%.json}.err"
     done
   done
 done
 python3 - "$OUT" <<'PY'
 import json, glob, os, statistics, sys
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.failed"))):
+    print(f"failed: {os.path.basename(f)}: {open(f).read().strip().splitlines()[-1] if open(f).read().strip() else '?'}")
 rows = {}
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     r = json.load(open(f))
     key = (r["task"], r["lambda"])
     rows.setdefault(key, []).append(r)
-print("| task | metric | lambda | runs | score mean ± sd | last-layer [CLS] IsoScore* mean | train batch IsoScore* (last epoch) | seconds/run |")
-print("|---|---|---:|---:|---|---:|---:|---:|")
+print("| task | metric | lambda | runs | score mean ± sd | accuracy mean | last-layer [CLS] IsoScore* mean | train batch IsoScore* (last epoch) | seconds/run |")
+print("|---|---|---:|---:|---|---:|---:|---:|---:|")
 for (task, lam), rs in sorted(rows.items()):
     metric = rs[0]["metric"]
     v = [r[metric] for r in rs]
@@ -45,5 +50,6 @@ for (task, lam), rs in sorted(rows.items()):
     b = [r["history"][-1].get("batch_isoscore_star") for r in rs]
     bs = "–" if None in b else "%.4f" % statistics.mean(b)
     secs = statistics.mean(r["seconds"] for r in rs)
-    print(f"| {task} | {metric} | {lam:+g} | {len(rs)} | {statistics.mean(v):.4f} ± {sd:.4f} | {iso:.4f} | {bs} | {secs:.0f} |")
+    acc = statistics.mean(r["accuracy"] for r in rs)
+    print(f"| {task} | {metric} | {lam:+g} | {len(rs)} | {statistics.mean(v):.4f} ± {sd:.4f} | {acc:.4f} | {iso:.4f} | {bs} | {secs:.0f} |")
 PY
