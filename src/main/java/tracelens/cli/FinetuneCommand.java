@@ -167,8 +167,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         ArrayNode layers = json.putArray("layers");
         for (FineTuner.Layer l : r.layers()) {
             ObjectNode n = layers.addObject().put("layer", l.layer());
-            number(n, "isoscore", l.isoScore());
-            number(n, "isoscore_star", l.isoScoreStar());
+            Json.number(n, "isoscore", l.isoScore());
+            Json.number(n, "isoscore_star", l.isoScoreStar());
         }
         String text = Json.write(json);
         if (outFile != null) {
@@ -189,14 +189,6 @@ public final class FinetuneCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** JSON has no NaN: an undefined score (e.g. IsoScore of the constant layer-0 [CLS] vector) is null. */
-    private static void number(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        } else {
-            o.putNull(key);
-        }
-    }
 
     private static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {
         for (E e : type.getEnumConstants()) {

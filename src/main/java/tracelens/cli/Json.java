@@ -19,6 +19,15 @@ final class Json {
         return n;
     }
 
+    /** Puts a number, or null where it is undefined: JSON has no NaN or infinity. */
+    static void number(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        } else {
+            o.putNull(key);
+        }
+    }
+
     static String write(Object node) {
         try {
             return MAPPER.writeValueAsString(node);

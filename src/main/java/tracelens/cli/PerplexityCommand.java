@@ -61,14 +61,14 @@ public final class PerplexityCommand implements Callable<Integer> {
             if (output.json) {
                 ObjectNode json = Json.result("perplexity");
                 json.put("model", model.id());
-                putNumber(json, "perplexity", r.overall().perplexity());
-                putNumber(json, "mean_nll", r.overall().meanNll());
+                Json.number(json, "perplexity", r.overall().perplexity());
+                Json.number(json, "mean_nll", r.overall().meanNll());
                 json.put("tokens", r.overall().tokens());
                 ArrayNode per = json.putArray("per_text");
                 for (Perplexity.Score s : r.perText()) {
                     ObjectNode o = per.addObject();
-                    putNumber(o, "perplexity", s.perplexity());
-                    putNumber(o, "mean_nll", s.meanNll());
+                    Json.number(o, "perplexity", s.perplexity());
+                    Json.number(o, "mean_nll", s.meanNll());
                     o.put("tokens", s.tokens());
                 }
                 out.println(Json.write(json));
@@ -81,12 +81,4 @@ public final class PerplexityCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** JSON has no NaN: a text with fewer than two tokens has no perplexity (null). */
-    private static void putNumber(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        } else {
-            o.putNull(key);
-        }
-    }
 }

@@ -140,10 +140,10 @@ public final class SipTrainCommand implements Callable<Integer> {
         ArrayNode ls = n.putArray("layers");
         for (SipTrain.LayerResult l : r.layers()) {
             ObjectNode x = ls.addObject().put("layer", l.layer());
-            number(x, "linear_accuracy", l.linearAccuracy());
-            number(x, "mlp_accuracy", l.mlpAccuracy());
-            number(x, "top5_accuracy", l.top5Accuracy());
-            number(x, "macro_f1", l.macroF1());
+            Json.number(x, "linear_accuracy", l.linearAccuracy());
+            Json.number(x, "mlp_accuracy", l.mlpAccuracy());
+            Json.number(x, "top5_accuracy", l.top5Accuracy());
+            Json.number(x, "macro_f1", l.macroF1());
             x.put("train_rows", l.trainRows()).put("test_rows", l.testRows()).put("linear_epochs", l.linearEpochs()).put("mlp_epochs", l.mlpEpochs());
         }
         String text = Json.write(n);
@@ -180,13 +180,6 @@ public final class SipTrainCommand implements Callable<Integer> {
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "  –  ";
     }
 
-    private static void number(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        } else {
-            o.putNull(key);
-        }
-    }
 
     static int[] hiddenSizes(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {

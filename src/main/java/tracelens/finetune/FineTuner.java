@@ -25,6 +25,7 @@ import tracelens.model.TextTokenizer;
 import tracelens.model.TokenBatch;
 import tracelens.model.bert.Bert;
 import tracelens.progress.Progress;
+import tracelens.random.Permutation;
 import tracelens.sip.IdentifierTrainer;
 import tracelens.sip.Metrics;
 import tracelens.train.Adam;
@@ -133,7 +134,7 @@ public final class FineTuner {
             try {
                 for (int epoch = 1; epoch <= o.epochs(); epoch++) {
                     long start = System.nanoTime();
-                    int[] order = permutation(train.size(), random);
+                    int[] order = Permutation.of(train.size(), random);
                     NDArray c0 = null;
                     if (o.reg() == Regulariser.ISTAR) {
                         double[][] c = stackedCovariance(m, trainTokens, order, o.maxC0Points(), progress);
@@ -353,17 +354,6 @@ public final class FineTuner {
         return v;
     }
 
-    private static int[] permutation(int n, Random r) {
-        int[] p = new int[n];
-        Arrays.setAll(p, i -> i);
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
-    }
 
     private static int[] labels(int[] y, int[] idx) {
         int[] out = new int[idx.length];

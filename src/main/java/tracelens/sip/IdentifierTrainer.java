@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import tracelens.error.InvalidInputException;
 import tracelens.progress.Progress;
+import tracelens.random.Permutation;
 import tracelens.train.Adam;
 
 /**
@@ -158,7 +159,7 @@ public final class IdentifierTrainer {
             progress.start("training", o.epochs());
             try {
                 for (epoch = 0; epoch < o.epochs(); epoch++) {
-                    int[] order = permutation(fit.length, random);
+                    int[] order = Permutation.of(fit.length, random);
                     double lossSum = 0;
                     int batches = 0;
                     for (int from = 0; from < order.length; from += o.batchSize()) {
@@ -305,19 +306,6 @@ public final class IdentifierTrainer {
             val.stream().mapToInt(Integer::intValue).sorted().toArray()};
     }
 
-    private static int[] permutation(int n, Random random) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
-    }
 
     private static List<float[]> snapshot(List<NDArray> params) {
         return params.stream().map(NDArray::toFloatArray).toList();
