@@ -89,6 +89,17 @@ class SipTrainTest {
     }
 
     @Test
+    void aThousandSourcesTrainWithBce() {
+        // K = 1,000 (the KSC follow-up's scale): 4 training and 2 held-out samples per source, sentence inputs
+        SyntheticCache.write(dir, 1000, 6, 2, 32, 0, DType.F16, 1.5, 0.34, 0, 11);
+        SipTrain.Result r = SipTrain.train(dir, new SipTrain.Options(null, SipTrain.Input.SENTENCE, true, false, new int[0], false,
+                IdentifierTrainer.Loss.BCE, 60, 64, 1e-2, 60, SipTrain.SplitMode.DOCUMENT, 0.7, 0, 0, false), Progress.NONE);
+        assertThat(r.sources()).hasSize(1000);
+        assertThat(r.layers().get(0).testRows()).isEqualTo(2000);
+        assertThat(r.layers().get(0).linearAccuracy()).isGreaterThan(0.5); // chance is 0.001
+    }
+
+    @Test
     void tokenRowSplitIsTheNumpyDrawAndDeterministic() {
         SyntheticCache.write(dir, 3, 10, 5, 8, 1, DType.F16, 2, 0.3, 0, 3);
         SipTrain.Options o = options(SipTrain.Input.UNIGRAM, IdentifierTrainer.Loss.BCE, SipTrain.SplitMode.TOKEN_ROW, false);
