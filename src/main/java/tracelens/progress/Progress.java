@@ -14,6 +14,26 @@ public interface Progress {
     /** The task is over (also called on failure). */
     void end();
 
+    /** {@code inner} with every task it starts renamed to {@code name} (e.g. "layer 6 MLP" instead of "training"). */
+    static Progress named(Progress inner, String name) {
+        return new Progress() {
+            @Override
+            public void start(String task, long total) {
+                inner.start(name, total);
+            }
+
+            @Override
+            public void advance(long units) {
+                inner.advance(units);
+            }
+
+            @Override
+            public void end() {
+                inner.end();
+            }
+        };
+    }
+
     /** Reports nothing. */
     Progress NONE = new Progress() {
         @Override

@@ -85,12 +85,9 @@ public final class SipTrain {
                 }
             }
             List<LayerResult> results = new ArrayList<>();
-            progress.start("layers", layers.length);
             for (int layer : layers) {
-                results.add(layer(manager, file, layer, samples, sets, k, o));
-                progress.advance(1);
+                results.add(layer(manager, file, layer, samples, sets, k, o, progress));
             }
-            progress.end();
             return new Result(meta.get("model"), names, 1.0 / k, n, results);
         } catch (IOException e) {
             throw InvalidInputException.at(acts, "metadata 'label_names' is not a JSON array: " + e.getMessage());
@@ -98,7 +95,7 @@ public final class SipTrain {
     }
 
     private static LayerResult layer(NDManager manager, SafeTensors file, int layer, List<Sample> samples, int[][] sampleSets, int k,
-            Options o) {
+            Options o, Progress progress) {
         try (NDManager m = manager.newSubManager()) {
             Features x;
             int[] rowSample;
@@ -134,7 +131,8 @@ public final class SipTrain {
             int mlpEpochs = 0;
             if (o.linear()) {
                 var opts = options(o, Identifier.LINEAR);
-                try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts, Progress.NONE)) {
+                try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts,
+                        Progress.named(progress, "layer " + layer + " linear"))) {
                     Scores s = score(m, f, x, rowSets, split[1], k, o.loss());
                     linAcc = s.accuracy;
                     top5 = s.top5;
@@ -144,7 +142,8 @@ public final class SipTrain {
             }
             if (o.mlp()) {
                 var opts = options(o, o.hidden());
-                try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts, Progress.NONE)) {
+                try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts,
+                        Progress.named(progress, "layer " + layer + " MLP"))) {
                     Scores s = score(m, f, x, rowSets, split[1], k, o.loss());
                     mlpAcc = s.accuracy;
                     mlpEpochs = f.epochsRun();
