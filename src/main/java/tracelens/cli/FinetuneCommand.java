@@ -133,8 +133,10 @@ public final class FinetuneCommand implements Callable<Integer> {
         List<TaskData.Example> train = TaskData.subset(t.train(), trainLimit, subsetSeed);
         List<TaskData.Example> dev = TaskData.subset(t.dev(), devLimit, subsetSeed + 1);
         if (!output.quiet) {
-            err.printf(Locale.ROOT, "finetune: %s, %d training / %d evaluation texts (%s), loss %s, reg %s, lambda %s, zeta %s, seed %d%n",
-                    t.name(), train.size(), dev.size(), t.devDescription(), o.loss(), o.reg(), lambda, zeta, seed);
+            String reg = o.reg() == FineTuner.Regulariser.NONE ? "no regulariser"
+                    : o.reg().name().toLowerCase(Locale.ROOT) + " lambda " + lambda + (o.reg() == FineTuner.Regulariser.ISTAR ? " zeta " + zeta : "");
+            err.printf(Locale.ROOT, "finetune: %s, %d training / %d evaluation texts (%s), loss %s, %s, seed %d%n",
+                    t.name(), train.size(), dev.size(), t.devDescription(), o.loss().name().toLowerCase(Locale.ROOT), reg, seed);
         }
         long start = System.nanoTime();
         FineTuner.Result r;
