@@ -11,11 +11,12 @@ import tracelens.error.InvalidInputException;
 import tracelens.error.NumericalFailureException;
 
 /**
- * What the geometry measures need from a point cloud, gathered in two streaming passes so that a cloud larger than
- * memory (an activation file) costs O(n^2) memory: pass 1 finds max |x| and rejects non-finite values; pass 2
- * accumulates the covariance of the rows divided by that scale (the measures built on it are scale-invariant, or
- * rescale C0 instead, so 1e+-150 data neither overflows nor underflows), the sum of unit rows (cosine measures), and
- * a seeded uniform reservoir sample for the neighbour-based estimators (TwoNN, MLE), which need all pairs.
+ * What the geometry measures need from a point cloud, streamed so that a cloud larger than
+ * memory (an activation file) costs O(n^2) memory, in a single pass: rows are divided by the max |x| of the first
+ * nonzero block (the measures built on the covariance are scale-invariant, or rescale C0 instead, so data at 1e+-150
+ * neither overflows nor underflows), checked for non-finite values, accumulated into a float64 covariance on the
+ * engine and the sum of unit rows (cosine measures), and offered to a seeded uniform reservoir sample for the
+ * neighbour-based estimators (TwoNN, MLE), which need all pairs.
  */
 public final class CloudSummary {
     /** Rows of a cloud, read block by block as (count, dims) engine arrays of any float type, in {@code m}. */
@@ -80,28 +81,10 @@ public final class CloudSummary {
         if (n < 1) {
             throw new InvalidInputException("points have no dimensions");
         }
-        // pass 1, on the engine: the scale, non-finite values (located exactly, only when present) and zero rows
-        double max = 0;
+        // one pass: every block is checked for non-finite values (located exactly, only when present), counted for zero
+        // rows, divided by the first nonzero block's max |x|, accumulated, and offered to the reservoir
+        double scale = 0;
         long zero = 0;
-        for (long from = 0; from < m; from += BLOCK_ROWS) {
-            int b = (int) Math.min(BLOCK_ROWS, m - from);
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray x = rows.block(scope, from, b).toType(DataType.FLOAT64, false);
-                NDArray abs = x.abs();
-                double blockMax = abs.max().getDouble();
-                if (!Double.isFinite(blockMax)) {
-                    double[] v = x.toDoubleArray();
-                    for (int i = 0; i < v.length; i++) {
-                        if (!Double.isFinite(v[i])) {
-                            throw new NumericalFailureException("row " + (from + i / n + 1) + ", column " + (i % n + 1) + " is " + v[i]);
-                        }
-                    }
-                }
-                max = Math.max(max, blockMax);
-                zero += abs.sum(new int[] {1}).eq(0).sum().getLong();
-            }
-        }
-        double scale = max > 0 ? max : 1;
         int keep = (int) Math.min(maxSample, m);
         double[][] sample = new double[keep][];
         Random random = new Random(seed);
@@ -113,6 +96,20 @@ public final class CloudSummary {
                 int b = (int) Math.min(BLOCK_ROWS, m - from);
                 try (NDManager scope = work.newSubManager()) {
                     NDArray raw = rows.block(scope, from, b).toType(DataType.FLOAT64, false);
+                    NDArray abs = raw.abs();
+                    double blockMax = abs.max().getDouble();
+                    if (!Double.isFinite(blockMax)) {
+                        double[] v = raw.toDoubleArray();
+                        for (int i = 0; i < v.length; i++) {
+                            if (!Double.isFinite(v[i])) {
+                                throw new NumericalFailureException("row " + (from + i / n + 1) + ", column " + (i % n + 1) + " is " + v[i]);
+                            }
+                        }
+                    }
+                    if (scale == 0 && blockMax > 0) {
+                        scale = blockMax;
+                    }
+                    zero += abs.sum(new int[] {1}).eq(0).sum().getLong();
                     // reservoir sampling (Algorithm R): every row ends up in the sample with probability keep/m
                     List<Integer> slots = new ArrayList<>();
                     List<Long> picked = new ArrayList<>();
@@ -131,7 +128,7 @@ public final class CloudSummary {
                             sample[slots.get(k)] = java.util.Arrays.copyOfRange(v, k * n, (k + 1) * n); // later rows overwrite
                         }
                     }
-                    NDArray xs = raw.div(scale);
+                    NDArray xs = scale > 0 ? raw.div(scale) : raw;
                     acc.addRows(xs);
                     // unit rows (a zero row stays 0: it is counted apart and makes the cosine measures undefined)
                     units.addi(xs.div(xs.norm(new int[] {1}, true).maximum(Double.MIN_NORMAL)).sum(new int[] {0}));
@@ -140,7 +137,18 @@ public final class CloudSummary {
             unitSum = units.toDoubleArray();
             if (m >= 2) {
                 covariance = acc.build();
+                for (double[] row : covariance) {
+                    for (double v : row) {
+                        if (!Double.isFinite(v)) {
+                            throw new NumericalFailureException("the values span more than about 1e150 between the first block"
+                                    + " of rows and a later one: the covariance overflows in double");
+                        }
+                    }
+                }
             }
+        }
+        if (scale == 0) {
+            scale = 1;
         }
         double sq = 0;
         for (double v : unitSum) {
