@@ -95,9 +95,8 @@ public final class CloudSummary {
             for (long from = 0; from < m; from += BLOCK_ROWS) {
                 int b = (int) Math.min(BLOCK_ROWS, m - from);
                 try (NDManager scope = work.newSubManager()) {
-                    NDArray raw = rows.block(scope, from, b).toType(DataType.FLOAT64, false);
-                    NDArray abs = raw.abs();
-                    double blockMax = abs.max().getDouble();
+                    NDArray raw = rows.block(scope, from, b).toType(DataType.FLOAT64, true); // our own copy: scaled in place
+                    double blockMax = Math.max(raw.max().getDouble(), -raw.min().getDouble()); // NaN propagates
                     if (!Double.isFinite(blockMax)) {
                         double[] v = raw.toDoubleArray();
                         for (int i = 0; i < v.length; i++) {
@@ -109,7 +108,6 @@ public final class CloudSummary {
                     if (scale == 0 && blockMax > 0) {
                         scale = blockMax;
                     }
-                    zero += abs.sum(new int[] {1}).eq(0).sum().getLong();
                     // reservoir sampling (Algorithm R): every row ends up in the sample with probability keep/m
                     List<Integer> slots = new ArrayList<>();
                     List<Long> picked = new ArrayList<>();
@@ -128,10 +126,12 @@ public final class CloudSummary {
                             sample[slots.get(k)] = java.util.Arrays.copyOfRange(v, k * n, (k + 1) * n); // later rows overwrite
                         }
                     }
-                    NDArray xs = scale > 0 ? raw.div(scale) : raw;
+                    NDArray xs = scale > 0 ? raw.divi(scale) : raw;
                     acc.addRows(xs);
                     // unit rows (a zero row stays 0: it is counted apart and makes the cosine measures undefined)
-                    units.addi(xs.div(xs.norm(new int[] {1}, true).maximum(Double.MIN_NORMAL)).sum(new int[] {0}));
+                    NDArray norms = xs.norm(new int[] {1}, true);
+                    zero += norms.eq(0).sum().getLong();
+                    units.addi(xs.div(norms.maximum(Double.MIN_NORMAL)).sum(new int[] {0}));
                 }
             }
             unitSum = units.toDoubleArray();

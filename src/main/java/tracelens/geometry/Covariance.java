@@ -78,8 +78,11 @@ public final class Covariance {
             }
             int n = (int) shape[1];
             try (ai.djl.ndarray.NDManager scope = rows.getManager().newSubManager()) {
-                ai.djl.ndarray.NDArray x = rows.toType(ai.djl.ndarray.types.DataType.FLOAT64, true);
-                x.attach(scope);
+                ai.djl.ndarray.NDArray x = rows;
+                if (rows.getDataType() != ai.djl.ndarray.types.DataType.FLOAT64) {
+                    x = rows.toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
+                    x.attach(scope);
+                }
                 if (shift == null) {
                     add(x.get(0).toDoubleArray());
                     x = x.get("1:");
