@@ -48,6 +48,20 @@ public final class CorpusOptions {
     @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder for the built-in corpus (default: $TRACELENS_CACHE or ~/.cache/tracelens).")
     Path cache;
 
+    /** The sampling settings, recorded beside a cache so that it says how its samples were drawn. */
+    java.util.Map<String, String> describe() {
+        java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("corpus", corpus);
+        m.put("words", String.valueOf(words));
+        m.put("samples_per_source", String.valueOf(samplesPerSource));
+        m.put("min_samples", String.valueOf(minSamples));
+        m.put("max_sources", String.valueOf(maxSources));
+        m.put("split", split);
+        m.put("test_fraction", String.valueOf(testFraction));
+        m.put("seed", String.valueOf(seed));
+        return m;
+    }
+
     PassageSampler.Sample sample() {
         var docs = SourceCorpus.read(corpus, new TextColumns(textColumn, sourceColumn), SotuCorpus.parseField(sourceField),
                 cache != null ? cache : DjlRuntime.cacheRoot());

@@ -94,7 +94,7 @@ public final class SipGatherCommand implements Callable<Integer> {
         try (HiddenStateModel m = modelOptions.load()) {
             model = m.id();
             r = SipGather.gather(m, sample, new SipGather.Options(LayerSelection.parse(layers, m.numLayers()), maxLength, batchSize,
-                    tokens, type, force), out, ProgressBar.of(err, output));
+                    tokens, type, force, corpusOptions.describe()), out, ProgressBar.of(err, output));
         }
         PrintWriter stdout = spec.commandLine().getOut();
         if (output.json) {

@@ -29,7 +29,9 @@ public final class SipGather {
     public static final String SAMPLES = "samples.jsonl";
     public static final String ACTIVATIONS = "activations.safetensors";
 
-    public record Options(int[] layers, int maxLength, int batchSize, boolean tokens, DType dtype, boolean force) {}
+    /** {@code sampling}: how the samples were drawn (corpus, words, seed, ...), stored as {@code sampling.<key>} metadata. */
+    public record Options(int[] layers, int maxLength, int batchSize, boolean tokens, DType dtype, boolean force,
+            Map<String, String> sampling) {}
 
     public record Result(Path activations, boolean reused, int samples, List<String> sources, long tokens, double seconds) {}
 
@@ -63,9 +65,12 @@ public final class SipGather {
             }
         }
         String hash = SipRun.writeSamples(samples, sample.passages());
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        meta.put("samples_sha256", hash);
+        o.sampling().forEach((k, v) -> meta.put("sampling." + k, v));
         var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
                 new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype()), acts,
-                Map.of("samples_sha256", hash), progress, true);
+                meta, progress, true);
         return new Result(acts, false, sample.passages().size(), sample.sources(), summary.tokens(), summary.seconds());
     }
 

@@ -31,6 +31,8 @@ class SipGatherTrainCommandTest {
             assertThat(st.info("layer.6").shape()).hasSize(3); // token-level (N, T, C)
             assertThat(st.info("layer.6").dtype().name()).isEqualTo("F16");
             assertThat(st.info("layer.6").shape()[2]).isEqualTo(384);
+            assertThat(st.metadata()).containsEntry("sampling.samples_per_source", "40").containsEntry("sampling.words", "0")
+                    .containsEntry("sampling.seed", "0");
         }
         CliRun again = CliRun.of(gather);
         assertThat(SipRunCommandTest.JSON.readTree(again.out()).get("reused").asBoolean()).isTrue();
