@@ -25,12 +25,12 @@ import tracelens.progress.Progress;
 import tracelens.testing.Sentences;
 
 /** An extraction killed mid-way continues where it stopped: nothing lost, nothing computed twice. */
-class ResumeTest {
+public class ResumeTest {
     @TempDir
     Path dir;
 
     /** Counts the texts the model actually runs on. */
-    record Counting(HiddenStateModel inner, AtomicInteger rows) implements HiddenStateModel {
+    public record Counting(HiddenStateModel inner, AtomicInteger rows) implements HiddenStateModel {
         public String id() { return inner.id(); }
         public String architecture() { return inner.architecture(); }
         public int numLayers() { return inner.numLayers(); }
@@ -46,7 +46,7 @@ class ResumeTest {
     }
 
     /** Simulates a kill: fails once {@code limit} texts of the extraction pass are done. */
-    static Progress killAfter(int limit) {
+    public static Progress killAfter(int limit) {
         return new Progress() {
             String task = "";
             long done;
