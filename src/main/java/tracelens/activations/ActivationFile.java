@@ -26,6 +26,11 @@ public final class ActivationFile implements AutoCloseable {
         return new ActivationFile(st);
     }
 
+    /** The underlying tensors, for readers that stream them (token-level n-gram rows). */
+    public SafeTensors tensors() {
+        return file;
+    }
+
     public String metadata(String key) {
         return file.metadata().get(key);
     }

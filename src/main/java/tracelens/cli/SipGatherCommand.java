@@ -84,10 +84,7 @@ public final class SipGatherCommand implements Callable<Integer> {
         PassageSampler.Sample sample = corpusOptions.sample();
         PrintWriter err = spec.commandLine().getErr();
         if (!output.quiet) {
-            sample.skipped().forEach(s -> err.println("note: skipped source " + s));
-            if (sample.duplicateTexts() > 0) {
-                err.println("note: " + sample.duplicateTexts() + " samples repeat a text found under another source");
-            }
+            sample.notes().forEach(n -> err.println("note: " + n));
         }
         SipGather.Result r;
         String model;

@@ -89,10 +89,7 @@ public final class SipRunCommand implements Callable<Integer> {
         boolean talk = !output.quiet && !output.json;
         if (talk) {
             err.printf("SIP on %s: %d sources, %d samples%n", m.id(), sample.sources().size(), sample.passages().size());
-            sample.skipped().forEach(s -> err.println("note: skipped source " + s));
-            if (sample.duplicateTexts() > 0) {
-                err.println("note: " + sample.duplicateTexts() + " samples repeat a text found under another source");
-            }
+            sample.notes().forEach(n -> err.println("note: " + n));
         }
         var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss, map);
         SipRun.Result r = SipRun.run(m, sample, opts, out, ProgressBar.of(err, output));

@@ -171,8 +171,8 @@ public final class SipTrainCommand implements Callable<Integer> {
         if (!java.nio.file.Files.isRegularFile(acts)) {
             return false; // SipTrain reports the missing cache
         }
-        try (tracelens.model.SafeTensors st = tracelens.model.SafeTensors.open(acts)) {
-            return "mean".equals(st.metadata().get("pool"));
+        try (tracelens.activations.ActivationFile file = tracelens.activations.ActivationFile.open(acts)) {
+            return "mean".equals(file.metadata("pool"));
         }
     }
 

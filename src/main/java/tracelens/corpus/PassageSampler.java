@@ -45,7 +45,17 @@ public final class PassageSampler {
     public record Passage(String text, String source, String document, boolean test) {}
 
     /** The samples, and what was left out and why. */
-    public record Sample(List<Passage> passages, List<String> sources, List<String> skipped, int duplicateTexts) {}
+    public record Sample(List<Passage> passages, List<String> sources, List<String> skipped, int duplicateTexts) {
+        /** What a user should be told about the sample: skipped sources, texts repeated across sources. */
+        public List<String> notes() {
+            List<String> out = new java.util.ArrayList<>();
+            skipped.forEach(s -> out.add("skipped source " + s));
+            if (duplicateTexts > 0) {
+                out.add(duplicateTexts + " samples repeat a text found under another source");
+            }
+            return out;
+        }
+    }
 
     private PassageSampler() {}
 

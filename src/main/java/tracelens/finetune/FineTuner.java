@@ -150,7 +150,7 @@ public final class FineTuner {
                         double lr = o.lr() * (step < warm ? (step + 1.0) / warm : Math.max(0.0, (double) (total - step) / Math.max(1, total - warm)));
                         try (NDManager scope = m.newSubManager()) {
                             TokenBatch batch = batch(trainTokens, idx);
-                            int[] y = labels(trainY, idx);
+                            int[] y = Arrays.stream(idx).map(i -> trainY[i]).toArray();
                             double[] parts;
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                                 SortedMap<Integer, NDArray> states = model.hiddenStates(scope, batch, allLayers());
@@ -354,14 +354,6 @@ public final class FineTuner {
         return v;
     }
 
-
-    private static int[] labels(int[] y, int[] idx) {
-        int[] out = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            out[i] = y[idx[i]];
-        }
-        return out;
-    }
 
     private static float[] flat(float[][] rows) {
         int n = rows[0].length;

@@ -195,14 +195,6 @@ public final class IdentifierTrainer {
         }
     }
 
-    private static int[] pick(int[] rows, int[] idx) {
-        int[] out = new int[idx.length];
-        for (int i = 0; i < idx.length; i++) {
-            out[i] = rows[idx[i]];
-        }
-        return out;
-    }
-
     private static double step(NDManager m, Identifier net, Adam optimizer, Features x, int[][] labelSets, int[] idx, int classes,
             Options o, double multiplier) {
         try (NDManager scope = m.newSubManager()) {
@@ -275,16 +267,6 @@ public final class IdentifierTrainer {
         return sum / val.length;
     }
 
-    static double meanBce(float[] logits, int[] y, int k) {
-        double sum = 0;
-        for (int i = 0; i < y.length; i++) {
-            for (int c = 0; c < k; c++) {
-                sum += BceLoss.value(logits[i * k + c], c == y[i] ? 1 : 0);
-            }
-        }
-        return sum / (y.length * (double) k);
-    }
-
     /** Stratified: every class with at least 2 training rows gives a tenth (at least 1) to validation. */
     static int[][] validationSplit(int[] y, int classes, Random random) {
         List<List<Integer>> byClass = new ArrayList<>();
@@ -325,7 +307,8 @@ public final class IdentifierTrainer {
         return out;
     }
 
-    static int[] labels(int[] y, int[] idx) {
+    /** a[idx[0]], a[idx[1]], ...: labels or row numbers of a subset. */
+    static int[] pick(int[] y, int[] idx) {
         int[] out = new int[idx.length];
         for (int i = 0; i < idx.length; i++) {
             out[i] = y[idx[i]];
@@ -338,14 +321,6 @@ public final class IdentifierTrainer {
         float[] out = new float[x.length * d];
         for (int i = 0; i < x.length; i++) {
             System.arraycopy(x[i], 0, out, i * d, d);
-        }
-        return out;
-    }
-
-    static float[] oneHot(int[] y, int classes) {
-        float[] out = new float[y.length * classes];
-        for (int i = 0; i < y.length; i++) {
-            out[i * classes + y[i]] = 1f;
         }
         return out;
     }

@@ -1,10 +1,16 @@
 package tracelens.sip;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import tracelens.activations.ActivationExtractor;
@@ -13,6 +19,7 @@ import tracelens.corpus.PassageSampler;
 import tracelens.corpus.TextColumns;
 import tracelens.corpus.TextInput;
 import tracelens.error.InvalidInputException;
+import tracelens.io.AtomicFile;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.SafeTensors;
@@ -52,7 +59,7 @@ public final class SipGather {
         if (Files.isRegularFile(acts)) {
             String differs = differs(acts, want);
             if (differs == null) {
-                String hash = SipRun.writeSamplesHash(sample.passages());
+                String hash = samplesHash(sample.passages());
                 try (SafeTensors st = SafeTensors.open(acts)) {
                     if (hash.equals(st.metadata().get("samples_sha256"))) {
                         return new Result(acts, true, sample.passages().size(), sample.sources(), 0, 0);
@@ -64,9 +71,9 @@ public final class SipGather {
                 throw InvalidInputException.at(acts, "holds a cache of " + differs + "; pass --force to replace it, or choose another --out");
             }
         }
-        String hash = SipRun.writeSamples(samples, sample.passages());
+        writeSamples(samples, sample.passages());
         Map<String, String> meta = new java.util.LinkedHashMap<>();
-        meta.put("samples_sha256", hash);
+        meta.put("samples_sha256", samplesHash(sample.passages()));
         o.sampling().forEach((k, v) -> meta.put("sampling." + k, v));
         var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
                 new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype()), acts,
@@ -86,6 +93,42 @@ public final class SipGather {
             return null;
         } catch (InvalidInputException e) {
             return "an unreadable file (" + e.getMessage() + ")";
+        }
+    }
+
+    /** The SHA-256 of the samples' JSONL lines: the key that ties a cache to the samples it was computed from. */
+    static String samplesHash(List<PassageSampler.Passage> passages) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        ObjectMapper json = new ObjectMapper();
+        for (PassageSampler.Passage p : passages) {
+            sha.update(sampleLine(json, p).getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** Writes {@link #SAMPLES}: one JSON object (text, source, document, split) per line, in cache row order. */
+    private static void writeSamples(Path file, List<PassageSampler.Passage> passages) {
+        ObjectMapper json = new ObjectMapper();
+        AtomicFile.write(file, w -> {
+            for (PassageSampler.Passage p : passages) {
+                w.write(sampleLine(json, p));
+                w.newLine();
+            }
+        });
+    }
+
+    private static String sampleLine(ObjectMapper json, PassageSampler.Passage p) {
+        ObjectNode n = json.createObjectNode();
+        n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
+        try {
+            return json.writeValueAsString(n);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

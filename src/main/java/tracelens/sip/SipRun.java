@@ -1,41 +1,27 @@
 package tracelens.sip;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import tracelens.io.AtomicFile;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import tracelens.activations.ActivationExtractor;
 import tracelens.activations.ActivationFile;
-import tracelens.activations.Pooling;
 import tracelens.corpus.PassageSampler;
 import tracelens.geometry.Covariance;
 import tracelens.geometry.IntrinsicDimension;
 import tracelens.geometry.IsoScore;
-import tracelens.corpus.TextColumns;
-import tracelens.corpus.TextInput;
 import tracelens.lm.Perplexity;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
-import tracelens.model.SafeTensors;
 import tracelens.model.decoder.Decoder;
 import tracelens.progress.Progress;
 import tracelens.runtime.DjlRuntime;
 
 /**
  * Source identification end to end on pooled representations: write the samples, extract every requested layer
- * of the frozen model once (mean over real tokens; reused when the samples, model and layers are unchanged), then
+ * of the frozen model once (mean over real tokens, through {@link SipGather}: reused when the samples, model, layers
+ * and length are unchanged), then
  * per layer train a linear and an MLP identifier on the training split (and, as a training-free baseline, a
  * nearest-centroid one) and score the held-out split (accuracy,
  * top-5, macro-F1, confusions), measure how the sources cluster (silhouette, Euclidean and cosine), and draw 2-D
@@ -79,28 +65,13 @@ public final class SipRun {
     private SipRun() {}
 
     public static Result run(HiddenStateModel model, PassageSampler.Sample sample, Options o, Path out, Progress progress) {
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + out + ": " + e.getMessage(), e);
-        }
         List<PassageSampler.Passage> passages = sample.passages();
-        Path samples = out.resolve("samples.jsonl");
-        String hash = writeSamples(samples, passages);
-        Path acts = out.resolve("activations.safetensors");
-        int[] layers = o.layers();
-        long tokens;
-        double seconds;
-        if (cached(acts, model, layers, hash)) {
-            tokens = 0;
-            seconds = 0;
-        } else {
-            var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
-                    new ActivationExtractor.Options(layers, Pooling.MEAN, Math.min(o.maxLength(), model.maxPositions()), o.batchSize(), DType.F32),
-                    acts, Map.of("samples_sha256", hash), progress, true);
-            tokens = summary.tokens();
-            seconds = summary.seconds();
-        }
+        // the mean-pooled f32 cache, reused when model, layers, length and samples are unchanged, replaced otherwise
+        SipGather.Result gathered = SipGather.gather(model, sample, new SipGather.Options(o.layers(), o.maxLength(), o.batchSize(),
+                false, DType.F32, true, Map.of()), out, progress);
+        Path acts = gathered.activations();
+        long tokens = gathered.tokens();
+        double seconds = gathered.seconds();
         int[] isTest = passages.stream().mapToInt(p -> p.test() ? 1 : 0).toArray();
         List<LayerResult> results = new ArrayList<>();
         List<Map2d> maps = new ArrayList<>();
@@ -115,9 +86,9 @@ public final class SipRun {
                 float[][] x = file.pooled(layer);
                 float[][] normed = layerNorm(x);
                 float[][] trainX = IdentifierTrainer.rows(normed, idx[0]);
-                int[] trainY = IdentifierTrainer.labels(y, idx[0]);
+                int[] trainY = IdentifierTrainer.pick(y, idx[0]);
                 float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
-                int[] testY = IdentifierTrainer.labels(y, idx[1]);
+                int[] testY = IdentifierTrainer.pick(y, idx[1]);
                 var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss());
                 var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts, Progress.NONE);
                 double mlpAcc = Double.NaN;
@@ -186,19 +157,6 @@ public final class SipRun {
     }
 
     /** Whether {@code acts} already holds these samples' activations of this model and these layers. */
-    private static boolean cached(Path acts, HiddenStateModel model, int[] layers, String hash) {
-        if (!Files.isRegularFile(acts)) {
-            return false;
-        }
-        try (SafeTensors st = SafeTensors.open(acts)) {
-            Map<String, String> m = st.metadata();
-            return hash.equals(m.get("samples_sha256")) && model.id().equals(m.get("model"))
-                    && java.util.Arrays.toString(layers).equals(m.get("layers"));
-        } catch (RuntimeException e) {
-            return false; // unreadable or foreign: extract again
-        }
-    }
-
     static int[][] splitIndices(int[] isTest) {
         int nTest = 0;
         for (int t : isTest) {
@@ -281,50 +239,5 @@ public final class SipRun {
             out.add(new Map2d(layer, s, chosen, xy, labels));
         }
         return out;
-    }
-
-    /** Writes the samples as JSONL and returns the SHA-256 of the lines (the cache key of their activations). */
-    /** The SHA-256 that {@link #writeSamples} would record for these passages, without writing them. */
-    static String writeSamplesHash(List<PassageSampler.Passage> passages) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        ObjectMapper json = new ObjectMapper();
-        for (PassageSampler.Passage p : passages) {
-            sha.update(sampleLine(json, p).getBytes(StandardCharsets.UTF_8));
-        }
-        return HexFormat.of().formatHex(sha.digest());
-    }
-
-    private static String sampleLine(ObjectMapper json, PassageSampler.Passage p) {
-        ObjectNode n = json.createObjectNode();
-        n.put("text", p.text()).put("source", p.source()).put("document", p.document()).put("split", p.test() ? "test" : "train");
-        try {
-            return json.writeValueAsString(n);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static String writeSamples(Path file, List<PassageSampler.Passage> passages) {
-        ObjectMapper json = new ObjectMapper();
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        AtomicFile.write(file, w -> {
-            for (PassageSampler.Passage p : passages) {
-                String line = sampleLine(json, p);
-                sha.update(line.getBytes(StandardCharsets.UTF_8));
-                w.write(line);
-                w.newLine();
-            }
-        });
-        return HexFormat.of().formatHex(sha.digest());
     }
 }

@@ -14,9 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import tracelens.activations.ActivationExtractor;
+import tracelens.activations.ActivationFile;
 import tracelens.error.InvalidInputException;
-import tracelens.model.SafeTensors;
 import tracelens.progress.Progress;
 import tracelens.random.Mt19937;
 import tracelens.runtime.DjlRuntime;
@@ -56,27 +55,20 @@ public final class SipTrain {
             throw InvalidInputException.at(dir, "not a SIP cache (expected " + SipGather.SAMPLES + " and " + SipGather.ACTIVATIONS
                     + "; build it with 'tracelens sip gather')");
         }
-        try (SafeTensors file = SafeTensors.open(acts); NDManager manager = DjlRuntime.manager()) {
-            Map<String, String> meta = file.metadata();
-            if (!ActivationExtractor.FORMAT.equals(meta.get("format")) || !file.contains("labels")) {
+        try (ActivationFile file = ActivationFile.open(acts); NDManager manager = DjlRuntime.manager()) {
+            if (!file.hasLabels()) {
                 throw InvalidInputException.at(acts, "not a labelled tracelens activation cache");
             }
-            List<String> names = List.of(new ObjectMapper().readValue(meta.get("label_names"), String[].class));
+            List<String> names = file.labelNames();
             int k = names.size();
             if (k < 2) {
                 throw InvalidInputException.at(acts, "has " + k + " source; identification needs at least 2");
             }
-            long[] stored = file.longs("labels");
+            int[] stored = file.labels();
             int n = stored.length;
             List<Sample> samples = readSamples(samplesFile, n);
-            int[][] sets = labelSets(samples, names, stored, o.loss() == IdentifierTrainer.Loss.MULTILABEL);
-            List<Integer> cached = new ArrayList<>();
-            for (String t : file.tensors().keySet()) {
-                if (t.matches("layer\\.\\d+")) {
-                    cached.add(Integer.parseInt(t.substring(6)));
-                }
-            }
-            cached.sort(null);
+            int[][] sets = labelSets(samples, stored, o.loss() == IdentifierTrainer.Loss.MULTILABEL);
+            List<Integer> cached = file.layers();
             int[] layers = o.layers() == null ? cached.stream().mapToInt(Integer::intValue).toArray() : o.layers();
             for (int l : layers) {
                 if (!cached.contains(l)) {
@@ -88,25 +80,23 @@ public final class SipTrain {
             for (int layer : layers) {
                 results.add(layer(manager, file, layer, samples, sets, k, o, progress));
             }
-            return new Result(meta.get("model"), names, 1.0 / k, n, results);
-        } catch (IOException e) {
-            throw InvalidInputException.at(acts, "metadata 'label_names' is not a JSON array: " + e.getMessage());
+            return new Result(file.metadata("model"), names, 1.0 / k, n, results);
         }
     }
 
-    private static LayerResult layer(NDManager manager, SafeTensors file, int layer, List<Sample> samples, int[][] sampleSets, int k,
+    private static LayerResult layer(NDManager manager, ActivationFile file, int layer, List<Sample> samples, int[][] sampleSets, int k,
             Options o, Progress progress) {
         try (NDManager m = manager.newSubManager()) {
             Features x;
             int[] rowSample;
             if (o.input() == Input.SENTENCE) {
-                long[] shape = file.info("layer." + layer).shape();
-                float[][] pooled = shape.length == 3 ? CachedFeatures.meanPooled(file, layer) : pooledRows(file, layer);
+                long[] shape = file.tensors().info("layer." + layer).shape();
+                float[][] pooled = shape.length == 3 ? CachedFeatures.meanPooled(file.tensors(), layer) : file.pooled(layer);
                 x = Features.of(m, pooled);
                 rowSample = new int[pooled.length];
                 Arrays.setAll(rowSample, i -> i);
             } else {
-                CachedFeatures cf = CachedFeatures.ngram(file, layer, o.input().ngram(), o.includePadRows());
+                CachedFeatures cf = CachedFeatures.ngram(file.tensors(), layer, o.input().ngram(), o.includePadRows());
                 x = cf;
                 rowSample = new int[cf.rows()];
                 Arrays.setAll(rowSample, cf::sampleOf);
@@ -242,43 +232,30 @@ public final class SipTrain {
      * Each sample's classes. Single-label: its stored label. Multi-label: every source under which the same text occurs;
      * later repeats of a text get null (they are the same input and would otherwise also leak across the split).
      */
-    private static int[][] labelSets(List<Sample> samples, List<String> names, long[] stored, boolean multi) {
+    private static int[][] labelSets(List<Sample> samples, int[] stored, boolean multi) {
         int[][] out = new int[samples.size()][];
         if (!multi) {
             for (int i = 0; i < out.length; i++) {
-                out[i] = new int[] {Math.toIntExact(stored[i])};
+                out[i] = new int[] {stored[i]};
             }
             return out;
         }
         Map<String, TreeSet<Integer>> byText = new LinkedHashMap<>();
         Map<String, Integer> firstIndex = new LinkedHashMap<>();
         for (int i = 0; i < samples.size(); i++) {
-            byText.computeIfAbsent(samples.get(i).text(), t -> new TreeSet<>()).add(Math.toIntExact(stored[i]));
+            byText.computeIfAbsent(samples.get(i).text(), t -> new TreeSet<>()).add(stored[i]);
             firstIndex.putIfAbsent(samples.get(i).text(), i);
         }
         for (int i = 0; i < samples.size(); i++) {
             String t = samples.get(i).text();
             if (firstIndex.get(t) == i) {
                 // the sample's own label first (stratification and macro-F1 use it), then the others
-                int own = Math.toIntExact(stored[i]);
+                int own = stored[i];
                 List<Integer> set = new ArrayList<>(List.of(own));
                 byText.get(t).stream().filter(c -> c != own).forEach(set::add);
                 out[i] = set.stream().mapToInt(Integer::intValue).toArray();
             }
         }
         return out;
-    }
-
-    private static float[][] pooledRows(SafeTensors file, int layer) {
-        String name = "layer." + layer;
-        long[] shape = file.info(name).shape();
-        float[] flat = file.floats(name);
-        int n = (int) shape[0];
-        int c = (int) shape[1];
-        float[][] rows = new float[n][];
-        for (int i = 0; i < n; i++) {
-            rows[i] = Arrays.copyOfRange(flat, i * c, (i + 1) * c);
-        }
-        return rows;
     }
 }
