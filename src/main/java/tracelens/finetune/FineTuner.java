@@ -202,10 +202,10 @@ public final class FineTuner {
             } finally {
                 params.forEach(p -> p.setRequiresGradient(false));
             }
-            Evaluation ev = evaluate(m, devTokens, progress);
+            Evaluation ev = evaluate(m, devTokens, progress, true);
             float[] logits;
             if (o.loss() == TaskLoss.SUPCON) {
-                Evaluation tr = evaluate(m, trainTokens, progress);
+                Evaluation tr = evaluate(m, trainTokens, progress, false); // the head needs [CLS] only
                 IdentifierTrainer.Options head2 = new IdentifierTrainer.Options(new int[0], o.headEpochs(), 32, 1e-3, 5.0,
                         o.headEpochs(), o.seed(), IdentifierTrainer.Loss.CE);
                 logits = IdentifierTrainer.trainAndPredict(m, tr.cls[layers], trainY, ev.cls[layers], classes, head2, progress).testLogits();
@@ -227,46 +227,46 @@ public final class FineTuner {
         }
     }
 
-    /** Every layer's [CLS] vectors of a data set, and each layer's token covariance (padding included). */
+    /** Every layer's [CLS] vectors of a data set, and each layer's token covariance (padding included) or null. */
     private record Evaluation(float[][][] cls, double[][][] c0) {}
 
-    private Evaluation evaluate(NDManager m, List<TextTokenizer.Tokens> tokens, Progress progress) {
-        Covariance.Accumulator[] acc = new Covariance.Accumulator[layers + 1];
+    /** With {@code geometry}, also each layer's token covariance (the dev set's IsoScore* C0); without, c0 is null. */
+    private Evaluation evaluate(NDManager m, List<TextTokenizer.Tokens> tokens, Progress progress, boolean geometry) {
+        Covariance.Accumulator[] acc = new Covariance.Accumulator[geometry ? layers + 1 : 0];
         Arrays.setAll(acc, l -> new Covariance.Accumulator());
         try {
-            return evaluate(m, tokens, progress, acc);
+            float[][][] cls = new float[layers + 1][tokens.size()][];
+            progress.start("evaluating", tokens.size());
+            for (int from = 0; from < tokens.size(); from += o.batchSize()) {
+                int first = from;
+                int[] idx = new int[Math.min(o.batchSize(), tokens.size() - from)];
+                Arrays.setAll(idx, i -> first + i);
+                try (NDManager scope = m.newSubManager()) {
+                    SortedMap<Integer, NDArray> states = model.hiddenStates(scope, batch(tokens, idx), allLayers());
+                    for (int l = 0; l <= layers; l++) {
+                        float[] v = states.get(l).get(":, 0, :").toFloatArray();
+                        for (int i = 0; i < idx.length; i++) {
+                            cls[l][idx[i]] = Arrays.copyOfRange(v, i * hidden, (i + 1) * hidden);
+                        }
+                        if (geometry && acc[l].count() <= o.maxC0Points()) {
+                            acc[l].addRows(states.get(l).reshape(-1, hidden));
+                        }
+                    }
+                }
+                progress.advance(idx.length);
+            }
+            progress.end();
+            double[][][] c0 = null;
+            if (geometry) {
+                c0 = new double[layers + 1][][];
+                Arrays.setAll(c0, l -> acc[l].build());
+            }
+            return new Evaluation(cls, c0);
         } finally {
             for (Covariance.Accumulator a : acc) {
                 a.close();
             }
         }
-    }
-
-    private Evaluation evaluate(NDManager m, List<TextTokenizer.Tokens> tokens, Progress progress, Covariance.Accumulator[] acc) {
-        float[][][] cls = new float[layers + 1][tokens.size()][];
-        progress.start("evaluating", tokens.size());
-        for (int from = 0; from < tokens.size(); from += o.batchSize()) {
-            int first = from;
-            int[] idx = new int[Math.min(o.batchSize(), tokens.size() - from)];
-            Arrays.setAll(idx, i -> first + i);
-            try (NDManager scope = m.newSubManager()) {
-                SortedMap<Integer, NDArray> states = model.hiddenStates(scope, batch(tokens, idx), allLayers());
-                for (int l = 0; l <= layers; l++) {
-                    float[] v = states.get(l).get(":, 0, :").toFloatArray();
-                    for (int i = 0; i < idx.length; i++) {
-                        cls[l][idx[i]] = Arrays.copyOfRange(v, i * hidden, (i + 1) * hidden);
-                    }
-                    if (acc[l].count() <= o.maxC0Points()) {
-                        acc[l].addRows(states.get(l).reshape(-1, hidden));
-                    }
-                }
-            }
-            progress.advance(idx.length);
-        }
-        progress.end();
-        double[][][] c0 = new double[layers + 1][][];
-        Arrays.setAll(c0, l -> acc[l].build());
-        return new Evaluation(cls, c0);
     }
 
     /** I-STAR's C0 (geometry.md §3.2): no gradient, the epoch's batches in order until more than maxPoints rows. */
