@@ -76,16 +76,21 @@ public final class ActivationsCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    /** --dtype of stored activations: f32 or f16 (bf16 is not written: the engine's bf16 is unsafe, runtime.md). */
+    static DType storedType(String value) {
+        return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+            case "f32" -> DType.F32;
+            case "f16" -> DType.F16;
+            default -> throw new InvalidInputException("--dtype must be f32 or f16, found '" + value + "'");
+        };
+    }
+
     @Override
     public Integer call() {
         runtime.apply();
         PrintWriter err = spec.commandLine().getErr();
         Pooling pooling = Pooling.parse(pool);
-        DType type = switch (dtype.toLowerCase()) {
-            case "f32" -> DType.F32;
-            case "f16" -> DType.F16;
-            default -> throw new InvalidInputException("--dtype must be f32 or f16, found '" + dtype + "'");
-        };
+        DType type = storedType(dtype);
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
         }

@@ -123,8 +123,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (trainLimit < 0 || devLimit < 0) {
             throw new InvalidInputException("--train-limit and --dev-limit must be >= 0");
         }
-        FineTuner.Options o = new FineTuner.Options(parse(FineTuner.TaskLoss.class, "--loss", loss),
-                parse(FineTuner.Regulariser.class, "--reg", reg), lambda, zeta, epochs, batchSize, lr, weightDecay, warmup, 1.0,
+        FineTuner.Options o = new FineTuner.Options(Choice.of(FineTuner.TaskLoss.class, "--loss", loss),
+                Choice.of(FineTuner.Regulariser.class, "--reg", reg), lambda, zeta, epochs, batchSize, lr, weightDecay, warmup, 1.0,
                 maxTokens, seed, temperature, headEpochs, 250_000, analysisZeta);
         PrintWriter err = spec.commandLine().getErr();
         Path data = dataDir != null ? dataDir : System.getenv("TRACELENS_DATA") != null ? Path.of(System.getenv("TRACELENS_DATA"))
@@ -192,13 +192,4 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
 
-    private static <E extends Enum<E>> E parse(Class<E> type, String option, String value) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().equalsIgnoreCase(value)) {
-                return e;
-            }
-        }
-        throw new InvalidInputException(option + " must be one of " + java.util.Arrays.stream(type.getEnumConstants())
-                .map(e -> e.name().toLowerCase(Locale.ROOT)).toList() + ", found '" + value + "'");
-    }
 }

@@ -81,16 +81,8 @@ public final class GeometryCommand implements Callable<Integer> {
         if (!(zeta >= 0 && zeta <= 1)) {
             throw new InvalidInputException("--zeta must be in [0, 1], found " + zeta);
         }
-        IntrinsicDimension.TwoNnVariant variant = switch (twonnVariant.toLowerCase(Locale.ROOT)) {
-            case "fixed" -> IntrinsicDimension.TwoNnVariant.FIXED;
-            case "legacy" -> IntrinsicDimension.TwoNnVariant.LEGACY;
-            default -> throw new InvalidInputException("--twonn-variant must be fixed or legacy, found '" + twonnVariant + "'");
-        };
-        PartitionScore.Variant partition = switch (partitionVariant.toLowerCase(Locale.ROOT)) {
-            case "canonical" -> PartitionScore.Variant.CANONICAL;
-            case "symmetric" -> PartitionScore.Variant.SYMMETRIC;
-            default -> throw new InvalidInputException("--partition-variant must be canonical or symmetric, found '" + partitionVariant + "'");
-        };
+        IntrinsicDimension.TwoNnVariant variant = Choice.of(IntrinsicDimension.TwoNnVariant.class, "--twonn-variant", twonnVariant);
+        PartitionScore.Variant partition = Choice.of(PartitionScore.Variant.class, "--partition-variant", partitionVariant);
         if (maxIdPoints < 0) {
             throw new InvalidInputException("--max-id-points must be >= 0, found " + maxIdPoints);
         }

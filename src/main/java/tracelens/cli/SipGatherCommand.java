@@ -73,11 +73,7 @@ public final class SipGatherCommand implements Callable<Integer> {
             case "mean" -> false;
             default -> throw new InvalidInputException("--pool must be none or mean, found '" + pool + "'");
         };
-        DType type = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f16" -> DType.F16;
-            case "f32" -> DType.F32;
-            default -> throw new InvalidInputException("--dtype must be f16 or f32, found '" + dtype + "'");
-        };
+        DType type = ActivationsCommand.storedType(dtype);
         if (maxLength < 2 || batchSize <= 0) {
             throw new InvalidInputException("--max-length must be at least 2 and --batch-size positive");
         }

@@ -88,11 +88,7 @@ public final class SipIdentifyCommand implements Callable<Integer> {
         if (ngram < 1 || ngram > 3) {
             throw new InvalidInputException("--ngram must be 1, 2 or 3, found " + ngram);
         }
-        SourceIdentify.Confidence conf = switch (confidence.toLowerCase(Locale.ROOT)) {
-            case "softmax" -> SourceIdentify.Confidence.SOFTMAX;
-            case "sigmoid" -> SourceIdentify.Confidence.SIGMOID;
-            default -> throw new InvalidInputException("--confidence must be softmax or sigmoid, found '" + confidence + "'");
-        };
+        SourceIdentify.Confidence conf = Choice.of(SourceIdentify.Confidence.class, "--confidence", confidence);
         var sample = corpusOptions.sample();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();

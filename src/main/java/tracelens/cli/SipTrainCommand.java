@@ -102,13 +102,7 @@ public final class SipTrainCommand implements Callable<Integer> {
         if (in == null) {
             in = pooledCache() ? "sentence" : "bigram";
         }
-        SipTrain.Input inp = switch (in.toLowerCase(Locale.ROOT)) {
-            case "sentence" -> SipTrain.Input.SENTENCE;
-            case "unigram" -> SipTrain.Input.UNIGRAM;
-            case "bigram" -> SipTrain.Input.BIGRAM;
-            case "trigram" -> SipTrain.Input.TRIGRAM;
-            default -> throw new InvalidInputException("--input must be sentence, unigram, bigram or trigram, found '" + in + "'");
-        };
+        SipTrain.Input inp = Choice.of(SipTrain.Input.class, "--input", in);
         boolean linear = !probe.equalsIgnoreCase("mlp");
         boolean mlp = !probe.equalsIgnoreCase("linear");
         if (!probe.matches("(?i)both|linear|mlp")) {
@@ -120,11 +114,7 @@ public final class SipTrainCommand implements Callable<Integer> {
             case "off" -> false;
             default -> throw new InvalidInputException("--layernorm must be auto, on or off, found '" + layerNorm + "'");
         };
-        SipTrain.SplitMode mode = switch (split.toLowerCase(Locale.ROOT)) {
-            case "document" -> SipTrain.SplitMode.DOCUMENT;
-            case "token-row" -> SipTrain.SplitMode.TOKEN_ROW;
-            default -> throw new InvalidInputException("--split must be document or token-row, found '" + split + "'");
-        };
+        SipTrain.SplitMode mode = Choice.of(SipTrain.SplitMode.class, "--split", split);
         if (epochs <= 0 || batchSize <= 0 || !(lr > 0) || patience <= 0 || !(trainFraction > 0 && trainFraction < 1)) {
             throw new InvalidInputException("--epochs, --batch-size, --lr and --patience must be positive, --train-fraction in (0, 1)");
         }
