@@ -174,12 +174,7 @@ public final class SafeTensors implements AutoCloseable {
     /** The raw little-endian bytes of one tensor, memory-mapped (read-only). */
     public ByteBuffer raw(String name) {
         Info info = info(name);
-        try {
-            return channel.map(FileChannel.MapMode.READ_ONLY, dataStart + info.begin(), info.end() - info.begin())
-                    .order(ByteOrder.LITTLE_ENDIAN);
-        } catch (IOException e) {
-            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
-        }
+        return rawRange(name, 0, info.end() - info.begin());
     }
 
     /**
@@ -236,16 +231,9 @@ public final class SafeTensors implements AutoCloseable {
      */
     public double[] rows(String name, long from, int count) {
         Info info = info(name);
-        long rowElems = info.shape().length == 0 ? 1 : info.elements() / Math.max(1, info.shape()[0]);
-        int width = info.dtype().bytes;
-        long begin = dataStart + info.begin() + from * rowElems * width;
+        long rowElems = rowElements(info);
         int n = Math.toIntExact(count * rowElems);
-        ByteBuffer src;
-        try {
-            src = channel.map(FileChannel.MapMode.READ_ONLY, begin, (long) n * width).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (IOException e) {
-            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
-        }
+        ByteBuffer src = rawRange(name, from * rowElems * info.dtype().bytes, (long) n * info.dtype().bytes);
         double[] out = new double[n];
         switch (info.dtype()) {
             case F32 -> {
@@ -289,15 +277,13 @@ public final class SafeTensors implements AutoCloseable {
         if (type == null || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             return m.create(rows(name, from, count), s);
         }
-        long rowElems = info.elements() / Math.max(1, info.shape()[0]);
-        long begin = dataStart + info.begin() + from * rowElems * info.dtype().bytes;
-        try {
-            ByteBuffer b = channel.map(FileChannel.MapMode.READ_ONLY, begin, count * rowElems * info.dtype().bytes)
-                    .order(ByteOrder.nativeOrder());
-            return m.create(b, s, type);
-        } catch (IOException e) {
-            throw InvalidInputException.at(path, "cannot map tensor '" + name + "': " + e.getMessage());
-        }
+        long rowBytes = rowElements(info) * info.dtype().bytes;
+        return m.create(rawRange(name, from * rowBytes, count * rowBytes).order(ByteOrder.nativeOrder()), s, type);
+    }
+
+    /** Elements per index of the first dimension. */
+    private static long rowElements(Info info) {
+        return info.shape().length == 0 ? 1 : info.elements() / Math.max(1, info.shape()[0]);
     }
 
     /** The tensor as a heap float array (small tensors, tests). */
