@@ -113,8 +113,10 @@ public final class Bert implements HiddenStateModel {
         }
         SortedMap<Integer, NDArray> out = new TreeMap<>();
         try (NDManager work = scope.newSubManager()) {
-            NDArray ids = work.create(batch.ids(), new Shape(b, t));
-            NDArray types = work.create(batch.typeIds(), new Shape(b, t));
+            // the id tensors wrap Java-allocated buffers that live only as long as their arrays, and the embedding
+            // lookups' backward reads them: they must outlive the graph, so they go to the caller's scope, not `work`
+            NDArray ids = scope.create(batch.ids(), new Shape(b, t));
+            NDArray types = scope.create(batch.typeIds(), new Shape(b, t));
             NDArray mask = work.create(batch.mask(), new Shape(b, t)).toType(DataType.FLOAT32, false);
             // additive mask (B, 1, 1, T): 0 on tokens, float32 min on padding, as Hugging Face does
             NDArray maskBias = mask.neg().add(1f).mul(-Float.MAX_VALUE).reshape(b, 1, 1, t);
