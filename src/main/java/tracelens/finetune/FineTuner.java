@@ -107,7 +107,7 @@ public final class FineTuner {
         int[] devY = dev.stream().mapToInt(TaskData.Example::label).toArray();
         Random random = new Random(o.seed());
         try (NDManager m = parent.newSubManager()) {
-            List<NDArray> encoder = model.parameters();
+            List<NDArray> encoder = model.parameters().trainable();
             List<NDArray> head = new ArrayList<>();
             NDArray hw = linear(m, random, classes, hidden, head);
             NDArray hb = bias(m, random, classes, hidden, head);

@@ -68,7 +68,7 @@ public final class Generator {
                     }
                     long[] mask = new long[t];
                     Arrays.fill(mask, 1);
-                    logits = model.forward(scope, 1, t, ids, positions, mask, cache, new int[0], true, true).logits().toFloatArray();
+                    logits = model.forward(scope, 1, t, ids, positions, mask, cache, tracelens.nn.Hooks.none(scope), true, true).toFloatArray();
                 }
                 int next = sampler.sample(logits);
                 if (next == eos || next == bos) {

@@ -132,7 +132,7 @@ public final class Perplexity {
     /** -log p(token p+1 | tokens 0..p) for p in 0..T-2, as (B, T-1) row-major. */
     private static double[] tokenNll(Decoder model, NDManager root, int b, int t, long[] ids, long[] positions, long[] mask) {
         try (NDManager scope = root.newSubManager()) {
-            NDArray logits = model.forward(scope, b, t, ids, positions, mask, null, new int[0], true, false).logits(); // (B, T, V)
+            NDArray logits = model.forward(scope, b, t, ids, positions, mask, null, tracelens.nn.Hooks.none(scope), true, false); // (B, T, V)
             NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);
             long[] next = new long[b * (t - 1)];
             for (int i = 0; i < b; i++) {

@@ -39,6 +39,10 @@ public class ResumeTest {
         public TextTokenizer tokenizer() { return inner.tokenizer(); }
         public boolean padLeft() { return inner.padLeft(); }
         public void close() { inner.close(); }
+        public java.util.List<tracelens.nn.Site> sites() { return inner.sites(); }
+        public String hiddenStateSite(int index) { return inner.hiddenStateSite(index); }
+        public tracelens.nn.Parameters parameters() { return inner.parameters(); }
+        public void forward(NDManager scope, TokenBatch batch, tracelens.nn.Hooks hooks) { inner.forward(scope, batch, hooks); }
         public SortedMap<Integer, NDArray> hiddenStates(NDManager scope, TokenBatch batch, int[] layers) {
             rows.addAndGet(batch.batch());
             return inner.hiddenStates(scope, batch, layers);

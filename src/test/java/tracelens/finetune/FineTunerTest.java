@@ -85,8 +85,7 @@ class FineTunerTest {
                     tok.padId(), false);
             Random r = new Random(3); // seeded: the engine's own generator would make the check differ run to run
             NDArray probe = m.create(gaussian(r, 2 * 384), new ai.djl.ndarray.types.Shape(2, 384));
-            List<NDArray> params = bert.parameters();
-            NDArray w = params.get(5 + 16 * 2 + 10); // layer 2's FFN input weight (1536 x 384)
+            NDArray w = bert.parameters().get("encoder.layer.2.intermediate.dense.weight"); // 1536 x 384
             NDArray direction = m.create(gaussian(r, (int) w.size()), w.getShape());
             direction = direction.div(direction.norm());
             w.setRequiresGradient(true);
@@ -120,7 +119,7 @@ class FineTunerTest {
             for (long id : batch.ids()) { // padded positions are summed into the output too, so the pad id gets a gradient
                 ids.add(id);
             }
-            NDArray emb = bert.parameters().get(0);
+            NDArray emb = bert.parameters().get("embeddings.word_embeddings.weight");
             emb.setRequiresGradient(true);
             try (NDManager s = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray out = bert.hiddenStates(s, batch, new int[] {6}).get(6).sum();

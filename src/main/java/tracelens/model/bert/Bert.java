@@ -11,13 +11,14 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import tracelens.error.InvalidInputException;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.TensorStore;
 import tracelens.model.TextTokenizer;
 import tracelens.model.TokenBatch;
+import tracelens.nn.Hooks;
+import tracelens.nn.Parameters;
+import tracelens.nn.Site;
 
 /**
  * BERT (Devlin et al., 2019) on NDArray, returning every layer's hidden state. Post-norm blocks:
@@ -31,6 +32,12 @@ public final class Bert implements HiddenStateModel {
     private record Block(NDArray wq, NDArray bq, NDArray wk, NDArray bk, NDArray wv, NDArray bv,
             NDArray wo, NDArray bo, NDArray ln1g, NDArray ln1b,
             NDArray w1, NDArray b1, NDArray w2, NDArray b2, NDArray ln2g, NDArray ln2b) {
+        static final String[] NAMES = {"attention.self.query.weight", "attention.self.query.bias", "attention.self.key.weight",
+            "attention.self.key.bias", "attention.self.value.weight", "attention.self.value.bias", "attention.output.dense.weight",
+            "attention.output.dense.bias", "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias",
+            "intermediate.dense.weight", "intermediate.dense.bias", "output.dense.weight", "output.dense.bias",
+            "output.LayerNorm.weight", "output.LayerNorm.bias"};
+
         List<NDArray> all() {
             return List.of(wq, bq, wk, bk, wv, bv, wo, bo, ln1g, ln1b, w1, b1, w2, b2, ln2g, ln2b);
         }
@@ -52,7 +59,8 @@ public final class Bert implements HiddenStateModel {
     private NDArray embLnG;
     private NDArray embLnB;
     private final Block[] blocks;
-    private boolean owned;
+    private Parameters params; // built (and the weights copied) on first use
+    private List<Site> sites;
 
     /** Reads the parameters from {@code store} (HF names) into {@code weights}, which this model then owns. */
     public Bert(String id, BertConfig config, TensorStore store, TextTokenizer tokenizer, NDManager weights) {
@@ -99,19 +107,40 @@ public final class Bert implements HiddenStateModel {
     }
 
     @Override
-    public SortedMap<Integer, NDArray> hiddenStates(NDManager scope, TokenBatch batch, int[] layers) {
-        boolean[] wanted = new boolean[config.numLayers() + 1];
-        int deepest = 0;
-        for (int l : layers) {
-            wanted[l] = true;
-            deepest = Math.max(deepest, l);
+    public List<Site> sites() {
+        if (sites == null) {
+            int c = config.hiddenSize();
+            List<Site> out = new ArrayList<>();
+            out.add(Site.tokens("embed", "embedding output, after the embedding LayerNorm (hidden state 0)", c));
+            for (int l = 0; l < blocks.length; l++) {
+                String p = "blocks." + l + ".";
+                out.add(Site.tokens(p + "attn_out", "self-attention output projection, before the residual and LayerNorm", c));
+                out.add(Site.tokens(p + "mlp_out", "feed-forward output, before the residual and LayerNorm", c));
+                out.add(Site.tokens(p + "resid_post", "block output, after the second LayerNorm (hidden state " + (l + 1) + ")", c));
+            }
+            sites = List.copyOf(out);
         }
+        return sites;
+    }
+
+    @Override
+    public String hiddenStateSite(int index) {
+        return index == 0 ? "embed" : "blocks." + (index - 1) + ".resid_post";
+    }
+
+    /**
+     * One forward pass; every site passes through {@code hooks}. Blocks past the last site the hooks touch are
+     * skipped. Everything computed on the way but not recorded is freed before returning.
+     */
+    @Override
+    public void forward(NDManager scope, TokenBatch batch, Hooks hooks) {
+        int last = lastTouched(hooks);
+        int deepest = last <= 0 ? 0 : (last - 1) / 3 + 1; // sites: embed, then 3 per block
         int b = batch.batch();
         int t = batch.width();
         if (t > config.maxPositions()) {
             throw new InvalidInputException("sequence of " + t + " tokens exceeds max_position_embeddings " + config.maxPositions());
         }
-        SortedMap<Integer, NDArray> out = new TreeMap<>();
         try (NDManager work = scope.newSubManager()) {
             // the id tensors wrap Java-allocated buffers that live only as long as their arrays, and the embedding
             // lookups' backward reads them: they must outlive the graph, so they go to the caller's scope, not `work`
@@ -127,18 +156,17 @@ public final class Bert implements HiddenStateModel {
                     .add(gather(types, typeEmb))
                     .add(gather(positions, posEmb).expandDims(0)); // (T, C) broadcasts over B
             x = LayerNorm.layerNorm(x, new Shape(config.hiddenSize()), embLnG, embLnB, config.layerNormEps()).get(0);
-            keep(out, wanted, 0, x, scope);
-            for (int l = 0; l < deepest; l++) { // blocks past the deepest requested state are skipped
+            x = hooks.at("embed", x);
+            for (int l = 0; l < deepest; l++) { // blocks past the deepest touched site are skipped
                 try (NDManager layerScope = work.newSubManager()) {
                     x.tempAttach(layerScope);
-                    NDArray y = block(blocks[l], x, maskBias, b, t);
+                    NDArray y = block(blocks[l], "blocks." + l + ".", x, maskBias, b, t, hooks);
                     y.attach(work);
                     x = y;
                 }
-                keep(out, wanted, l + 1, x, scope);
+                x = hooks.at("blocks." + l + ".resid_post", x);
             }
         }
-        return out;
     }
 
     private static NDArray gather(NDArray idx, NDArray table) {
@@ -146,14 +174,7 @@ public final class Bert implements HiddenStateModel {
         return Embedding.embedding(idx, table, SparseFormat.DENSE).get(0);
     }
 
-    private static void keep(SortedMap<Integer, NDArray> out, boolean[] wanted, int index, NDArray x, NDManager scope) {
-        if (wanted[index]) {
-            x.attach(scope); // moves ownership out of the work scope; x stays usable for the next block
-            out.put(index, x);
-        }
-    }
-
-    private NDArray block(Block w, NDArray x, NDArray maskBias, int b, int t) {
+    private NDArray block(Block w, String site, NDArray x, NDArray maskBias, int b, int t, Hooks hooks) {
         int h = config.numHeads();
         int hs = config.headSize();
         int c = config.hiddenSize();
@@ -163,10 +184,10 @@ public final class Bert implements HiddenStateModel {
         NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(hs)).add(maskBias); // (B, H, T, T)
         att = att.softmax(-1);
         NDArray ctx = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c); // (B, T, C)
-        NDArray a = Linear.linear(ctx, w.wo(), w.bo()).get(0);
+        NDArray a = hooks.at(site + "attn_out", Linear.linear(ctx, w.wo(), w.bo()).get(0));
         x = LayerNorm.layerNorm(a.add(x), new Shape(c), w.ln1g(), w.ln1b(), config.layerNormEps()).get(0);
         NDArray f = Activation.gelu(Linear.linear(x, w.w1(), w.b1()).get(0)); // erf GELU, (B, T, 4C)
-        f = Linear.linear(f, w.w2(), w.b2()).get(0);
+        f = hooks.at(site + "mlp_out", Linear.linear(f, w.w2(), w.b2()).get(0));
         return LayerNorm.layerNorm(f.add(x), new Shape(c), w.ln2g(), w.ln2b(), config.layerNormEps()).get(0);
     }
 
@@ -175,12 +196,14 @@ public final class Bert implements HiddenStateModel {
     }
 
     /**
-     * Every parameter (embeddings, then the blocks in order), as the live arrays: fine-tuning updates them in place.
-     * The engine wraps loaded weights without copying (a safetensors file stays memory-mapped, read-only), so the
-     * first call copies every parameter into memory the engine owns; inference never pays for that copy.
+     * Every parameter under its Hugging Face name (embeddings, then the blocks in order), as the live arrays:
+     * fine-tuning updates them in place. The engine wraps loaded weights without copying (a safetensors file stays
+     * memory-mapped, read-only), so the first call copies every parameter into memory the engine owns; inference never
+     * pays for that copy.
      */
-    public List<NDArray> parameters() {
-        if (!owned) {
+    @Override
+    public Parameters parameters() {
+        if (params == null) {
             java.util.function.UnaryOperator<NDArray> own = p -> {
                 NDArray copy = p.duplicate();
                 copy.attach(weights);
@@ -192,16 +215,19 @@ public final class Bert implements HiddenStateModel {
             typeEmb = own.apply(typeEmb);
             embLnG = own.apply(embLnG);
             embLnB = own.apply(embLnB);
+            params = new Parameters().add("embeddings.word_embeddings.weight", wordEmb)
+                    .add("embeddings.position_embeddings.weight", posEmb)
+                    .add("embeddings.token_type_embeddings.weight", typeEmb)
+                    .add("embeddings.LayerNorm.weight", embLnG).add("embeddings.LayerNorm.bias", embLnB);
             for (int l = 0; l < blocks.length; l++) {
                 blocks[l] = blocks[l].map(own);
+                List<NDArray> all = blocks[l].all();
+                for (int i = 0; i < all.size(); i++) {
+                    params.add("encoder.layer." + l + "." + Block.NAMES[i], all.get(i));
+                }
             }
-            owned = true;
         }
-        List<NDArray> out = new ArrayList<>(List.of(wordEmb, posEmb, typeEmb, embLnG, embLnB));
-        for (Block b : blocks) {
-            out.addAll(b.all());
-        }
-        return out;
+        return params;
     }
 
     public BertConfig config() {

@@ -50,11 +50,16 @@ class DecoderFixtureTest {
                     pos[i] = i;
                     mask[i] = 1;
                 }
-                Decoder.Output out = model.forward(scope, 1, ids.length, ids, pos, mask, null, all, true, false);
+                tracelens.nn.Hooks hooks = new tracelens.nn.Hooks(scope);
                 for (int l : all) {
-                    assertClose(out.hidden().get(l).toFloatArray(), ref.floats(seq + ".hidden." + l), name + " " + seq + " layer " + l);
+                    hooks.record(model.hiddenStateSite(l));
                 }
-                assertClose(out.logits().toFloatArray(), ref.floats(seq + ".logits"), name + " " + seq + " logits");
+                NDArray logits = model.forward(scope, 1, ids.length, ids, pos, mask, null, hooks, true, false);
+                for (int l : all) {
+                    assertClose(hooks.recorded(model.hiddenStateSite(l)).toFloatArray(), ref.floats(seq + ".hidden." + l),
+                            name + " " + seq + " layer " + l);
+                }
+                assertClose(logits.toFloatArray(), ref.floats(seq + ".logits"), name + " " + seq + " logits");
             }
 
             // both in one left-padded batch: real tokens unchanged
@@ -74,7 +79,7 @@ class DecoderFixtureTest {
             try (KvCache cache = new KvCache(scope, layers)) {
                 for (int t = 0; t < a.length; t++) {
                     float[] step = model.forward(scope, 1, 1, new long[] {a[t]}, new long[] {t}, new long[] {1}, cache,
-                            new int[0], true, true).logits().toFloatArray();
+                            tracelens.nn.Hooks.none(scope), true, true).toFloatArray();
                     assertClose(step, Arrays.copyOfRange(expected, t * v, (t + 1) * v), name + " cached step " + t);
                 }
             }

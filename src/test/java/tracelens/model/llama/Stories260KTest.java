@@ -85,7 +85,7 @@ class Stories260KTest {
                 pos[i] = i;
                 mask[i] = 1;
             }
-            float[] flat = m.forward(scope, 1, ids.length, ids, pos, mask, null, new int[0], true, false).logits().toFloatArray();
+            float[] flat = m.forward(scope, 1, ids.length, ids, pos, mask, null, tracelens.nn.Hooks.none(scope), true, false).toFloatArray();
             int v = m.config().vocabSize();
             float[][] out = new float[ids.length][];
             for (int t = 0; t < ids.length; t++) {
@@ -149,7 +149,7 @@ class Stories260KTest {
             for (int t = 0; t < ids.length; t++) {
                 try (NDManager scope = root.newSubManager()) {
                     float[] step = model.forward(scope, 1, 1, new long[] {ids[t]}, new long[] {t}, new long[] {1}, cache,
-                            new int[0], true, true).logits().toFloatArray();
+                            tracelens.nn.Hooks.none(scope), true, true).toFloatArray();
                     for (int i = 0; i < step.length; i++) {
                         assertThat((double) Math.abs(step[i] - full[t][i])).as("position %d token %d", t, i).isLessThan(1e-4);
                     }
