@@ -28,7 +28,11 @@ import tracelens.progress.Progress;
 import tracelens.random.Permutation;
 import tracelens.sip.IdentifierTrainer;
 import tracelens.sip.Metrics;
+import tracelens.losses.CrossEntropy;
+import tracelens.nn.Parameters;
 import tracelens.train.Adam;
+import tracelens.train.LrSchedule;
+import tracelens.train.TrainingLoop;
 
 /**
  * Fine-tunes a BERT encoder and a classification head on a task, with an optional representation regulariser
@@ -107,101 +111,68 @@ public final class FineTuner {
         int[] devY = dev.stream().mapToInt(TaskData.Example::label).toArray();
         Random random = new Random(o.seed());
         try (NDManager m = parent.newSubManager()) {
-            List<NDArray> encoder = model.parameters().trainable();
             List<NDArray> head = new ArrayList<>();
             NDArray hw = linear(m, random, classes, hidden, head);
             NDArray hb = bias(m, random, classes, hidden, head);
-            NDArray p1w = null;
-            NDArray p1b = null;
-            NDArray p2w = null;
-            NDArray p2b = null;
+            NDArray[] proj = new NDArray[4]; // SupCon's projection: Linear(C, C), ReLU, Linear(C, 128)
             if (o.loss() == TaskLoss.SUPCON) {
                 head.clear(); // the classifier is fitted afterwards, on the frozen encoder
-                p1w = linear(m, random, hidden, hidden, head);
-                p1b = bias(m, random, hidden, hidden, head);
-                p2w = linear(m, random, 128, hidden, head);
-                p2b = bias(m, random, 128, hidden, head);
+                proj[0] = linear(m, random, hidden, hidden, head);
+                proj[1] = bias(m, random, hidden, hidden, head);
+                proj[2] = linear(m, random, 128, hidden, head);
+                proj[3] = bias(m, random, 128, hidden, head);
             }
-            List<NDArray> params = new ArrayList<>(encoder);
-            params.addAll(head);
-            params.forEach(p -> p.setRequiresGradient(true));
-            Adam adam = new Adam(m, params, o.weightDecay(), o.clip());
-            int perEpoch = (train.size() + o.batchSize() - 1) / o.batchSize();
-            int total = perEpoch * o.epochs();
-            int warm = (int) Math.round(o.warmup() * total);
+            Parameters params = new Parameters().addAll("encoder", model.parameters());
+            for (int i = 0; i < head.size(); i++) {
+                params.add("head." + i, head.get(i));
+            }
+            Adam adam = new Adam(m, params.trainable(), o.weightDecay(), o.clip());
+            NDArray[] c0 = new NDArray[1];
+            double[] isoSum = new double[1];
             List<Epoch> epochs = new ArrayList<>();
-            int step = 0;
-            try {
-                for (int epoch = 1; epoch <= o.epochs(); epoch++) {
-                    long start = System.nanoTime();
-                    int[] order = Permutation.of(train.size(), random);
-                    NDArray c0 = null;
-                    if (o.reg() == Regulariser.ISTAR) {
-                        double[][] c = stackedCovariance(m, trainTokens, order, o.maxC0Points(), progress);
-                        c0 = m.create(flat(c), new Shape(hidden, hidden)).toType(DataType.FLOAT32, false);
-                    }
-                    progress.start(String.format(Locale.ROOT, "epoch %d/%d", epoch, o.epochs()), perEpoch);
-                    double taskSum = 0;
-                    double penSum = 0;
-                    double isoSum = 0;
-                    int batches = 0;
-                    for (int from = 0; from < order.length; from += o.batchSize()) {
-                        int[] idx = Arrays.copyOfRange(order, from, Math.min(order.length, from + o.batchSize()));
-                        double lr = o.lr() * (step < warm ? (step + 1.0) / warm : Math.max(0.0, (double) (total - step) / Math.max(1, total - warm)));
-                        try (NDManager scope = m.newSubManager()) {
-                            TokenBatch batch = batch(trainTokens, idx);
-                            int[] y = Arrays.stream(idx).map(i -> trainY[i]).toArray();
-                            double[] parts;
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                                SortedMap<Integer, NDArray> states = model.hiddenStates(scope, batch, allLayers());
-                                NDArray cls = states.get(layers).get(":, 0, :");
-                                NDArray task = o.loss() == TaskLoss.CE
-                                        ? crossEntropy(cls.matMul(hw.transpose()).add(hb), y, classes)
-                                        : supCon(cls, y, p1w, p1b, p2w, p2b);
-                                NDArray loss = task;
-                                NDArray pen = null;
-                                if (o.reg() == Regulariser.ISTAR) {
-                                    pen = IStar.penalty(stack(states), c0, o.zeta(), o.lambda());
-                                } else if (o.reg() == Regulariser.COSREG) {
-                                    pen = cosReg(states.get(layers).reshape(-1, hidden)).mul(o.lambda());
-                                }
-                                if (pen != null) {
-                                    loss = loss.add(pen);
-                                }
-                                gc.backward(loss);
-                                parts = new double[] {task.getFloat(), pen == null ? 0 : pen.getFloat()};
-                            }
-                            if (!Double.isFinite(parts[0]) || !Double.isFinite(parts[1])) {
-                                throw new NumericalFailureException(String.format(Locale.ROOT, "training diverged at step %d (epoch %d):"
-                                        + " task loss %s, penalty %s; lower --lr or |--lambda|", step + 1, epoch, parts[0], parts[1]));
-                            }
-                            double norm = adam.step(scope, lr);
-                            if (!Double.isFinite(norm)) {
-                                throw new NumericalFailureException(String.format(Locale.ROOT, "training diverged at step %d (epoch %d):"
-                                        + " the gradient norm is %s; lower --lr or |--lambda|", step + 1, epoch, norm));
-                            }
-                            step++;
-                            taskSum += parts[0];
-                            penSum += parts[1];
-                            if (o.reg() == Regulariser.ISTAR) {
-                                isoSum += 1 - parts[1] / o.lambda(); // penalty = lambda (1 - IsoScore*)
-                            }
-                            batches++;
+            TrainingLoop.Listeners listeners = new TrainingLoop.Listeners(
+                    (epoch, order) -> {
+                        if (o.reg() == Regulariser.ISTAR) { // C0 from the model's own states, rebuilt every epoch
+                            double[][] c = stackedCovariance(m, trainTokens, order, o.maxC0Points(), progress);
+                            c0[0] = m.create(flat(c), new Shape(hidden, hidden)).toType(DataType.FLOAT32, false);
                         }
-                        progress.advance(1);
-                    }
-                    progress.end();
-                    Epoch e = new Epoch(epoch, taskSum / batches, penSum / batches,
-                            o.reg() == Regulariser.ISTAR && o.lambda() != 0 ? isoSum / batches : Double.NaN,
-                            (System.nanoTime() - start) / 1e9);
-                    epochs.add(e);
-                    log.accept(String.format(Locale.ROOT, "epoch %d: task loss %.4f, penalty %.4f%s (%.0f s)", epoch, e.taskLoss(),
-                            e.penalty(), Double.isNaN(e.batchIsoScoreStar()) ? "" : String.format(Locale.ROOT,
-                                    ", batch IsoScore* %.4f", e.batchIsoScoreStar()), e.seconds()));
-                }
-            } finally {
-                params.forEach(p -> p.setRequiresGradient(false));
-            }
+                        isoSum[0] = 0;
+                    },
+                    v -> {
+                        if (o.reg() == Regulariser.ISTAR) {
+                            isoSum[0] += 1 - v[1] / o.lambda(); // penalty = lambda (1 - IsoScore*)
+                        }
+                    },
+                    e -> {
+                        int batches = (train.size() + o.batchSize() - 1) / o.batchSize();
+                        Epoch out = new Epoch(e.epoch(), e.meanTerms()[0], e.meanTerms()[1],
+                                o.reg() == Regulariser.ISTAR && o.lambda() != 0 ? isoSum[0] / batches : Double.NaN, e.seconds());
+                        epochs.add(out);
+                        log.accept(String.format(Locale.ROOT, "epoch %d: task loss %.4f, penalty %.4f%s (%.0f s)", out.epoch(),
+                                out.taskLoss(), out.penalty(), Double.isNaN(out.batchIsoScoreStar()) ? "" : String.format(Locale.ROOT,
+                                        ", batch IsoScore* %.4f", out.batchIsoScoreStar()), out.seconds()));
+                    },
+                    null);
+            TrainingLoop.Settings settings = new TrainingLoop.Settings(o.epochs(), o.batchSize(), o.lr(),
+                    LrSchedule.warmupLinear(o.warmup()), 0, true, false, true, "fine-tuning", List.of("task loss", "penalty"),
+                    "lower --lr or |--lambda|");
+            TrainingLoop.StepLoss step = (scope, idx) -> {
+                int[] y = Arrays.stream(idx).map(i -> trainY[i]).toArray();
+                SortedMap<Integer, NDArray> states = model.hiddenStates(scope, batch(trainTokens, idx), allLayers());
+                NDArray cls = states.get(layers).get(":, 0, :");
+                NDArray task = o.loss() == TaskLoss.CE
+                        ? CrossEntropy.mean(cls.matMul(hw.transpose()).add(hb), y, 0f)
+                        : supCon(cls, y, proj);
+                NDArray pen = switch (o.reg()) {
+                    case ISTAR -> IStar.penalty(stack(states), c0[0], o.zeta(), o.lambda());
+                    case COSREG -> cosReg(states.get(layers).reshape(-1, hidden)).mul(o.lambda());
+                    case NONE -> scope.create(0f);
+                };
+                return List.of(task, pen);
+            };
+            int[] rows = new int[train.size()];
+            Arrays.setAll(rows, i -> i);
+            TrainingLoop.Result r = TrainingLoop.run(m, params, adam, rows, random, settings, step, null, listeners, progress);
             Evaluation ev = evaluate(m, devTokens, progress, true);
             float[] logits;
             if (o.loss() == TaskLoss.SUPCON) {
@@ -223,7 +194,7 @@ public final class FineTuner {
                 geometry.add(new Layer(l, IsoScore.ofCovariance(c), IsoScore.starOfCovariance(c, ev.c0[l], o.analysisZeta())));
             }
             return new Result(Metrics.accuracy(logits, devY, classes), Metrics.mcc(predicted, devY, classes),
-                    Metrics.macroF1(predicted, devY, classes), predicted, epochs, geometry, step);
+                    Metrics.macroF1(predicted, devY, classes), predicted, epochs, geometry, r.steps());
         }
     }
 
@@ -301,19 +272,9 @@ public final class FineTuner {
         return NDArrays.concat(list, 0);
     }
 
-    /** Mean softmax cross-entropy of logits (B, K) against labels. */
-    static NDArray crossEntropy(NDArray logits, int[] y, int classes) {
-        float[] oneHot = new float[y.length * classes];
-        for (int i = 0; i < y.length; i++) {
-            oneHot[i * classes + y[i]] = 1;
-        }
-        NDArray t = logits.getManager().create(oneHot, new Shape(y.length, classes));
-        return logits.logSoftmax(-1).mul(t).sum().div(-y.length);
-    }
-
-    private NDArray supCon(NDArray cls, int[] y, NDArray p1w, NDArray p1b, NDArray p2w, NDArray p2b) {
-        NDArray z = cls.matMul(p1w.transpose()).add(p1b);
-        z = ai.djl.nn.Activation.relu(z).matMul(p2w.transpose()).add(p2b);
+    private NDArray supCon(NDArray cls, int[] y, NDArray[] proj) {
+        NDArray z = cls.matMul(proj[0].transpose()).add(proj[1]);
+        z = ai.djl.nn.Activation.relu(z).matMul(proj[2].transpose()).add(proj[3]);
         z = z.div(z.norm(new int[] {1}, true).maximum(1e-12f)); // F.normalize, as SupContrast's model
         return SupConLoss.loss(z.expandDims(1), y, null, o.temperature(), o.temperature(), SupConLoss.Mode.ALL);
     }

@@ -1,2 +1,6 @@
-/** Training losses shared by fine-tuning: the supervised contrastive loss. */
+/**
+ * Every training loss, each written once: {@link tracelens.losses.CrossEntropy} (softmax, optional label smoothing),
+ * {@link tracelens.losses.Bce} (binary cross-entropy with logits; one-hot, multi-hot or code targets) and {@link
+ * tracelens.losses.SupConLoss}.
+ */
 package tracelens.losses;

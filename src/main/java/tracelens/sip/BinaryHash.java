@@ -49,7 +49,7 @@ public final class BinaryHash {
                 double ll = 0;
                 for (int j = 0; j < b; j++) {
                     double z = code[j] == 1 ? bitLogits[i * b + j] : -bitLogits[i * b + j];
-                    ll -= BceLoss.value(z, 1); // log sigmoid(z) = -softplus(-z)
+                    ll -= tracelens.losses.Bce.value(z, 1); // log sigmoid(z) = -softplus(-z)
                 }
                 out[i * classes + c] = (float) ll;
             }

@@ -15,7 +15,7 @@ import java.util.Random;
  * layers. Every Linear starts orthogonal with gain sqrt(2) and zero bias, as the SIP code initialises it. Owns its
  * parameters (close it). Optionally a learnable LayerNorm normalises the input first.
  */
-public final class Identifier implements AutoCloseable {
+public final class Identifier implements tracelens.nn.Module {
     /** The stage-[3] non-linear probe of the SIP blog: five hidden layers of 256. */
     public static final int[] MLP = {256, 256, 256, 256, 256};
     public static final int[] LINEAR = {};
@@ -27,6 +27,7 @@ public final class Identifier implements AutoCloseable {
     private final NDArray beta;
     private final int inputs;
     private final int outputs;
+    private final tracelens.nn.Parameters params = new tracelens.nn.Parameters();
 
     public Identifier(NDManager parent, int inputs, int[] hidden, int outputs, long seed) {
         this(parent, inputs, hidden, outputs, seed, false);
@@ -38,8 +39,6 @@ public final class Identifier implements AutoCloseable {
         if (layerNorm) {
             gamma = manager.ones(new Shape(inputs));
             beta = manager.zeros(new Shape(inputs));
-            gamma.setRequiresGradient(true);
-            beta.setRequiresGradient(true);
         } else {
             gamma = null;
             beta = null;
@@ -53,11 +52,15 @@ public final class Identifier implements AutoCloseable {
         for (int out : sizes) {
             NDArray w = manager.create(OrthogonalInit.weight(out, in, Math.sqrt(2), random), new Shape(out, in));
             NDArray b = manager.zeros(new Shape(out));
-            w.setRequiresGradient(true);
-            b.setRequiresGradient(true);
             weights.add(w);
             biases.add(b);
             in = out;
+        }
+        if (gamma != null) {
+            params.add("norm.weight", gamma).add("norm.bias", beta);
+        }
+        for (int i = 0; i < weights.size(); i++) {
+            params.add("layers." + i + ".weight", weights.get(i)).add("layers." + i + ".bias", biases.get(i));
         }
     }
 
@@ -73,18 +76,10 @@ public final class Identifier implements AutoCloseable {
         return h;
     }
 
-    /** All trainable tensors: the LayerNorm's gamma and beta if any, then weights and biases per layer. */
-    public List<NDArray> parameters() {
-        List<NDArray> p = new ArrayList<>();
-        if (gamma != null) {
-            p.add(gamma);
-            p.add(beta);
-        }
-        for (int i = 0; i < weights.size(); i++) {
-            p.add(weights.get(i));
-            p.add(biases.get(i));
-        }
-        return p;
+    /** The LayerNorm's gamma and beta if any ({@code norm.*}), then weight and bias per layer ({@code layers.<i>.*}). */
+    @Override
+    public tracelens.nn.Parameters parameters() {
+        return params;
     }
 
     public int inputs() {

@@ -1,19 +1,20 @@
 package tracelens.sip;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import tracelens.error.InvalidInputException;
 import tracelens.progress.Progress;
-import tracelens.random.Permutation;
+import tracelens.losses.Bce;
+import tracelens.losses.CrossEntropy;
 import tracelens.train.Adam;
+import tracelens.train.LrSchedule;
+import tracelens.train.TrainingLoop;
 
 /**
  * Trains an {@link Identifier} as the SIP code does (spec sip.md §4-5): BCE with logits over one-hot targets, Adam
@@ -144,72 +145,25 @@ public final class IdentifierTrainer {
         int[][] split = validationSplit(first, classes, random);
         int[] fit = pick(train, split[0]);
         int[] val = pick(train, split[1]);
-        int steps = o.epochs() * ((fit.length + o.batchSize() - 1) / o.batchSize());
         int outputs = o.loss() == Loss.HASH ? BinaryHash.bits(classes) : classes;
         Identifier net = new Identifier(parent, x.dim(), o.hidden(), outputs, o.seed(), o.layerNorm());
         try {
-            List<NDArray> params = net.parameters();
-            Adam optimizer = new Adam(net.manager(), params, 0, o.clip());
-            List<float[]> best = snapshot(params);
-            double bestLoss = Double.POSITIVE_INFINITY;
-            int bestEpoch = 0;
-            int epoch = 0;
-            int step = 0;
-            double[] history = new double[o.epochs()];
-            progress.start("training", o.epochs());
-            try {
-                for (epoch = 0; epoch < o.epochs(); epoch++) {
-                    int[] order = Permutation.of(fit.length, random);
-                    double lossSum = 0;
-                    int batches = 0;
-                    for (int from = 0; from < order.length; from += o.batchSize()) {
-                        int[] idx = new int[Math.min(order.length, from + o.batchSize()) - from];
-                        for (int i = 0; i < idx.length; i++) {
-                            idx[i] = fit[order[from + i]];
-                        }
-                        double multiplier = step < 1 ? step : Math.max(0, (double) (steps - step) / (steps - 1));
-                        lossSum += step(parent, net, optimizer, x, labelSets, idx, classes, o, multiplier);
-                        step++;
-                        batches++;
-                    }
-                    history[epoch] = lossSum / batches;
-                    double loss = val.length == 0 ? history[epoch] : validationLoss(parent, net, x, labelSets, val, classes, o);
-                    progress.advance(1);
-                    if (loss < bestLoss) {
-                        bestLoss = loss;
-                        bestEpoch = epoch + 1;
-                        best = snapshot(params);
-                    } else if (epoch + 1 - bestEpoch >= o.patience()) {
-                        epoch++;
-                        break;
-                    }
-                }
-            } finally {
-                progress.end();
-            }
-            restore(params, best);
-            return new Fitted(net, epoch, bestEpoch, bestLoss, Arrays.copyOf(history, epoch), o.loss(), o.batchSize());
+            Adam optimizer = new Adam(net.manager(), net.parameters().trainable(), 0, o.clip());
+            TrainingLoop.Settings settings = new TrainingLoop.Settings(o.epochs(), o.batchSize(), o.lr(), LrSchedule.sipLinear(),
+                    o.patience(), false, true, false, "training", List.of("loss"), "lower --lr");
+            TrainingLoop.StepLoss loss = (scope, idx) -> {
+                NDArray by = scope.create(targets(labelSets, idx, classes, o.loss()), new Shape(idx.length, outputs));
+                NDArray z = net.forward(x.batch(scope, idx));
+                return List.of(o.loss() == Loss.CE ? CrossEntropy.mean(z, by) : Bce.mean(z, by));
+            };
+            // the validation tenth's loss; without one, the epoch's training loss
+            TrainingLoop.Validation validation = terms -> val.length == 0 ? terms[0] : validationLoss(parent, net, x, labelSets, val, classes, o);
+            TrainingLoop.Result r = TrainingLoop.run(parent, net.parameters(), optimizer, fit, random, settings, loss, validation,
+                    TrainingLoop.Listeners.NONE, progress);
+            return new Fitted(net, r.epochs().size(), r.bestEpoch(), r.bestValidation(), r.meanTerm(0), o.loss(), o.batchSize());
         } catch (RuntimeException e) {
             net.close();
             throw e;
-        }
-    }
-
-    private static double step(NDManager m, Identifier net, Adam optimizer, Features x, int[][] labelSets, int[] idx, int classes,
-            Options o, double multiplier) {
-        try (NDManager scope = m.newSubManager()) {
-            NDArray bx = x.batch(scope, idx);
-            int outputs = net.outputs();
-            NDArray by = scope.create(targets(labelSets, idx, classes, o.loss()), new Shape(idx.length, outputs));
-            double loss;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray z = net.forward(bx);
-                NDArray l = o.loss() == Loss.CE ? z.logSoftmax(-1).mul(by).sum().div(-idx.length) : BceLoss.mean(z, by);
-                gc.backward(l);
-                loss = l.getFloat();
-            }
-            optimizer.step(scope, o.lr() * multiplier);
-            return loss;
         }
     }
 
@@ -246,19 +200,11 @@ public final class IdentifierTrainer {
             float[] t = targets(labelSets, idx, classes, o.loss());
             for (int i = 0; i < idx.length; i++) {
                 if (o.loss() == Loss.CE) {
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int c = 0; c < outputs; c++) {
-                        max = Math.max(max, z[i * outputs + c]);
-                    }
-                    double e = 0;
-                    for (int c = 0; c < outputs; c++) {
-                        e += Math.exp(z[i * outputs + c] - max);
-                    }
-                    sum += max + Math.log(e) - z[i * outputs + labelSets[idx[i]][0]];
+                    sum += CrossEntropy.value(z, i * outputs, outputs, labelSets[idx[i]][0]);
                 } else {
                     double row = 0;
                     for (int c = 0; c < outputs; c++) {
-                        row += BceLoss.value(z[i * outputs + c], t[i * outputs + c]);
+                        row += Bce.value(z[i * outputs + c], t[i * outputs + c]);
                     }
                     sum += row / outputs;
                 }
@@ -288,16 +234,6 @@ public final class IdentifierTrainer {
             val.stream().mapToInt(Integer::intValue).sorted().toArray()};
     }
 
-
-    private static List<float[]> snapshot(List<NDArray> params) {
-        return params.stream().map(NDArray::toFloatArray).toList();
-    }
-
-    private static void restore(List<NDArray> params, List<float[]> values) {
-        for (int i = 0; i < params.size(); i++) {
-            params.get(i).set(values.get(i));
-        }
-    }
 
     static float[][] rows(float[][] x, int[] idx) {
         float[][] out = new float[idx.length][];

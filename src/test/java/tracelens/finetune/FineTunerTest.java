@@ -174,7 +174,10 @@ class FineTunerTest {
             assertThat((double) FineTuner.cosReg(h).getFloat()).isCloseTo(Cosine.cosReg(p), within(1e-6));
             // cross-entropy of logits (0, ln 3) for label 1 is -ln(3/4)
             NDArray logits = m.create(new float[] {0f, (float) Math.log(3)}, new ai.djl.ndarray.types.Shape(1, 2));
-            assertThat((double) FineTuner.crossEntropy(logits, new int[] {1}, 2).getFloat()).isCloseTo(-Math.log(0.75), within(1e-6));
+            assertThat((double) tracelens.losses.CrossEntropy.mean(logits, new int[] {1}, 0f).getFloat()).isCloseTo(-Math.log(0.75), within(1e-6));
+            // label smoothing 0.1 over 2 classes: targets (0.05, 0.95), as torch's CrossEntropyLoss(label_smoothing=0.1)
+            assertThat((double) tracelens.losses.CrossEntropy.mean(logits, new int[] {1}, 0.1f).getFloat())
+                    .isCloseTo(-(0.05 * Math.log(0.25) + 0.95 * Math.log(0.75)), within(1e-6));
         }
     }
 }

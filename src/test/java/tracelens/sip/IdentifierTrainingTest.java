@@ -24,9 +24,9 @@ class IdentifierTrainingTest {
                 double s = 1 / (1 + Math.exp(-z[i]));
                 naive += -(y[i] * Math.log(s) + (1 - y[i]) * Math.log(1 - s));
             }
-            float got = BceLoss.mean(m.create(z), m.create(y)).getFloat();
+            float got = tracelens.losses.Bce.mean(m.create(z), m.create(y)).getFloat();
             assertThat((double) got).isCloseTo(naive / z.length, within(1e-5));
-            float huge = BceLoss.mean(m.create(new float[] {1e4f, -1e4f}), m.create(new float[] {0, 1})).getFloat();
+            float huge = tracelens.losses.Bce.mean(m.create(new float[] {1e4f, -1e4f}), m.create(new float[] {0, 1})).getFloat();
             assertThat(huge).isCloseTo(1e4f, within(1f));
         }
     }
@@ -39,13 +39,13 @@ class IdentifierTrainingTest {
             NDArray logits = m.create(z, new ai.djl.ndarray.types.Shape(2, 3));
             logits.setRequiresGradient(true);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                gc.backward(BceLoss.mean(logits, m.create(y, new ai.djl.ndarray.types.Shape(2, 3))));
+                gc.backward(tracelens.losses.Bce.mean(logits, m.create(y, new ai.djl.ndarray.types.Shape(2, 3))));
             }
             float[] g = logits.getGradient().toFloatArray();
             for (int i = 0; i < z.length; i++) {
                 double analytic = (1 / (1 + Math.exp(-z[i])) - y[i]) / 6;
                 double h = 1e-4;
-                double fd = (BceLoss.value(z[i] + h, y[i]) - BceLoss.value(z[i] - h, y[i])) / (2 * h) / 6;
+                double fd = (tracelens.losses.Bce.value(z[i] + h, y[i]) - tracelens.losses.Bce.value(z[i] - h, y[i])) / (2 * h) / 6;
                 assertThat((double) g[i]).isCloseTo(analytic, within(1e-6)).isCloseTo(fd, within(1e-6));
             }
         }
@@ -69,8 +69,8 @@ class IdentifierTrainingTest {
             }
         }
         try (NDManager m = DjlRuntime.manager(); Identifier id = new Identifier(m, 4, new int[] {6}, 3, 1)) {
-            assertThat(id.parameters().get(1).toFloatArray()).containsOnly(0f);
-            assertThat(id.parameters().get(3).toFloatArray()).containsOnly(0f);
+            assertThat(id.parameters().get("layers.0.bias").toFloatArray()).containsOnly(0f);
+            assertThat(id.parameters().get("layers.1.bias").toFloatArray()).containsOnly(0f);
         }
     }
 

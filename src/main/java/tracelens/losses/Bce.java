@@ -1,4 +1,4 @@
-package tracelens.sip;
+package tracelens.losses;
 
 import ai.djl.ndarray.NDArray;
 
@@ -9,8 +9,8 @@ import ai.djl.ndarray.NDArray;
  * than spelling the stable form out). With one-hot targets this is SIP's default loss: it stays trainable for
  * hundreds of sources.
  */
-public final class BceLoss {
-    private BceLoss() {}
+public final class Bce {
+    private Bce() {}
 
     public static NDArray mean(NDArray logits, NDArray targets) {
         return ai.djl.nn.Activation.softPlus(logits).sub(logits.mul(targets)).mean();
