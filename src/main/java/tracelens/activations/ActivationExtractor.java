@@ -26,6 +26,10 @@ import tracelens.model.HiddenStateModel;
 import tracelens.model.SafeTensorsWriter;
 import tracelens.model.TextTokenizer;
 import tracelens.model.TokenBatch;
+import tracelens.nn.Hooks;
+import tracelens.provenance.FileDigest;
+import tracelens.provenance.Provenance;
+import tracelens.model.SafeTensors;
 import tracelens.progress.Progress;
 import tracelens.runtime.DjlRuntime;
 
@@ -46,8 +50,17 @@ public final class ActivationExtractor {
     /** Format tag stored in the metadata so readers can check what they open. */
     public static final String FORMAT = "tracelens.activations/1";
 
-    public record Options(int[] layers, Pooling pool, int maxLength, int batchSize, DType dtype) {
+    /**
+     * {@code layers}: hidden states, stored as {@code layer.<i>}; {@code sites}: any other activation sites of the model,
+     * stored under the site's name (e.g. {@code blocks.3.attn_out}).
+     */
+    public record Options(int[] layers, List<String> sites, Pooling pool, int maxLength, int batchSize, DType dtype) {
+        public Options(int[] layers, Pooling pool, int maxLength, int batchSize, DType dtype) {
+            this(layers, List.of(), pool, maxLength, batchSize, dtype);
+        }
+
         public Options {
+            sites = List.copyOf(sites);
             if (batchSize <= 0) {
                 throw new InvalidInputException("--batch-size must be positive, found " + batchSize);
             }
@@ -66,6 +79,34 @@ public final class ActivationExtractor {
         public double tokensPerSecond() {
             return seconds > 0 ? tokens / seconds : 0;
         }
+    }
+
+    /** Tensor name -> site: {@code layer.<i>} for hidden states, then every extra site under its own name. */
+    static Map<String, String> tensors(HiddenStateModel model, Options opts) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int l : opts.layers()) {
+            out.put("layer." + l, model.hiddenStateSite(l));
+        }
+        for (String site : opts.sites()) {
+            model.site(site); // fails naming the site and the valid ones
+            if (out.putIfAbsent(site, site) != null) {
+                throw new InvalidInputException("--sites names '" + site + "' twice");
+            }
+        }
+        return out;
+    }
+
+    /** The provenance of an extraction: model, input, the settings that shape the numbers, and {@code extra} settings. */
+    public static Provenance provenance(String model, Provenance.FileRef input, Options opts, Map<String, String> extra) {
+        Map<String, String> settings = new LinkedHashMap<>(extra);
+        settings.put("layers", Arrays.toString(opts.layers()));
+        settings.put("sites", String.join(",", opts.sites()));
+        settings.put("pool", opts.pool().name().toLowerCase());
+        settings.put("max_length", String.valueOf(opts.maxLength()));
+        settings.put("dtype", opts.dtype().name().toLowerCase());
+        return new Provenance(Provenance.version(), "activations", new Provenance.ModelRef(model, Provenance.modelDigest(model)),
+                List.of(input), new java.util.TreeMap<>(settings), null, java.time.Instant.now()
+                        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
     }
 
     /** Texts per sorted chunk, in batches: large enough to group similar lengths, small enough for the heap. */
@@ -91,6 +132,16 @@ public final class ActivationExtractor {
             throw new InvalidInputException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
         TextTokenizer tok = model.tokenizer();
+        Map<String, String> tensors = tensors(model, opts); // tensor name -> site
+        Provenance provenance = provenance(model.id(), new Provenance.FileRef(input.path().toString(), FileDigest.of(input.path())),
+                opts, extraMetadata);
+        if (resumable) { // a resumed run keeps the provenance (and so the header) of the run it continues
+            Map<String, String> old = SafeTensors.headerMetadata(out.resolveSibling(out.getFileName() + ".partial"));
+            if (old.containsKey("provenance")
+                    && Provenance.fromJson(old.get("provenance"), out + ".partial").differenceFrom(provenance) == null) {
+                provenance = Provenance.fromJson(old.get("provenance"), out + ".partial");
+            }
+        }
 
         // Pass 1: count, longest sequence, truncations, label names in order of first appearance.
         Scan scan = new Scan();
@@ -113,9 +164,10 @@ public final class ActivationExtractor {
         boolean tokens = opts.pool() == Pooling.NONE;
         long n = scan.count;
         List<SafeTensorsWriter.Spec> specs = new ArrayList<>();
-        for (int l : opts.layers()) {
-            long[] shape = tokens ? new long[] {n, width, c} : new long[] {n, c};
-            specs.add(new SafeTensorsWriter.Spec("layer." + l, opts.dtype(), shape));
+        for (Map.Entry<String, String> e : tensors.entrySet()) {
+            long channels = model.site(e.getValue()).shape()[2];
+            long[] shape = tokens ? new long[] {n, width, channels} : new long[] {n, channels};
+            specs.add(new SafeTensorsWriter.Spec(e.getKey(), opts.dtype(), shape));
         }
         if (tokens) {
             specs.add(new SafeTensorsWriter.Spec("mask", DType.U8, new long[] {n, width}));
@@ -132,6 +184,9 @@ public final class ActivationExtractor {
         meta.put("num_layers", String.valueOf(model.numLayers()));
         meta.put("hidden_size", String.valueOf(c));
         meta.put("layers", Arrays.toString(opts.layers()));
+        if (!opts.sites().isEmpty()) {
+            meta.put("sites", json(opts.sites()));
+        }
         meta.put("pool", opts.pool().name().toLowerCase());
         meta.put("max_length", String.valueOf(maxLength));
         meta.put("dtype", opts.dtype().name().toLowerCase());
@@ -143,13 +198,14 @@ public final class ActivationExtractor {
             meta.put("label_names", json(new ArrayList<>(scan.labels.keySet())));
         }
         meta.putAll(extraMetadata);
+        meta.put("provenance", provenance.toJson());
 
         // Pass 2: run the model chunk by chunk and write rows in place.
         Path record = out.resolveSibling(out.getFileName() + ".progress");
         try (SafeTensorsWriter writer = resumable ? SafeTensorsWriter.resumable(out, specs, meta) : SafeTensorsWriter.create(out, specs, meta);
              NDManager root = DjlRuntime.manager()) {
             long skipChunks = writer.resumed() ? ChunkRecord.read(record) : 0;
-            Writer rows = new Writer(model, opts, writer, root, width, c, progress, resumable ? record : null, skipChunks);
+            Writer rows = new Writer(model, opts, tensors, writer, root, width, progress, resumable ? record : null, skipChunks);
             progress.start("extracting " + opts.layers().length + " layers" + (skipChunks > 0 ? " (resuming after "
                     + skipChunks * rows.chunkSize + " texts)" : ""), n);
             try {
@@ -253,18 +309,19 @@ public final class ActivationExtractor {
 
         private final HiddenStateModel model;
         private final Options opts;
+        private final Map<String, String> tensors;
         private final SafeTensorsWriter out;
         private final NDManager root;
         private final int width;
-        private final int c;
         private final Progress progress;
         private final List<Item> chunk = new ArrayList<>();
         final int chunkSize;
         private final Path record;
         private long chunksDone;
 
-        Writer(HiddenStateModel model, Options opts, SafeTensorsWriter out, NDManager root, int width, int c, Progress progress,
-                Path record, long chunksDone) {
+        Writer(HiddenStateModel model, Options opts, Map<String, String> tensors, SafeTensorsWriter out, NDManager root, int width,
+                Progress progress, Path record, long chunksDone) {
+            this.tensors = tensors;
             this.chunkSize = opts.batchSize() * CHUNK_BATCHES;
             this.record = record;
             this.chunksDone = chunksDone;
@@ -273,7 +330,6 @@ public final class ActivationExtractor {
             this.out = out;
             this.root = root;
             this.width = width;
-            this.c = c;
             this.progress = progress;
         }
 
@@ -303,13 +359,17 @@ public final class ActivationExtractor {
             int b = batch.batch();
             int t = batch.width();
             try (NDManager scope = root.newSubManager()) {
-                SortedMap<Integer, NDArray> hidden = model.hiddenStates(scope, batch, opts.layers());
+                Hooks hooks = new Hooks(scope);
+                tensors.values().forEach(hooks::record);
+                model.forward(scope, batch, hooks);
                 NDArray weights = opts.pool() == Pooling.NONE ? null
                         : scope.create(opts.pool().weights(batch), new Shape(b, 1, t));
-                for (Map.Entry<Integer, NDArray> e : hidden.entrySet()) {
-                    String name = "layer." + e.getKey();
+                for (Map.Entry<String, String> e : tensors.entrySet()) {
+                    String name = e.getKey();
+                    NDArray act = hooks.recorded(e.getValue());
+                    int c = (int) act.getShape().get(2);
                     if (weights == null) {
-                        float[] h = e.getValue().toFloatArray(); // (B, T, C)
+                        float[] h = act.toFloatArray(); // (B, T, C)
                         for (int i = 0; i < b; i++) {
                             // in the file every row starts at its first real token, whatever side the batch padded
                             int n = batch.lengths()[i];
@@ -317,7 +377,7 @@ public final class ActivationExtractor {
                             out.write(name, items.get(i).index() * width * (long) c, encode(h, (i * t + first) * c, n * c));
                         }
                     } else {
-                        float[] pooled = weights.matMul(e.getValue()).toFloatArray(); // (B, 1, C)
+                        float[] pooled = weights.matMul(act).toFloatArray(); // (B, 1, C)
                         for (int i = 0; i < b; i++) {
                             out.write(name, items.get(i).index() * c, encode(pooled, i * c, c));
                         }

@@ -45,9 +45,13 @@ public final class ActivationsCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Output file.")
     Path out;
 
-    @Option(names = "--layers", defaultValue = "all", paramLabel = "all|LIST",
-            description = "Hidden states to keep: all, or indices/ranges like 0,3-5,-1 (0 = embeddings, -1 = last). (default: ${DEFAULT-VALUE})")
+    @Option(names = "--layers", paramLabel = "all|LIST",
+            description = "Hidden states to keep: all, or indices/ranges like 0,3-5,-1 (0 = embeddings, -1 = last). (default: all, or none when --sites is given)")
     String layers;
+
+    @Option(names = "--sites", split = ",", paramLabel = "SITE[,SITE...]",
+            description = "Activation sites to store as well, each under its own name, e.g. blocks.3.attn_out,blocks.3.mlp_out ('tracelens sites' lists a model's sites).")
+    java.util.List<String> sites = new java.util.ArrayList<>();
 
     @Option(names = "--pool", defaultValue = "mean", paramLabel = "mean|cls|last|none",
             description = "Pooling over real tokens (padding excluded): mean, first (cls), last real token (last, the usual choice for decoders), or none to keep every token. (default: ${DEFAULT-VALUE})")
@@ -96,8 +100,8 @@ public final class ActivationsCommand implements Callable<Integer> {
         }
         TextInput in = inputOptions.open(sourceColumn);
         try (HiddenStateModel m = modelOptions.load()) {
-            int[] selected = LayerSelection.parse(layers, m.numLayers());
-            var opts = new ActivationExtractor.Options(selected, pooling, maxLength, batchSize, type);
+            int[] selected = layers == null && !sites.isEmpty() ? new int[0] : LayerSelection.parse(layers == null ? "all" : layers, m.numLayers());
+            var opts = new ActivationExtractor.Options(selected, sites, pooling, maxLength, batchSize, type);
             var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output), resume);
             if (summary.truncated() > 0 && !output.quiet) {
                 err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
@@ -105,7 +109,8 @@ public final class ActivationsCommand implements Callable<Integer> {
             }
             PrintWriter stdout = spec.commandLine().getOut();
             if (output.json) {
-                ObjectNode r = Json.result("activations");
+                ObjectNode r = Json.result("activations", tracelens.provenance.Provenance.fromJson(
+                        tracelens.model.SafeTensors.headerMetadata(out).get("provenance"), out.toString()));
                 r.put("model", m.id());
                 r.put("output", out.toString());
                 r.put("texts", summary.texts());
@@ -118,14 +123,17 @@ public final class ActivationsCommand implements Callable<Integer> {
                 for (int l : selected) {
                     ls.add(l);
                 }
+                ArrayNode ss = r.putArray("sites");
+                sites.forEach(ss::add);
                 ArrayNode names = r.putArray("label_names");
                 summary.labelNames().forEach(names::add);
                 r.put("seconds", summary.seconds());
                 r.put("tokens_per_second", summary.tokensPerSecond());
                 stdout.println(Json.write(r));
             } else {
-                stdout.printf("wrote %s: %d texts, %d tokens, layers %s of %s, %s pooling, %d labels (%.1f s, %.0f tokens/s)%n",
-                        out, summary.texts(), summary.tokens(), LayerSelectionText.of(selected), m.id(),
+                stdout.printf("wrote %s: %d texts, %d tokens, layers %s%s of %s, %s pooling, %d labels (%.1f s, %.0f tokens/s)%n",
+                        out, summary.texts(), summary.tokens(), LayerSelectionText.of(selected),
+                        sites.isEmpty() ? "" : " and sites " + String.join(",", sites), m.id(),
                         pooling.name().toLowerCase(), summary.labelNames().size(), summary.seconds(), summary.tokensPerSecond());
             }
             stdout.flush();

@@ -55,6 +55,31 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     /** Opens and validates the header; data is mapped lazily per tensor. */
+    /**
+     * The {@code __metadata__} of a safetensors header alone (also of a work file whose data is still being written),
+     * or an empty map when the file is missing or its header unreadable.
+     */
+    public static Map<String, String> headerMetadata(Path path) {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lenBuf, 0);
+            long headerLen = lenBuf.getLong(0);
+            if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > ch.size()) {
+                return Map.of();
+            }
+            ByteBuffer header = ByteBuffer.allocate((int) headerLen);
+            readFully(ch, header, 8);
+            JsonNode meta = new com.fasterxml.jackson.databind.ObjectMapper().readTree(header.array()).get("__metadata__");
+            Map<String, String> out = new java.util.LinkedHashMap<>();
+            if (meta != null) {
+                meta.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+    }
+
     public static SafeTensors open(Path path) {
         FileChannel ch;
         try {

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +22,8 @@ import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.SafeTensors;
 import tracelens.progress.Progress;
+import tracelens.provenance.FileDigest;
+import tracelens.provenance.Provenance;
 
 /**
  * The SIP activation cache (sip.md §2): the sampled passages ({@code samples.jsonl}: text, source, document, split) and
@@ -54,59 +54,47 @@ public final class SipGather {
         Path samples = dir.resolve(SAMPLES);
         Pooling pool = o.tokens() ? Pooling.NONE : Pooling.MEAN;
         int maxLength = Math.min(o.maxLength(), model.maxPositions());
-        Map<String, String> want = Map.of("model", model.id(), "layers", Arrays.toString(o.layers()),
-                "pool", pool.name().toLowerCase(), "dtype", o.dtype().name().toLowerCase(), "max_length", String.valueOf(maxLength));
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        o.sampling().forEach((k, v) -> meta.put("sampling." + k, v));
+        ActivationExtractor.Options opts = new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype());
+        // what this request would store: compared with the cache's own provenance (the samples file's digest among it)
+        Provenance want = ActivationExtractor.provenance(model.id(), new Provenance.FileRef(samples.toString(),
+                samplesDigest(sample.passages())), opts, meta);
         if (Files.isRegularFile(acts)) {
             String differs = differs(acts, want);
             if (differs == null) {
-                String hash = samplesHash(sample.passages());
-                try (SafeTensors st = SafeTensors.open(acts)) {
-                    if (hash.equals(st.metadata().get("samples_sha256"))) {
-                        return new Result(acts, true, sample.passages().size(), sample.sources(), 0, 0);
-                    }
-                }
-                differs = "other samples (corpus or sampling options changed)";
+                return new Result(acts, true, sample.passages().size(), sample.sources(), 0, 0);
             }
             if (!o.force()) {
-                throw InvalidInputException.at(acts, "holds a cache of " + differs + "; pass --force to replace it, or choose another --out");
+                throw InvalidInputException.at(acts, "holds a cache of other inputs (" + differs
+                        + "); pass --force to replace it, or choose another --out");
             }
         }
         writeSamples(samples, sample.passages());
-        Map<String, String> meta = new java.util.LinkedHashMap<>();
-        meta.put("samples_sha256", samplesHash(sample.passages()));
-        o.sampling().forEach((k, v) -> meta.put("sampling." + k, v));
-        var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")),
-                new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype()), acts,
+        var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")), opts, acts,
                 meta, progress, true);
         return new Result(acts, false, sample.passages().size(), sample.sources(), summary.tokens(), summary.seconds());
     }
 
-    /** What differs between a cache and the request, or null when model, layers, pooling, dtype and length match. */
-    private static String differs(Path acts, Map<String, String> want) {
+    /** What differs between the cache's provenance and the request's, or null when they describe the same computation. */
+    private static String differs(Path acts, Provenance want) {
         try (SafeTensors st = SafeTensors.open(acts)) {
-            Map<String, String> have = st.metadata();
-            for (String key : List.of("model", "layers", "pool", "dtype", "max_length")) {
-                if (!want.get(key).equals(have.get(key))) {
-                    return key.replace('_', ' ') + " " + have.get(key) + " (requested: " + want.get(key) + ")";
-                }
+            String have = st.metadata().get("provenance");
+            if (have == null) {
+                return "no provenance: made by an older tracelens";
             }
-            return null;
+            return Provenance.fromJson(have, acts.toString()).differenceFrom(want);
         } catch (InvalidInputException e) {
             return "an unreadable file (" + e.getMessage() + ")";
         }
     }
 
-    /** The SHA-256 of the samples' JSONL lines: the key that ties a cache to the samples it was computed from. */
-    static String samplesHash(List<PassageSampler.Passage> passages) {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The SHA-256 of {@link #SAMPLES} as {@link #writeSamples} writes it, computed without writing it. */
+    static String samplesDigest(List<PassageSampler.Passage> passages) {
+        MessageDigest sha = FileDigest.sha256();
         ObjectMapper json = new ObjectMapper();
         for (PassageSampler.Passage p : passages) {
-            sha.update(sampleLine(json, p).getBytes(StandardCharsets.UTF_8));
+            sha.update((sampleLine(json, p) + System.lineSeparator()).getBytes(StandardCharsets.UTF_8));
         }
         return HexFormat.of().formatHex(sha.digest());
     }

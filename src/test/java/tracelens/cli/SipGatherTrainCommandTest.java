@@ -60,7 +60,7 @@ class SipGatherTrainCommandTest {
         CliRun other = CliRun.of("sip", "gather", "--corpus", corpus.toString(), "--words", "0", "--samples-per-source", "40",
                 "--layers", "6", "--max-length", "32", "--out", cache.toString());
         assertThat(other.exitCode()).isEqualTo(2);
-        assertThat(other.err()).contains("holds a cache of layers [3, 6] (requested: [6])", "--force");
+        assertThat(other.err()).contains("holds a cache of other inputs (setting layers: [3, 6] here, [6] requested)", "--force");
         CliRun missing = CliRun.of("sip", "train", "--cache", cache.toString(), "--layers", "2");
         assertThat(missing.exitCode()).isEqualTo(2);
         assertThat(missing.err()).contains("layer 2 is not in the cache (cached: [3, 6])");
