@@ -75,7 +75,7 @@ public final class DemoCommand implements Callable<Integer> {
                 Path dir = out.resolve(model.equals(ModelLoader.MINILM) ? "minilm" : Path.of(model).getFileName().toString().replaceFirst("\\.bin$", ""));
                 SipRun.Result r = SipRunCommand.run(m, sample, LayerSelection.parse("all", m.numLayers()), 256, seed, epochs, true,
                         IdentifierTrainer.Loss.BCE, SipRun.MapMethod.PCA, dir, err, output);
-                SipRunCommand.print(r, dir, stdout, output.json);
+                SipRunCommand.print(r, dir, stdout, output.json, spec);
                 dirs.add(dir);
             }
         }

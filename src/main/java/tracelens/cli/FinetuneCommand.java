@@ -150,7 +150,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             r = new FineTuner(bert, o).run(m, train, dev, t.labels().size(), ProgressBar.of(err, output),
                     line -> { if (!output.quiet) { err.println(line); } });
         }
-        ObjectNode json = Json.result("finetune");
+        ObjectNode json = Json.result(spec);
         json.put("model", modelId).put("task", t.name()).put("dev_set", t.devDescription())
                 .put("train_size", train.size()).put("dev_size", dev.size())
                 .put("loss", loss.toLowerCase(Locale.ROOT)).put("reg", reg.toLowerCase(Locale.ROOT)).put("lambda", lambda).put("zeta", zeta)

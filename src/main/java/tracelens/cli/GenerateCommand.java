@@ -68,7 +68,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 out.flush();
             });
             if (output.json) {
-                ObjectNode r = Json.result("generate");
+                ObjectNode r = Json.result(spec);
                 r.put("model", model.id());
                 r.put("prompt", prompt);
                 r.put("text", g.text());

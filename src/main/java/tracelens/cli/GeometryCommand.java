@@ -133,7 +133,7 @@ public final class GeometryCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
-            ObjectNode root = Json.result("geometry");
+            ObjectNode root = Json.result(spec);
             root.put("input", input.toString());
             root.set("results", results);
             out.println(Json.write(root));

@@ -59,7 +59,7 @@ public final class PerplexityCommand implements Callable<Integer> {
         try (Decoder model = modelOptions.loadDecoder("perplexity")) {
             Perplexity.Result r = Perplexity.compute(model, texts, batchSize, ProgressBar.of(spec.commandLine().getErr(), output));
             if (output.json) {
-                ObjectNode json = Json.result("perplexity");
+                ObjectNode json = Json.result(spec);
                 json.put("model", model.id());
                 Json.number(json, "perplexity", r.overall().perplexity());
                 Json.number(json, "mean_nll", r.overall().meanNll());

@@ -91,7 +91,7 @@ public final class SipGatherCommand implements Callable<Integer> {
         }
         PrintWriter stdout = spec.commandLine().getOut();
         if (output.json) {
-            ObjectNode n = Json.result("sip gather");
+            ObjectNode n = Json.result(spec);
             n.put("model", model).put("cache", out.toString()).put("activations", r.activations().toString()).put("reused", r.reused())
                     .put("samples", r.samples()).put("tokens", r.tokens()).put("seconds", r.seconds());
             r.sources().forEach(n.putArray("sources")::add);

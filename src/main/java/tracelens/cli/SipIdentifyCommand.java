@@ -107,7 +107,7 @@ public final class SipIdentifyCommand implements Callable<Integer> {
             SourceIdentify.Result r = SourceIdentify.run(m, sample, text, opts, ProgressBar.of(err, output));
             IdentifyPages.write(r, out);
             if (output.json) {
-                var json = Json.result("sip identify");
+                var json = Json.result(spec);
                 json.put("model", m.id());
                 json.put("layer", l);
                 json.put("text", r.text());

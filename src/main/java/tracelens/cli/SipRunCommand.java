@@ -78,7 +78,7 @@ public final class SipRunCommand implements Callable<Integer> {
             SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
                     IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), out,
                     spec.commandLine().getErr(), output);
-            print(r, out, spec.commandLine().getOut(), output.json);
+            print(r, out, spec.commandLine().getOut(), output.json, spec);
         }
         return 0;
     }
@@ -98,9 +98,9 @@ public final class SipRunCommand implements Callable<Integer> {
         return r;
     }
 
-    static void print(SipRun.Result r, Path out, PrintWriter stdout, boolean json) {
+    static void print(SipRun.Result r, Path out, PrintWriter stdout, boolean json, CommandSpec spec) {
         if (json) {
-            var node = Json.result("sip run");
+            var node = Json.result(spec);
             node.setAll(SipReport.results(r));
             node.put("report", out.resolve("report.html").toString());
             stdout.println(Json.write(node));

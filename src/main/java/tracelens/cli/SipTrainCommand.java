@@ -122,7 +122,7 @@ public final class SipTrainCommand implements Callable<Integer> {
         SipTrain.Options o = new SipTrain.Options(layerList, inp, linear, mlp, hiddenSizes(hidden), ln, IdentifierTrainer.Loss.parse(loss),
                 epochs, batchSize, lr, patience, mode, trainFraction, seedData, seed, includePadRows);
         SipTrain.Result r = SipTrain.train(cache, o, ProgressBar.of(spec.commandLine().getErr(), output));
-        ObjectNode n = Json.result("sip train");
+        ObjectNode n = Json.result(spec);
         n.put("model", r.model()).put("cache", cache.toString()).put("input", inp.name().toLowerCase(Locale.ROOT))
                 .put("split", split.toLowerCase(Locale.ROOT)).put("loss", loss.toLowerCase(Locale.ROOT)).put("layernorm", ln)
                 .put("hidden", Arrays.toString(o.hidden())).put("samples", r.samples()).put("chance_accuracy", r.chance());

@@ -37,7 +37,7 @@ public final class SitesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (HiddenStateModel m = modelOptions.load()) {
             if (output.json) {
-                ObjectNode r = Json.result("sites");
+                ObjectNode r = Json.result(spec);
                 r.put("model", m.id());
                 r.put("architecture", m.architecture());
                 ArrayNode list = r.putArray("sites");
