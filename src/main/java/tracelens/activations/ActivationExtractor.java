@@ -62,13 +62,13 @@ public final class ActivationExtractor {
         public Options {
             sites = List.copyOf(sites);
             if (batchSize <= 0) {
-                throw new InvalidInputException("--batch-size must be positive, found " + batchSize);
+                throw InvalidInputException.field("batch_size", " must be positive, found " + batchSize);
             }
             if (maxLength < 2) {
-                throw new InvalidInputException("--max-length must be at least 2, found " + maxLength);
+                throw InvalidInputException.field("max_length", " must be at least 2, found " + maxLength);
             }
             if (dtype != DType.F32 && dtype != DType.F16) {
-                throw new InvalidInputException("--dtype must be f32 or f16, found " + dtype);
+                throw InvalidInputException.field("dtype", " must be f32 or f16, found " + dtype);
             }
         }
     }
@@ -90,7 +90,7 @@ public final class ActivationExtractor {
         for (String site : opts.sites()) {
             model.site(site); // fails naming the site and the valid ones
             if (out.putIfAbsent(site, site) != null) {
-                throw new InvalidInputException("--sites names '" + site + "' twice");
+                throw InvalidInputException.field("sites", " names '" + site + "' twice");
             }
         }
         return out;
@@ -129,7 +129,7 @@ public final class ActivationExtractor {
         long started = System.nanoTime();
         int maxLength = opts.maxLength();
         if (maxLength > model.maxPositions()) {
-            throw new InvalidInputException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+            throw InvalidInputException.field("max_length", " " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
         TextTokenizer tok = model.tokenizer();
         Map<String, String> tensors = tensors(model, opts); // tensor name -> site

@@ -53,7 +53,7 @@ public final class LayerSelection {
     }
 
     private static InvalidInputException bad(String spec, int numLayers, String why) {
-        return new InvalidInputException("--layers '" + spec + "': " + why + "; this model has hidden states 0.." + numLayers
+        return InvalidInputException.field("layers", " '" + spec + "': " + why + "; this model has hidden states 0.." + numLayers
                 + " (0 = embeddings), or say 'all'");
     }
 }

@@ -1,5 +1,7 @@
 package tracelens.activations;
 
+import tracelens.error.InvalidInputException;
+
 import tracelens.model.TokenBatch;
 
 /**
@@ -44,6 +46,6 @@ public enum Pooling {
                 return p;
             }
         }
-        throw new tracelens.error.InvalidInputException("--pool: unknown pooling '" + s + "' (expected mean, cls, last or none)");
+        throw InvalidInputException.field("pool", ": unknown pooling '" + s + "' (expected mean, cls, last or none)");
     }
 }

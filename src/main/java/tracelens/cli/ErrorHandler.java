@@ -23,7 +23,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         int code = exitCode(ex);
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerboseDeep(parsed);
         if (code == 2) {
-            err.println("error: " + ex.getMessage());
+            err.println("error: " + message(ex, parsed));
         } else if (ex instanceof UncheckedIOException io) {
             err.println("error: " + io.getMessage());
         } else {
@@ -34,6 +34,22 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         }
         err.flush();
         return code == 2 ? 2 : 1;
+    }
+
+    /** The message, with a library field name ({@code max_length}) shown as the flag that sets it ({@code --max-length}). */
+    static String message(Throwable ex, CommandLine.ParseResult parsed) {
+        String msg = ex.getMessage();
+        if (ex instanceof tracelens.error.InvalidInputException e && e.field() != null && msg.startsWith(e.field())) {
+            String flag = "--" + e.field().replace('_', '-');
+            CommandLine.ParseResult p = parsed;
+            while (p.subcommand() != null) {
+                p = p.subcommand();
+            }
+            if (p.commandSpec().findOption(flag) != null) {
+                return flag + msg.substring(e.field().length());
+            }
+        }
+        return msg;
     }
 
     private static boolean hasVerboseDeep(CommandLine.ParseResult parsed) {

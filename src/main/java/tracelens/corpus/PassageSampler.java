@@ -28,7 +28,7 @@ public final class PassageSampler {
             try {
                 return valueOf(s.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new InvalidInputException("--split must be chunk or document, found '" + s + "'");
+                throw InvalidInputException.field("split", " must be chunk or document, found '" + s + "'");
             }
         }
     }
@@ -36,7 +36,7 @@ public final class PassageSampler {
     public record Options(int words, int samplesPerSource, int minSamples, int maxSources, Split split, double testFraction, long seed) {
         public Options {
             if (words < 0 || samplesPerSource < 2 || minSamples < 0 || maxSources < 2 || !(testFraction > 0 && testFraction < 1)) {
-                throw new InvalidInputException("--words >= 0, --samples-per-source >= 2, --max-sources >= 2 and a test fraction in (0, 1) are required");
+                throw InvalidInputException.field("words", " >= 0, --samples-per-source >= 2, --max-sources >= 2 and a test fraction in (0, 1) are required");
             }
         }
     }

@@ -69,7 +69,7 @@ public final class SotuCorpus {
         try {
             return SourceField.valueOf(s.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("--source-field: unknown '" + s + "' (expected president, party or address)");
+            throw InvalidInputException.field("source_field", ": unknown '" + s + "' (expected president, party or address)");
         }
     }
 }

@@ -31,7 +31,7 @@ public final class SourceCorpus {
         }
         Path path = Path.of(corpus);
         if (!Files.exists(path)) {
-            throw new InvalidInputException("--corpus " + corpus + ": no such file or folder (or say '" + SOTU + "')");
+            throw InvalidInputException.field("corpus", " " + corpus + ": no such file or folder (or say '" + SOTU + "')");
         }
         if (Files.isDirectory(path)) {
             if (Files.isRegularFile(path.resolve("texts.txt")) && Files.isRegularFile(path.resolve("labels.txt"))) {

@@ -59,7 +59,7 @@ public final class FineTuner {
                 throw new InvalidInputException("epochs, head epochs, learning rate and max tokens must be positive; batch size at least 2");
             }
             if (!(zeta >= 0 && zeta <= 1) || !(analysisZeta >= 0 && analysisZeta <= 1)) {
-                throw new InvalidInputException("--zeta must be in [0, 1], found " + zeta);
+                throw InvalidInputException.field("zeta", " must be in [0, 1], found " + zeta);
             }
             if (!(warmup >= 0 && warmup < 1) || !(weightDecay >= 0) || !(temperature > 0) || !Float.isFinite(lambda)) {
                 throw new InvalidInputException("warm-up must be in [0, 1), weight decay >= 0, temperature > 0, lambda finite");

@@ -68,7 +68,7 @@ public record TaskData(String name, List<Example> train, List<Example> dev, List
             default -> {
                 Path file = Path.of(task);
                 if (!Files.isRegularFile(file)) {
-                    throw new InvalidInputException("--task must be one of " + String.join(", ", BUILT_IN)
+                    throw InvalidInputException.field("task", " must be one of " + String.join(", ", BUILT_IN)
                             + " or a CSV/TSV file with text and label columns; '" + task + "' is neither");
                 }
                 return csv(file, devFile, seed);

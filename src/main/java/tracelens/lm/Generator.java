@@ -29,12 +29,12 @@ public final class Generator {
         long[] ids = model.tokenizer().encode(prompt, Integer.MAX_VALUE).ids();
         if (ids.length == 0) {
             if (model.config().bosId() < 0) {
-                throw new InvalidInputException("--prompt is empty and this tokenizer adds no BOS token: give a prompt");
+                throw InvalidInputException.field("prompt", " is empty and this tokenizer adds no BOS token: give a prompt");
             }
             ids = new long[] {model.config().bosId()};
         }
         if (ids.length >= model.maxPositions()) {
-            throw new InvalidInputException("--prompt has " + ids.length + " tokens; the model's context is "
+            throw InvalidInputException.field("prompt", " has " + ids.length + " tokens; the model's context is "
                     + model.maxPositions() + " tokens and generation needs room for at least one more");
         }
         return ids;
@@ -44,7 +44,7 @@ public final class Generator {
     public static Generation generate(Decoder model, String prompt, int maxTokens, Sampler sampler, boolean useCache,
             Consumer<String> onText) {
         if (maxTokens < 0) {
-            throw new InvalidInputException("--max-tokens must be >= 0, found " + maxTokens);
+            throw InvalidInputException.field("max_tokens", " must be >= 0, found " + maxTokens);
         }
         long started = System.nanoTime();
         long[] promptIds = encodePrompt(model, prompt);

@@ -16,10 +16,10 @@ public final class Sampler {
 
     public Sampler(float temperature, float topP, long seed) {
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
-            throw new InvalidInputException("--temperature must be a finite number >= 0, found " + temperature);
+            throw InvalidInputException.field("temperature", " must be a finite number >= 0, found " + temperature);
         }
         if (!(topP >= 0 && topP <= 1)) {
-            throw new InvalidInputException("--top-p must be in [0, 1], found " + topP);
+            throw InvalidInputException.field("top_p", " must be in [0, 1], found " + topP);
         }
         this.temperature = temperature;
         this.topP = topP;

@@ -38,7 +38,7 @@ public final class ModelLoader {
     public static HiddenStateModel load(String model, Path tokenizer) {
         if (model.equals(MINILM)) {
             if (tokenizer != null) {
-                throw new InvalidInputException("--tokenizer: the built-in " + MINILM + " brings its own tokenizer");
+                throw InvalidInputException.field("tokenizer", ": the built-in " + MINILM + " brings its own tokenizer");
             }
             return loadMiniLm();
         }

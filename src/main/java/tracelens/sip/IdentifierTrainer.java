@@ -34,7 +34,7 @@ public final class IdentifierTrainer {
                 case "ce" -> CE;
                 case "hash", "binary-hash" -> HASH;
                 case "multilabel", "multi-label" -> MULTILABEL;
-                default -> throw new InvalidInputException("--loss must be bce, ce, hash or multilabel, found '" + s + "'");
+                default -> throw InvalidInputException.field("loss", " must be bce, ce, hash or multilabel, found '" + s + "'");
             };
         }
     }

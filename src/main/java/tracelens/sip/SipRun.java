@@ -1,5 +1,7 @@
 package tracelens.sip;
 
+import tracelens.error.InvalidInputException;
+
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ public final class SipRun {
             return switch (s.toLowerCase(java.util.Locale.ROOT)) {
                 case "pca" -> PCA;
                 case "tsne", "t-sne" -> TSNE;
-                default -> throw new tracelens.error.InvalidInputException("--map must be pca or tsne, found '" + s + "'");
+                default -> throw InvalidInputException.field("map", " must be pca or tsne, found '" + s + "'");
             };
         }
     }

@@ -64,6 +64,11 @@ public final class TrainingLoop {
      */
     public record Settings(int epochs, int batchSize, double lr, LrSchedule schedule, int patience, boolean higherIsBetter,
             boolean restoreBest, boolean perBatchProgress, String label, List<String> termNames, String advice) {
+        /** Constant learning rate, no validation, per-epoch progress: the plain loop. */
+        public static Settings of(int epochs, int batchSize, double lr) {
+            return new Settings(epochs, batchSize, lr, LrSchedule.constant(), 0, false, false, false, "training", List.of("loss"), "");
+        }
+
         public Settings {
             if (epochs <= 0 || batchSize <= 0 || !(lr > 0) || patience < 0) {
                 throw new InvalidInputException("epochs, batch size and learning rate must be positive, patience at least 0");
@@ -82,6 +87,11 @@ public final class TrainingLoop {
     }
 
     private TrainingLoop() {}
+
+    /** Trains without validation, listeners or progress. */
+    public static Result run(NDManager m, Parameters params, Adam adam, int[] rows, Random random, Settings s, StepLoss loss) {
+        return run(m, params, adam, rows, random, s, loss, null, Listeners.NONE, Progress.NONE);
+    }
 
     /**
      * Trains {@code params}' trainable arrays on {@code rows}. {@code random} draws the epoch permutations (the caller
