@@ -69,7 +69,7 @@ class TaskDataTest {
         Files.writeString(sst2.resolve("train.tsv"), "label\tsentence\n1\tok\n7\tno\n");
         Files.writeString(sst2.resolve("dev.tsv"), "label\tsentence\n1\tok\n");
         assertThatThrownBy(() -> TaskData.load("sst2", dir, dir, null, 0)).hasMessageContaining("train.tsv: line 3: label '7'");
-        assertThatThrownBy(() -> TaskData.load("nope", dir, dir, null, 0)).hasMessageContaining("--task must be one of");
+        assertThatThrownBy(() -> TaskData.load("nope", dir, dir, null, 0)).hasMessageContaining("task must be one of");
         assertThatThrownBy(() -> TaskData.load("cola", dir, dir, null, 0)).hasMessageContaining("data folder");
     }
 }

@@ -1,0 +1,239 @@
+package tracelens.ilm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+import tracelens.error.InvalidInputException;
+
+/**
+ * The ILM per-layer effect, exactly as pifi_ilm.md §3 ("legacy PC patching", PIFI-ILM e2c8cab): for the pooled states X
+ * (n x d) of a layer and labels y, take the top {@code nPcs} principal components of X - mean, the {@code topPc} of them
+ * most correlated with the label (|Pearson| with y for two classes, else the largest one-vs-rest |Pearson|; ties to the
+ * lower index), and R, the projection of X - mean onto their span. An L2 logistic probe (C = 1) is fitted on X and
+ * scored on X (acc0) and on X - lambda R for each lambda (acc1); the effect is max over lambda of max(0, acc0 - acc1).
+ * The best layer is the argmax, ties to the first.
+ *
+ * <p>PCA is exact: the eigenvectors v_j of the n x n Gram matrix of X - mean give the scores sigma_j v_j (for the
+ * correlations) and the components U_j = (X - mean)^T v_j / sigma_j, whatever d is.
+ */
+public final class Ilm {
+    public record Options(int nPcs, int topPc, double[] lambdas, double c) {
+        public Options {
+            if (nPcs < 1) {
+                throw InvalidInputException.field("n_pcs", " must be at least 1, found " + nPcs);
+            }
+            if (topPc < 1 || topPc > nPcs) {
+                throw InvalidInputException.field("top_pc", " must be in 1.." + nPcs + " (n_pcs), found " + topPc);
+            }
+        }
+
+        /** The spec's defaults: 16 components, the 5 most label-correlated, lambda in {0.5, 1.0}, C = 1. */
+        public static Options defaults() {
+            return new Options(16, 5, new double[] {0.5, 1.0}, 1.0);
+        }
+    }
+
+    /** One layer: the effect, the probe's accuracy on X and per lambda on the counterfactual, the chosen components. */
+    public record Layer(int layer, double effect, double acc0, double[] counterfactualAccuracy, int[] components, double[] correlations) {}
+
+    public record Result(List<Layer> layers, int bestLayer) {
+        public double[] effects() {
+            return layers.stream().mapToDouble(Layer::effect).toArray();
+        }
+    }
+
+    private Ilm() {}
+
+    /** Effects for every layer's states {@code xs[l]} (n x d, rows aligned with y). */
+    public static Result run(List<float[][]> xs, int[] y, Options o) {
+        int[] labels = relabel(y);
+        List<Layer> out = new ArrayList<>();
+        for (int l = 0; l < xs.size(); l++) {
+            out.add(layer(l, toDouble(xs.get(l)), labels, o));
+        }
+        int best = 0;
+        for (int l = 1; l < out.size(); l++) {
+            if (out.get(l).effect() > out.get(best).effect()) {
+                best = l;
+            }
+        }
+        return new Result(out, best);
+    }
+
+    /** Labels as 0..K-1 in sorted order of their values; a single class is an error. */
+    static int[] relabel(int[] y) {
+        TreeSet<Integer> distinct = new TreeSet<>();
+        for (int v : y) {
+            distinct.add(v);
+        }
+        if (distinct.size() < 2) {
+            throw InvalidInputException.field("labels", " have a single class (" + distinct + "): ILM needs at least two");
+        }
+        int[] map = distinct.stream().mapToInt(Integer::intValue).toArray();
+        int[] out = new int[y.length];
+        for (int i = 0; i < y.length; i++) {
+            out[i] = Arrays.binarySearch(map, y[i]);
+        }
+        return out;
+    }
+
+    static Layer layer(int index, double[][] x, int[] y, Options o) {
+        int n = x.length;
+        int d = x[0].length;
+        if (n < o.nPcs()) {
+            throw InvalidInputException.field("n_pcs", " " + o.nPcs() + " exceeds the " + n + " samples");
+        }
+        int classes = Arrays.stream(y).max().getAsInt() + 1;
+        double[] mu = new double[d];
+        for (double[] row : x) {
+            for (int j = 0; j < d; j++) {
+                mu[j] += row[j];
+            }
+        }
+        for (int j = 0; j < d; j++) {
+            mu[j] /= n;
+        }
+        DMatrixRMaj xc = new DMatrixRMaj(n, d);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                xc.unsafe_set(i, j, x[i][j] - mu[j]);
+            }
+        }
+        // PCA through the Gram matrix: G = Xc Xc^T = V diag(sigma^2) V^T, scores S_j = sigma_j v_j
+        DMatrixRMaj gram = new DMatrixRMaj(n, n);
+        CommonOps_DDRM.multTransB(xc, xc, gram);
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
+        if (!eig.decompose(gram)) {
+            throw new tracelens.error.NumericalFailureException("layer " + index + ": the eigendecomposition of the Gram matrix failed");
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -eig.getEigenvalue(i).getReal()));
+        int p = o.nPcs();
+        double[][] v = new double[p][];
+        double[][] scores = new double[p][n];
+        for (int j = 0; j < p; j++) {
+            DMatrixRMaj vec = eig.getEigenVector(order[j]);
+            double lambda = Math.max(0, eig.getEigenvalue(order[j]).getReal());
+            double norm = Math.sqrt(CommonOps_DDRM.dot(vec, vec));
+            v[j] = new double[n];
+            for (int i = 0; i < n; i++) {
+                v[j][i] = vec.get(i) / norm;
+                scores[j][i] = Math.sqrt(lambda) * v[j][i];
+            }
+        }
+        double[] r = new double[p];
+        boolean binary = classes <= 2;
+        for (int j = 0; j < p; j++) {
+            if (binary) {
+                double[] t = Arrays.stream(y).asDoubleStream().toArray();
+                r[j] = Math.abs(pearson(scores[j], t));
+            } else {
+                for (int c = 0; c < classes; c++) {
+                    double[] t = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        t[i] = y[i] == c ? 1 : 0;
+                    }
+                    r[j] = Math.max(r[j], Math.abs(pearson(scores[j], t)));
+                }
+            }
+        }
+        int k = Math.max(1, Math.min(o.topPc(), p));
+        Integer[] byR = new Integer[p];
+        for (int j = 0; j < p; j++) {
+            byR[j] = j;
+        }
+        Arrays.sort(byR, Comparator.comparingDouble((Integer j) -> -r[j])); // stable: ties keep the lower index
+        int[] chosen = new int[k];
+        for (int j = 0; j < k; j++) {
+            chosen[j] = byR[j];
+        }
+        // R = S_J U_J with the unit components U_j = Xc^T v_j / |Xc^T v_j| and scores S_j = Xc U_j, as the original
+        // computes it: a component along a coordinate axis comes out exactly as that axis, so suppressing it zeroes the
+        // coordinate exactly (the spec's twin example depends on it)
+        double[][] proj = new double[n][d];
+        for (int jj : chosen) {
+            double[] u = new double[d];
+            for (int i = 0; i < n; i++) {
+                LogisticRegression.axpy(v[jj][i], row(xc, i, d), u);
+            }
+            double norm = Math.sqrt(LogisticRegression.dot(u, u));
+            if (norm < 1e-300) {
+                continue; // a component of zero variance: nothing to suppress
+            }
+            for (int j = 0; j < d; j++) {
+                u[j] /= norm;
+            }
+            for (int i = 0; i < n; i++) {
+                double score = LogisticRegression.dot(row(xc, i, d), u);
+                LogisticRegression.axpy(score, u, proj[i]);
+            }
+        }
+        LogisticRegression probe = LogisticRegression.fit(x, y, Math.max(classes, 2), o.c());
+        double acc0 = probe.accuracy(x, y);
+        double effect = 0;
+        double[] acc1 = new double[o.lambdas().length];
+        for (int li = 0; li < o.lambdas().length; li++) {
+            double lambda = o.lambdas()[li];
+            double[][] cf = new double[n][d];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < d; j++) {
+                    cf[i][j] = x[i][j] - lambda * proj[i][j];
+                }
+            }
+            acc1[li] = probe.accuracy(cf, y);
+            effect = Math.max(effect, Math.max(0, acc0 - acc1[li]));
+        }
+        return new Layer(index, effect, acc0, acc1, chosen, r);
+    }
+
+    private static double[] row(DMatrixRMaj m, int i, int d) {
+        return Arrays.copyOfRange(m.data, i * d, (i + 1) * d);
+    }
+
+    /** Pearson correlation with population standard deviations; 0 when either is below 1e-8. */
+    static double pearson(double[] a, double[] b) {
+        int n = a.length;
+        double ma = 0;
+        double mb = 0;
+        for (int i = 0; i < n; i++) {
+            ma += a[i];
+            mb += b[i];
+        }
+        ma /= n;
+        mb /= n;
+        double sab = 0;
+        double saa = 0;
+        double sbb = 0;
+        for (int i = 0; i < n; i++) {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        double sa = Math.sqrt(saa / n);
+        double sb = Math.sqrt(sbb / n);
+        if (sa < 1e-8 || sb < 1e-8) {
+            return 0;
+        }
+        return sab / n / (sa * sb);
+    }
+
+    static double[][] toDouble(float[][] x) {
+        double[][] out = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = new double[x[i].length];
+            for (int j = 0; j < x[i].length; j++) {
+                out[i][j] = x[i][j];
+            }
+        }
+        return out;
+    }
+}
