@@ -52,10 +52,25 @@ public final class Ilm {
 
     /** Effects for every layer's states {@code xs[l]} (n x d, rows aligned with y). */
     public static Result run(List<float[][]> xs, int[] y, Options o) {
+        return run(xs, y, o, 1, tracelens.progress.Progress.NONE);
+    }
+
+    /** With {@code stride} > 1 only layers l with l mod stride = 0 are scored; the others get effect 0, as the original. */
+    public static Result run(List<float[][]> xs, int[] y, Options o, int stride, tracelens.progress.Progress progress) {
+        if (stride < 1) {
+            throw InvalidInputException.field("stride", " must be at least 1, found " + stride);
+        }
         int[] labels = relabel(y);
         List<Layer> out = new ArrayList<>();
-        for (int l = 0; l < xs.size(); l++) {
-            out.add(layer(l, toDouble(xs.get(l)), labels, o));
+        progress.start("ILM effects", xs.size());
+        try {
+            for (int l = 0; l < xs.size(); l++) {
+                out.add(l % stride == 0 ? layer(l, toDouble(xs.get(l)), labels, o)
+                        : new Layer(l, 0, Double.NaN, new double[0], new int[0], new double[0]));
+                progress.advance(1);
+            }
+        } finally {
+            progress.end();
         }
         int best = 0;
         for (int l = 1; l < out.size(); l++) {
@@ -178,8 +193,9 @@ public final class Ilm {
             }
         }
         LogisticRegression probe = LogisticRegression.fit(x, y, Math.max(classes, 2), o.c());
-        double acc0 = probe.accuracy(x, y);
-        double effect = 0;
+        int correct0 = probe.correct(x, y);
+        double acc0 = (double) correct0 / n;
+        int drop = 0; // in samples, so that the effect is an exact multiple of 1/n
         double[] acc1 = new double[o.lambdas().length];
         for (int li = 0; li < o.lambdas().length; li++) {
             double lambda = o.lambdas()[li];
@@ -189,9 +205,11 @@ public final class Ilm {
                     cf[i][j] = x[i][j] - lambda * proj[i][j];
                 }
             }
-            acc1[li] = probe.accuracy(cf, y);
-            effect = Math.max(effect, Math.max(0, acc0 - acc1[li]));
+            int correct1 = probe.correct(cf, y);
+            acc1[li] = (double) correct1 / n;
+            drop = Math.max(drop, correct0 - correct1);
         }
+        double effect = (double) drop / n;
         return new Layer(index, effect, acc0, acc1, chosen, r);
     }
 

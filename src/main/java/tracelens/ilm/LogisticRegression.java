@@ -53,12 +53,17 @@ public final class LogisticRegression {
     }
 
     public double accuracy(double[][] x, int[] y) {
+        return (double) correct(x, y) / y.length;
+    }
+
+    /** How many rows are predicted right. */
+    public int correct(double[][] x, int[] y) {
         int[] p = predict(x);
         int ok = 0;
         for (int i = 0; i < y.length; i++) {
             ok += p[i] == y[i] ? 1 : 0;
         }
-        return (double) ok / y.length;
+        return ok;
     }
 
     /** Weights (K', d): one row for two classes. */
