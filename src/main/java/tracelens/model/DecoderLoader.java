@@ -1,5 +1,8 @@
 package tracelens.model;
 
+import ai.djl.ndarray.NDManager;
+import tracelens.model.decoder.DecoderBlock;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import tracelens.error.InvalidInputException;
@@ -67,6 +70,51 @@ public final class DecoderLoader {
         } finally {
             store.close();
         }
+    }
+
+    /**
+     * Block {@code layer} of a decoder checkpoint (llama2.c file or Hugging Face folder) and nothing else: the one block a
+     * pipeline plugs in (PiFi). Negative layers count from the end, as Python indexes. {@code weights} will own it.
+     */
+    public static DecoderBlock loadBlock(Path model, int layer, NDManager weights) {
+        if (Files.isRegularFile(model)) {
+            try (Llama2cCheckpoint params = Llama2cCheckpoint.open(model)) {
+                return DecoderBlock.load(params.config(), params, resolveLayer(model, layer, params.config()), weights);
+            }
+        }
+        String type = ModelLoader.modelType(model);
+        HfConfig hf = HfConfig.read(model.resolve("config.json"));
+        try (SafeTensorsStore store = SafeTensorsStore.open(model)) {
+            DecoderConfig config;
+            DecoderParams params;
+            switch (type) {
+                case "llama", "mistral", "qwen2" -> {
+                    config = LlamaFamily.config(hf, store.contains("lm_head.weight"));
+                    params = new LlamaFamily.Params(store);
+                }
+                case "gpt_neox" -> {
+                    config = NeoxFamily.config(hf);
+                    params = new NeoxFamily.Params(store, config);
+                }
+                case "gpt2" -> {
+                    config = Gpt2Family.config(hf);
+                    params = new Gpt2Family.Params(store, config);
+                }
+                default -> throw new UnsupportedModelException(model.resolve("config.json") + ": model_type '" + type
+                        + "' has no decoder block to plug in (decoders: llama, mistral, qwen2, gpt_neox, gpt2)");
+            }
+            return DecoderBlock.load(config, params, resolveLayer(model, layer, config), weights);
+        }
+    }
+
+    private static int resolveLayer(Path model, int layer, DecoderConfig config) {
+        int n = config.numLayers();
+        int l = layer < 0 ? n + layer : layer;
+        if (l < 0 || l >= n) {
+            throw InvalidInputException.field("llm_layer", " " + layer + " is out of range: " + model + " has blocks 0.." + (n - 1)
+                    + " (or -1..-" + n + " from the end)");
+        }
+        return l;
     }
 
     private static void checkVocab(Path tokenizerFile, TextTokenizer tokenizer, DecoderConfig config) {

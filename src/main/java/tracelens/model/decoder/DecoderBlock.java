@@ -106,6 +106,28 @@ public final class DecoderBlock implements Module {
         return forward(x, rope, bias, null, b, t, 0, Hooks.none(m), "");
     }
 
+    /**
+     * The block on a sequence of one position, x (B, C) to (B, C), by the exact shortcut of pifi_ilm.md §1.1: softmax
+     * over a single key is 1 and RoPE at position 0 is the identity, so attention reduces to the value path,
+     * {@code o_proj(repeat_kv(v_proj(norm1(x))))}, and W_q, W_k, the mask and the rotation drop out. The MLP and the
+     * residuals follow the architecture (sequential or parallel). Works in the dtype of x (float64 for exact tests).
+     */
+    public NDArray forwardOnePosition(NDArray x) {
+        int b = (int) x.getShape().get(0);
+        int kvh = config.numKvHeads();
+        int hs = config.headSize();
+        int r = config.numHeads() / kvh;
+        NDArray v = linear(norm(x, w[0], w[1]), w[6], w[7]);                                  // (B, KV * hs)
+        // repeat_kv: query head h reads key/value head floor(h / R)
+        NDArray vr = v.reshape(b, kvh, 1, hs).repeat(2, r).reshape(b, kvh * r * hs);           // (B, H * hs)
+        NDArray attn = linear(vr, w[8], w[9]);
+        if (config.parallelResidual()) {
+            return x.add(attn).add(mlp(norm(x, w[10], w[11])));
+        }
+        NDArray h = x.add(attn);
+        return h.add(mlp(norm(h, w[10], w[11])));
+    }
+
     /** The block inside a decoder's pass; sites are named {@code prefix + "attn_out"} and {@code prefix + "mlp_out"}. */
     NDArray forward(NDArray x, NDArray[] rope, NDArray maskBias, KvCache cache, int b, int t, int past, Hooks hooks, String prefix) {
         NDArray attn = hooks.at(prefix + "attn_out", attention(norm(x, w[0], w[1]), rope, maskBias, cache, b, t, past));
