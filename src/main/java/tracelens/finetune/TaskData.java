@@ -76,6 +76,26 @@ public record TaskData(String name, List<Example> train, List<Example> dev, List
         }
     }
 
+    /**
+     * The task's labelled test split where its data has one beside the evaluation split (SST-2's test.tsv, TweetEval's
+     * test files), else null.
+     */
+    public static List<Example> test(String task, Path dataRoot) {
+        switch (task.toLowerCase(Locale.ROOT)) {
+            case "sst2" -> {
+                Path f = folder(dataRoot, "sst2", task).resolve("test.tsv");
+                return Files.isRegularFile(f) ? table(f, List.of("negative", "positive")) : null;
+            }
+            case "tweet-offensive", "tweeteval-offensive" -> {
+                Path dir = folder(dataRoot, "tweeteval-offensive", task);
+                return Files.isRegularFile(dir.resolve("test_text.txt")) ? lines(dir, "test", List.of("not-offensive", "offensive")) : null;
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
     /** A seeded random subset of at most {@code n} training examples (all when n <= 0), order shuffled. */
     public static List<Example> subset(List<Example> all, int n, long seed) {
         List<Example> copy = new ArrayList<>(all);
