@@ -91,7 +91,6 @@ public final class ActivationsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PrintWriter err = spec.commandLine().getErr();
         Pooling pooling = Pooling.parse(pool);
         DType type = storedType(dtype);

@@ -61,7 +61,6 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         var docs = SourceCorpus.read(SourceCorpus.SOTU, TextColumns.DEFAULT, SotuCorpus.SourceField.PRESIDENT,

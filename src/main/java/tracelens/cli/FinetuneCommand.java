@@ -119,7 +119,6 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         if (trainLimit < 0 || devLimit < 0) {
             throw new InvalidInputException("--train-limit and --dev-limit must be >= 0");
         }

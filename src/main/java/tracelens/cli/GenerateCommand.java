@@ -55,7 +55,6 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PrintWriter out = spec.commandLine().getOut();
         Sampler sampler = new Sampler(temperature, topP, seed);
         try (Decoder model = modelOptions.loadDecoder("generate")) {

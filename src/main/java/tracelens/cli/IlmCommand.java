@@ -114,7 +114,6 @@ public final class IlmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PrintWriter err = spec.commandLine().getErr();
         Progress progress = ProgressBar.of(err, output);
         if ((activations == null) == (model == null || data == null)) {

@@ -16,6 +16,23 @@ public final class Main {
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExitCodeExceptionMapper(ErrorHandler::exitCode);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // runtime options (threads) are applied once, here, for whichever command runs, before it loads a model
+        cl.setExecutionStrategy(parsed -> {
+            CommandLine.ParseResult leaf = parsed;
+            while (leaf.subcommand() != null) {
+                leaf = leaf.subcommand();
+            }
+            for (CommandLine.Model.CommandSpec mixin : leaf.commandSpec().mixins().values()) {
+                if (mixin.userObject() instanceof RuntimeOptions runtime) {
+                    try {
+                        runtime.apply();
+                    } catch (RuntimeException e) {
+                        throw new CommandLine.ExecutionException(leaf.commandSpec().commandLine(), e.getMessage(), e);
+                    }
+                }
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cl;
     }
 }

@@ -45,7 +45,6 @@ public final class PerplexityCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         if (batchSize <= 0) {
             throw new InvalidInputException("--batch-size must be positive, found " + batchSize);
         }

@@ -110,7 +110,6 @@ public final class PiFiTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PrintWriter err = spec.commandLine().getErr();
         Progress progress = ProgressBar.of(err, output);
         PiFiModel.Method m = switch (method.toLowerCase(Locale.ROOT)) {

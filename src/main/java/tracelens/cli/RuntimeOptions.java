@@ -9,7 +9,7 @@ public final class RuntimeOptions {
             description = "Intra-op threads for the engine (default: all cores, or $TRACELENS_THREADS).")
     Integer threads;
 
-    /** Must run before the first model loads: the engine reads its thread count once. */
+    /** Applied by {@link Main}'s execution strategy before any command runs: the engine reads its thread count once. */
     void apply() {
         if (threads != null) {
             if (threads <= 0) {

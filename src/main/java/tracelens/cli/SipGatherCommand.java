@@ -67,7 +67,6 @@ public final class SipGatherCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         boolean tokens = switch (pool.toLowerCase(Locale.ROOT)) {
             case "none" -> true;
             case "mean" -> false;

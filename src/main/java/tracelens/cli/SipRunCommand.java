@@ -72,7 +72,6 @@ public final class SipRunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
             SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,

@@ -97,7 +97,6 @@ public final class SipTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         String in = input;
         if (in == null) {
             in = pooledCache() ? "sentence" : "bigram";

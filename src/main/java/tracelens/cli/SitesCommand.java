@@ -33,7 +33,6 @@ public final class SitesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        runtime.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (HiddenStateModel m = modelOptions.load()) {
             if (output.json) {

@@ -64,9 +64,21 @@ public final class Ilm {
         List<Layer> out = new ArrayList<>();
         progress.start("ILM effects", xs.size());
         try {
+            // layers are independent: score them on every core (progress is reported from this thread, in order)
+            List<java.util.concurrent.CompletableFuture<Layer>> jobs = new ArrayList<>();
             for (int l = 0; l < xs.size(); l++) {
-                out.add(l % stride == 0 ? layer(l, toDouble(xs.get(l)), labels, o)
-                        : new Layer(l, 0, Double.NaN, new double[0], new int[0], new double[0]));
+                int index = l;
+                jobs.add(l % stride == 0
+                        ? java.util.concurrent.CompletableFuture.supplyAsync(() -> layer(index, toDouble(xs.get(index)), labels, o))
+                        : java.util.concurrent.CompletableFuture.completedFuture(
+                                new Layer(l, 0, Double.NaN, new double[0], new int[0], new double[0])));
+            }
+            for (var job : jobs) {
+                try {
+                    out.add(job.join());
+                } catch (java.util.concurrent.CompletionException e) {
+                    throw e.getCause() instanceof RuntimeException re ? re : e;
+                }
                 progress.advance(1);
             }
         } finally {
@@ -120,9 +132,22 @@ public final class Ilm {
                 xc.unsafe_set(i, j, x[i][j] - mu[j]);
             }
         }
-        // PCA through the Gram matrix: G = Xc Xc^T = V diag(sigma^2) V^T, scores S_j = sigma_j v_j
+        // PCA through the Gram matrix: G = Xc Xc^T = V diag(sigma^2) V^T, scores S_j = sigma_j v_j. G comes from the raw
+        // K = X X^T (which the probe needs too): G = K - v 1^T - 1 v^T + |mu|^2 with v = X mu
+        DMatrixRMaj xm = new DMatrixRMaj(x);
+        DMatrixRMaj xxt = new DMatrixRMaj(n, n);
+        CommonOps_DDRM.multTransB(xm, xm, xxt);
+        double[] xmu = new double[n];
+        for (int i = 0; i < n; i++) {
+            xmu[i] = LogisticRegression.dot(x[i], mu);
+        }
+        double mu2 = LogisticRegression.dot(mu, mu);
         DMatrixRMaj gram = new DMatrixRMaj(n, n);
-        CommonOps_DDRM.multTransB(xc, xc, gram);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                gram.unsafe_set(i, j, xxt.unsafe_get(i, j) - xmu[i] - xmu[j] + mu2);
+            }
+        }
         EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
         if (!eig.decompose(gram)) {
             throw new tracelens.error.NumericalFailureException("layer " + index + ": the eigendecomposition of the Gram matrix failed");
@@ -192,7 +217,7 @@ public final class Ilm {
                 LogisticRegression.axpy(score, u, proj[i]);
             }
         }
-        LogisticRegression probe = LogisticRegression.fit(x, y, Math.max(classes, 2), o.c());
+        LogisticRegression probe = LogisticRegression.fit(x, y, Math.max(classes, 2), o.c(), xxt);
         int correct0 = probe.correct(x, y);
         double acc0 = (double) correct0 / n;
         int drop = 0; // in samples, so that the effect is an exact multiple of 1/n

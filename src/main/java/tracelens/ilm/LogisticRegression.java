@@ -28,7 +28,12 @@ public final class LogisticRegression {
     }
 
     public static LogisticRegression fit(double[][] x, int[] y, int classes, double c) {
-        return classes == 2 ? binary(x, y, c) : multinomial(x, y, classes, c);
+        return classes == 2 ? binary(x, y, c, null) : multinomial(x, y, classes, c);
+    }
+
+    /** As {@link #fit}, given X X^T (n x n) when the caller has it (two classes use it; null computes it). */
+    public static LogisticRegression fit(double[][] x, int[] y, int classes, double c, DMatrixRMaj gram) {
+        return classes == 2 ? binary(x, y, c, gram) : multinomial(x, y, classes, c);
     }
 
     public int[] predict(double[][] x) {
@@ -77,21 +82,25 @@ public final class LogisticRegression {
 
     // ---- two classes: Newton with the Woodbury form ----
 
-    static LogisticRegression binary(double[][] x, int[] y, double c) {
+    static LogisticRegression binary(double[][] x, int[] y, double c, DMatrixRMaj xxt) {
         int n = x.length;
         int d = x[0].length;
         double[] t = new double[n];
         for (int i = 0; i < n; i++) {
             t[i] = y[i] == 1 ? 1 : -1;
         }
-        DMatrixRMaj xm = new DMatrixRMaj(x);
-        DMatrixRMaj gram = new DMatrixRMaj(n, n);
-        CommonOps_DDRM.multTransB(xm, xm, gram); // X X^T, once
+        DMatrixRMaj gram = xxt;
+        if (gram == null) {
+            DMatrixRMaj xm = new DMatrixRMaj(x);
+            gram = new DMatrixRMaj(n, n);
+            CommonOps_DDRM.multTransB(xm, xm, gram); // X X^T, once
+        }
         double[] w = new double[d];
         double[] bb = {0};
         double f = binaryObjective(x, t, w, 0, c);
         LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(n);
-        for (int iter = 0; iter < 200; iter++) {
+        int iterations = 0;
+        for (int iter = 0; iter < 200; iter++, iterations++) {
             double[] z = margins(x, w, bb[0]);
             double[] gw = w.clone(); // gradient: w - C sum_i t_i s(-t_i z_i) x_i
             double gb = 0;
@@ -170,6 +179,9 @@ public final class LogisticRegression {
             if (stalled) {
                 break;
             }
+        }
+        if (System.getenv("LBFGS_DEBUG") != null) {
+            System.err.println("newton: " + iterations + " iterations");
         }
         return new LogisticRegression(new double[][] {w}, bb, 2);
     }

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import tracelens.activations.ActivationFile;
+import tracelens.ilm.Ilm;
+import tracelens.ilm.IlmInput;
 import tracelens.corpus.PassageSampler;
 import tracelens.geometry.Covariance;
 import tracelens.geometry.IntrinsicDimension;
@@ -49,7 +51,7 @@ public final class SipRun {
 
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double nearestCentroidAccuracy,
             double top5Accuracy, double macroF1, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
-            int linearEpochs, int mlpEpochs, Geometry geometry) {}
+            int linearEpochs, int mlpEpochs, Geometry geometry, double ilmEffect) {}
 
     /**
      * How the layer uses its space: IsoScore, IsoScore* (zeta 0.75, C0 = covariance of the pooled states of all layers
@@ -84,6 +86,7 @@ public final class SipRun {
             int k = names.size();
             double[][] c0 = stackedCovariance(file);
             int[][] idx = splitIndices(isTest);
+            int[] ilmRows = IlmInput.sample(y.length, ILM_SAMPLES, o.seed());
             for (int layer : file.layers()) {
                 float[][] x = file.pooled(layer);
                 float[][] normed = layerNorm(x);
@@ -106,7 +109,8 @@ public final class SipRun {
                 results.add(new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
                         Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
                         Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN), Silhouette.score(x, y, Silhouette.Distance.COSINE),
-                        Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, geometry(x, c0)));
+                        Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, geometry(x, c0),
+                        ilmEffect(x, y, ilmRows)));
                 maps.addAll(maps(layer, x, y, k, o));
                 progress.advance(0);
             }
@@ -119,6 +123,31 @@ public final class SipRun {
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
                 results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds);
+    }
+
+    /** Rows the ILM effect of a layer is measured on (the spec's default sample size). */
+    static final int ILM_SAMPLES = 400;
+
+    /**
+     * The ILM effect of a layer with the sources as labels (pifi_ilm.md §3, default settings) on a seeded sample of
+     * rows: a third view of where source information lives, beside the probes and the geometry. NaN when there are
+     * fewer rows than principal components.
+     */
+    static double ilmEffect(float[][] x, int[] y, int[] rows) {
+        Ilm.Options o = Ilm.Options.defaults();
+        if (rows.length < Math.max(10, o.nPcs())) {
+            return Double.NaN;
+        }
+        float[][] picked = new float[rows.length][];
+        int[] labels = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            picked[i] = x[rows[i]];
+            labels[i] = y[rows[i]];
+        }
+        if (java.util.Arrays.stream(labels).distinct().count() < 2) {
+            return Double.NaN;
+        }
+        return Ilm.run(java.util.Collections.singletonList(picked), labels, o).effects()[0];
     }
 
     private static double[][] toDouble(float[][] x) {
