@@ -37,6 +37,36 @@ public final class Mt19937 {
         return y & 0xffffffffL;
     }
 
+    /** A uniform double in [0, 1) with 53 random bits, NumPy's legacy {@code random_sample}: (a 2^26 + b) / 2^53. */
+    public double nextDouble() {
+        long a = next32() >>> 5;
+        long b = next32() >>> 6;
+        return (a * 67108864.0 + b) / 9007199254740992.0;
+    }
+
+    private double cachedGauss;
+    private boolean hasGauss;
+
+    /** A standard normal draw, NumPy's legacy {@code gauss} (the polar method, the second value cached). */
+    public double nextGaussian() {
+        if (hasGauss) {
+            hasGauss = false;
+            return cachedGauss;
+        }
+        double x1;
+        double x2;
+        double r2;
+        do {
+            x1 = 2 * nextDouble() - 1;
+            x2 = 2 * nextDouble() - 1;
+            r2 = x1 * x1 + x2 * x2;
+        } while (r2 >= 1 || r2 == 0);
+        double f = Math.sqrt(-2 * Math.log(r2) / r2);
+        cachedGauss = f * x1;
+        hasGauss = true;
+        return f * x2;
+    }
+
     /** A uniform integer in [0, max], NumPy's legacy {@code rk_interval} (masked rejection sampling). */
     public long interval(long max) {
         if (max == 0) {

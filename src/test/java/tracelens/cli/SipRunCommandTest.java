@@ -63,16 +63,20 @@ class SipRunCommandTest {
         JsonNode top = j.get("layers").get(1);
         assertThat(top.get("layer").asInt()).isEqualTo(6);
         for (String key : List.of("linear_accuracy", "mlp_accuracy", "top5_accuracy", "macro_f1", "silhouette", "nearest_centroid_accuracy",
-                "isoscore", "isoscore_star", "twonn")) {
+                "isoscore", "isoscore_star", "twonn", "ilm_effect")) {
             assertThat(top.get(key).isNumber()).as(key).isTrue();
         }
+        // ILM with the sources as labels: 180 passages (fewer than 400, so all of them), an exact multiple of 1/180
+        double ilm = top.get("ilm_effect").asDouble();
+        assertThat(ilm).isBetween(0.0, 1.0);
+        assertThat(Math.abs(ilm * 180 - Math.rint(ilm * 180))).isLessThan(1e-9);
         assertThat(top.get("linear_accuracy").asDouble()).as("styles are easy to tell apart").isGreaterThan(0.8);
         assertThat(top.get("top5_accuracy").asDouble()).as("3 sources: top-5 always hits").isEqualTo(1.0);
         assertThat(top.get("silhouette").asDouble()).isBetween(-1.0, 1.0);
         assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("layers")).hasSize(2);
 
         String html = Files.readString(out.resolve("report.html"));
-        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets", "2-D maps (t-SNE)", "Geometry of each layer").doesNotContain("<script src=");
+        assertThat(html).contains("vegaEmbed('#chart0'", "Held-out accuracy by layer", "tweets", "2-D maps (t-SNE)", "Geometry of each layer", "ILM effect").doesNotContain("<script src=");
         assertThat(Files.size(out.resolve("report.html"))).isGreaterThan(800_000); // the inlined bundles
 
         long stamp = Files.getLastModifiedTime(out.resolve("activations.safetensors")).toMillis();
