@@ -28,7 +28,16 @@ public final class SafeTensorsStore implements TensorStore {
         this.weightMap = weightMap;
     }
 
+    /** A folder (model.safetensors, or shards listed in model.safetensors.index.json), or one .safetensors file. */
     public static SafeTensorsStore open(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            SafeTensors st = SafeTensors.open(dir);
+            Map<String, String> map = new LinkedHashMap<>();
+            st.tensors().keySet().forEach(n -> map.put(n, dir.getFileName().toString()));
+            SafeTensorsStore store = new SafeTensorsStore(dir.toAbsolutePath().getParent(), map);
+            store.open.put(dir.getFileName().toString(), st);
+            return store;
+        }
         Path index = dir.resolve("model.safetensors.index.json");
         Path single = dir.resolve("model.safetensors");
         if (Files.isRegularFile(index)) {
