@@ -126,8 +126,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 Choice.of(FineTuner.Regulariser.class, "--reg", reg), lambda, zeta, epochs, batchSize, lr, weightDecay, warmup, 1.0,
                 maxTokens, seed, temperature, headEpochs, 250_000, analysisZeta);
         PrintWriter err = spec.commandLine().getErr();
-        Path data = dataDir != null ? dataDir : System.getenv("TRACELENS_DATA") != null ? Path.of(System.getenv("TRACELENS_DATA"))
-                : Path.of("..", "shared", "data");
+        Path data = DataDir.resolve(dataDir);
         TaskData t = TaskData.load(task, data, DjlRuntime.cacheRoot(), devFile, subsetSeed);
         List<TaskData.Example> train = TaskData.subset(t.train(), trainLimit, subsetSeed);
         List<TaskData.Example> dev = TaskData.subset(t.dev(), devLimit, subsetSeed + 1);

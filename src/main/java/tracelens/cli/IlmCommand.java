@@ -218,8 +218,7 @@ public final class IlmCommand implements Callable<Integer> {
 
     private void readData(List<String> texts, List<Integer> labels) {
         if (TaskData.BUILT_IN.contains(data)) {
-            Path root = dataDir != null ? dataDir : System.getenv("TRACELENS_DATA") != null ? Path.of(System.getenv("TRACELENS_DATA"))
-                    : Path.of("..", "shared", "data");
+            Path root = DataDir.resolve(dataDir);
             TaskData t = TaskData.load(data, root, tracelens.runtime.DjlRuntime.cacheRoot(), null, 0);
             for (TaskData.Example e : t.dev()) {
                 texts.add(e.text());

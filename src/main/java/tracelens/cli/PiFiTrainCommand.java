@@ -122,8 +122,7 @@ public final class PiFiTrainCommand implements Callable<Integer> {
             throw new InvalidInputException("--llm PATH is required for --method pifi");
         }
         PiFiTrainer.Options o = new PiFiTrainer.Options(epochs, batchSize, lr, labelSmoothing, 5.0, 5, maxTokens, seed);
-        Path data = dataDir != null ? dataDir : System.getenv("TRACELENS_DATA") != null ? Path.of(System.getenv("TRACELENS_DATA"))
-                : Path.of("..", "shared", "data");
+        Path data = DataDir.resolve(dataDir);
         TaskData t = TaskData.load(task, data, DjlRuntime.cacheRoot(), null, seed);
         PiFiTrainer.Split full = PiFiTrainer.split(task, t, data, seed);
         PiFiTrainer.Split split = new PiFiTrainer.Split(TaskData.subset(full.train(), trainLimit, subsetSeed),

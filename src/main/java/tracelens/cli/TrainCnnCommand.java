@@ -94,7 +94,7 @@ public final class TrainCnnCommand implements Callable<Integer> {
             try (Cnn cnn = CnnLoader.load(init, Cnn.Arch.RESNET18); var m = DjlRuntime.manager()) {
                 if (!output.quiet) {
                     err.printf("training resnet18 (width %d, %,d parameters) on %d canvases of %dx%d%n", width,
-                            cnn.parameters().count(false), trainCount, canvas, canvas);
+                            cnn.parameters().count(true), trainCount, canvas, canvas);
                 }
                 r = CnnTrainer.train(m, cnn, train, validation, test, canvas, new CnnTrainer.Options(epochs, batchSize, lr, 0, seed),
                         ProgressBar.of(err, output), line -> { if (!output.quiet) { err.println(line); } });

@@ -19,7 +19,7 @@ import tracelens.nn.Parameters;
 import tracelens.nn.Site;
 
 /**
- * A CNN classifier: {@link #forward} maps images (B, 3, H, W), already normalised, to logits (B, K), passing every
+ * A CNN classifier (inference mode unless {@link #setTraining}): {@link #forward} maps images (B, 3, H, W), already normalised, to logits (B, K), passing every
  * convolution output through the hooks. Weights are read by torchvision state-dict name; each is checked against the
  * shape the architecture needs at that point, and a missing or mis-shaped tensor fails naming it. The sites are listed
  * by running the architecture once on a small input at load time (which is also the shape check).
@@ -50,6 +50,7 @@ public abstract class Cnn implements Module, HookedModel {
     private final Parameters params = new Parameters();
     private final List<Site> sites = new ArrayList<>();
     private boolean listing;
+    private boolean training;
     private int classes = -1;
 
     protected Cnn(TensorStore store, NDManager weights) {
@@ -144,6 +145,8 @@ public abstract class Cnn implements Module, HookedModel {
             loaded.put(name, t);
             if (parameter) {
                 params.add(name, t);
+            } else {
+                params.addBuffer(name, t);
             }
         }
         return t;
@@ -169,11 +172,24 @@ public abstract class Cnn implements Module, HookedModel {
         return hooks.at(name, y);
     }
 
-    /** Batch norm {@code name} from its running statistics (eval mode). */
+    /**
+     * Batch norm {@code name}: from its running statistics in evaluation mode (the default); in training mode from the
+     * batch's statistics, updating the running ones with momentum 0.1, as PyTorch.
+     */
     protected NDArray bn(String name, NDArray x, float eps) {
         long c = x.getShape().get(1);
         return BatchNorm.batchNorm(x, tensor(name + ".running_mean", false, c), tensor(name + ".running_var", false, c),
-                tensor(name + ".weight", true, c), tensor(name + ".bias", true, c), 1, 0.1f, eps, false).get(0);
+                tensor(name + ".weight", true, c), tensor(name + ".bias", true, c), 1, 0.1f, eps, training && !listing).get(0);
+    }
+
+    @Override
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    @Override
+    public boolean isTraining() {
+        return training;
     }
 
     /** Linear {@code name}: weight (out, in), bias (out). */

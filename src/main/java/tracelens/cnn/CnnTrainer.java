@@ -15,10 +15,9 @@ import tracelens.train.LrSchedule;
 import tracelens.train.TrainingLoop;
 
 /**
- * Trains a CNN classifier on canvases with the shared training loop: Adam, cross-entropy, seeded batches, the epoch
- * with the best validation accuracy kept. Batch norm is trained as an affine layer over fixed statistics (mean 0,
- * variance 1; with {@link ResNetInit}'s zero-initialised residual branches the network trains without batch
- * statistics), so training and inference compute the same function.
+ * Trains a CNN classifier on canvases with the shared training loop: Adam, cross-entropy, seeded batches, batch norm
+ * on batch statistics while training (running statistics updated, used for validation and afterwards), the epoch
+ * with the best validation accuracy kept.
  */
 public final class CnnTrainer {
     public record Options(int epochs, int batchSize, double lr, double weightDecay, long seed) {}
@@ -45,8 +44,20 @@ public final class CnnTrainer {
                 e -> epochs.add(new Epoch(e.epoch(), e.meanTerms()[0], e.validation(), e.seconds())), log);
         int[] rows = new int[train.size()];
         Arrays.setAll(rows, i -> i);
-        TrainingLoop.Result r = TrainingLoop.run(m, cnn.parameters(), adam, rows, new Random(o.seed()), s, loss,
-                terms -> accuracy(m, cnn, validation, size), listeners, progress);
+        cnn.setTraining(true);
+        TrainingLoop.Result r;
+        try {
+            r = TrainingLoop.run(m, cnn.parameters(), adam, rows, new Random(o.seed()), s, loss, terms -> {
+                cnn.setTraining(false);
+                try {
+                    return accuracy(m, cnn, validation, size);
+                } finally {
+                    cnn.setTraining(true);
+                }
+            }, listeners, progress);
+        } finally {
+            cnn.setTraining(false);
+        }
         return new Result(epochs, r.bestEpoch(), r.bestValidation(), accuracy(m, cnn, test, size));
     }
 

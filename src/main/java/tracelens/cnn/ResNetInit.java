@@ -7,7 +7,7 @@ import java.util.Random;
 import tracelens.model.SafeTensorsWriter;
 
 /**
- * A freshly initialised ResNet-18 state dict as torchvision initialises one with {@code zero_init_residual=True}:
+ * A freshly initialised ResNet-18 state dict as torchvision initialises one with {@code zero_init_residual=True}
  * convolutions Kaiming-normal (fan out, ReLU gain), batch-norm weight 1 and bias 0 except the last of each residual
  * branch (weight 0, so every block starts as the identity), running mean 0 and variance 1, fc PyTorch's default
  * U(-1/sqrt(in), 1/sqrt(in)). Stage widths w, 2w, 4w, 8w (torchvision: w = 64). Drawn from a seeded generator.

@@ -39,24 +39,9 @@ public final class DecoderLoader {
         }
         SafeTensorsStore store = SafeTensorsStore.open(dir);
         try {
-            DecoderConfig config;
-            DecoderParams params;
-            switch (type) {
-                case "llama", "mistral", "qwen2" -> {
-                    config = LlamaFamily.config(hf, store.contains("lm_head.weight"));
-                    params = new LlamaFamily.Params(store);
-                }
-                case "gpt_neox" -> {
-                    config = NeoxFamily.config(hf);
-                    params = new NeoxFamily.Params(store, config);
-                }
-                case "gpt2" -> {
-                    config = Gpt2Family.config(hf);
-                    params = new Gpt2Family.Params(store, config);
-                }
-                default -> throw new UnsupportedModelException(dir.resolve("config.json") + ": model_type '" + type
-                        + "' is not supported (supported: " + SUPPORTED + ")");
-            }
+            Family f = family(dir, type, hf, store);
+            DecoderConfig config = f.config();
+            DecoderParams params = f.params();
             if (tokJson.getFileName().toString().endsWith(".bin")) { // a converted llama2.c model keeps its tokenizer
                 Llama2cTokenizer tokenizer = Llama2cTokenizer.load(tokJson);
                 checkVocab(tokJson, tokenizer, config);
@@ -85,26 +70,31 @@ public final class DecoderLoader {
         String type = ModelLoader.modelType(model);
         HfConfig hf = HfConfig.read(model.resolve("config.json"));
         try (SafeTensorsStore store = SafeTensorsStore.open(model)) {
-            DecoderConfig config;
-            DecoderParams params;
-            switch (type) {
-                case "llama", "mistral", "qwen2" -> {
-                    config = LlamaFamily.config(hf, store.contains("lm_head.weight"));
-                    params = new LlamaFamily.Params(store);
-                }
-                case "gpt_neox" -> {
-                    config = NeoxFamily.config(hf);
-                    params = new NeoxFamily.Params(store, config);
-                }
-                case "gpt2" -> {
-                    config = Gpt2Family.config(hf);
-                    params = new Gpt2Family.Params(store, config);
-                }
-                default -> throw new UnsupportedModelException(model.resolve("config.json") + ": model_type '" + type
-                        + "' has no decoder block to plug in (decoders: llama, mistral, qwen2, gpt_neox, gpt2)");
-            }
+            Family f = family(model, type, hf, store);
+            DecoderConfig config = f.config();
+            DecoderParams params = f.params();
             return DecoderBlock.load(config, params, resolveLayer(model, layer, config), weights);
         }
+    }
+
+    private record Family(DecoderConfig config, DecoderParams params) {}
+
+    /** The configuration and parameter naming of a Hugging Face decoder folder, by its model_type. */
+    private static Family family(Path dir, String type, HfConfig hf, SafeTensorsStore store) {
+        return switch (type) {
+            case "llama", "mistral", "qwen2" -> new Family(LlamaFamily.config(hf, store.contains("lm_head.weight")),
+                    new LlamaFamily.Params(store));
+            case "gpt_neox" -> {
+                DecoderConfig c = NeoxFamily.config(hf);
+                yield new Family(c, new NeoxFamily.Params(store, c));
+            }
+            case "gpt2" -> {
+                DecoderConfig c = Gpt2Family.config(hf);
+                yield new Family(c, new Gpt2Family.Params(store, c));
+            }
+            default -> throw new UnsupportedModelException(dir.resolve("config.json") + ": model_type '" + type
+                    + "' is not supported as a decoder (decoders: llama, mistral, qwen2, gpt_neox, gpt2)");
+        };
     }
 
     private static int resolveLayer(Path model, int layer, DecoderConfig config) {

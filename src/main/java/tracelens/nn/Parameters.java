@@ -17,11 +17,20 @@ import tracelens.error.InvalidInputException;
 public final class Parameters {
     private final Map<String, NDArray> byName = new LinkedHashMap<>();
     private final Set<String> frozen = new HashSet<>();
+    private final Set<String> buffers = new HashSet<>();
 
     public Parameters add(String name, NDArray p) {
         if (byName.putIfAbsent(name, p) != null) {
             throw new IllegalArgumentException("duplicate parameter name '" + name + "'");
         }
+        return this;
+    }
+
+    /** Adds state that is not trained but belongs to the module's value (batch-norm running statistics): always frozen. */
+    public Parameters addBuffer(String name, NDArray b) {
+        add(name, b);
+        frozen.add(name);
+        buffers.add(name);
         return this;
     }
 
@@ -32,6 +41,9 @@ public final class Parameters {
             add(name, e.getValue());
             if (other.frozen.contains(e.getKey())) {
                 frozen.add(name);
+            }
+            if (other.buffers.contains(e.getKey())) {
+                buffers.add(name);
             }
         }
         return this;
@@ -71,7 +83,7 @@ public final class Parameters {
 
     public void setTrainable(boolean trainable) {
         if (trainable) {
-            frozen.clear();
+            frozen.retainAll(buffers);
         } else {
             frozen.addAll(byName.keySet());
         }
@@ -92,13 +104,13 @@ public final class Parameters {
         return byName.size();
     }
 
-    /** The values of the trainable parameters, for {@link #restore}. */
+    /** The values of every entry, trainable, frozen or buffer, for {@link #restore} (best-epoch restore). */
     public List<float[]> snapshot() {
-        return trainable().stream().map(NDArray::toFloatArray).toList();
+        return byName.values().stream().map(NDArray::toFloatArray).toList();
     }
 
     public void restore(List<float[]> values) {
-        List<NDArray> t = trainable();
+        List<NDArray> t = all();
         for (int i = 0; i < t.size(); i++) {
             t.get(i).set(values.get(i));
         }
