@@ -19,7 +19,6 @@ import tracelens.model.neox.NeoxFamily;
 
 /** Builds {@link Decoder}s from Hugging Face folders (by model_type) and llama2.c checkpoints. */
 public final class DecoderLoader {
-    static final String SUPPORTED = "bert, llama, mistral, qwen2, gpt_neox, gpt2";
 
     private DecoderLoader() {}
 
