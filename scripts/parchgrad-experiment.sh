@@ -2,7 +2,7 @@
 # ParchGrad on MNIST canvases (EXPERIMENTS.md): train a ResNet-18 per seed with `tracelens train-cnn`, then evaluate
 # grad / inputgrad / SmoothGrad / IG plain and with ParchGrad (CLS, INS) against the digits' boxes and by pixel
 # removal. Usage: scripts/parchgrad-experiment.sh [OUT] (default docs/experiments/parchgrad); SEEDS, TRAIN, EPOCHS,
-# IMAGES override the sizes.
+# WIDTH, CANVAS and IMAGES override the sizes (the defaults fit a 2-core machine in about half an hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-docs/experiments/parchgrad}"
@@ -10,9 +10,11 @@ mkdir -p "$out"
 for seed in ${SEEDS:-0 1 2}; do
   model="$out/model-seed$seed"
   if [ ! -s "$model/model.safetensors" ]; then
-    ./tracelens train-cnn --out "$model" --train "${TRAIN:-6000}" --epochs "${EPOCHS:-4}" --seed "$seed" --quiet
+    ./tracelens train-cnn --out "$model" --train "${TRAIN:-4000}" --epochs "${EPOCHS:-5}" --width "${WIDTH:-16}" \
+        --canvas "${CANVAS:-56}" --seed "$seed" --quiet
   fi
-  [ -s "$out/eval-seed$seed.json" ] || ./tracelens parchgrad evaluate --model "$model" --images "${IMAGES:-40}" --seed "$seed" \
+  [ -s "$out/eval-seed$seed.json" ] || ./tracelens parchgrad evaluate --model "$model" --images "${IMAGES:-30}" --seed "$seed" \
+      --canvas "${CANVAS:-56}" \
       --out "$out/eval-seed$seed.json" --quiet
 done
 python3 - "$out" <<'PY'
