@@ -99,8 +99,7 @@ public final class LogisticRegression {
         double[] bb = {0};
         double f = binaryObjective(x, t, w, 0, c);
         LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(n);
-        int iterations = 0;
-        for (int iter = 0; iter < 200; iter++, iterations++) {
+        for (int iter = 0; iter < 200; iter++) {
             double[] z = margins(x, w, bb[0]);
             double[] gw = w.clone(); // gradient: w - C sum_i t_i s(-t_i z_i) x_i
             double gb = 0;
@@ -179,9 +178,6 @@ public final class LogisticRegression {
             if (stalled) {
                 break;
             }
-        }
-        if (System.getenv("LBFGS_DEBUG") != null) {
-            System.err.println("newton: " + iterations + " iterations");
         }
         return new LogisticRegression(new double[][] {w}, bb, 2);
     }
@@ -335,9 +331,6 @@ public final class LogisticRegression {
                 if (stalled) {
                     break;
                 }
-            }
-            if (System.getenv("LBFGS_DEBUG") != null) {
-                System.err.println("lbfgs: " + iter + " iterations, |g| " + maxAbs(g) + " f " + f);
             }
             return x;
         }
