@@ -264,8 +264,7 @@ public final class LogisticRegression {
             double[] rho = new double[m];
             int stored = 0;
             int next = 0;
-            int iter = 0;
-            for (; iter < maxIter && maxAbs(g) >= gtol; iter++) {
+            for (int iter = 0; iter < maxIter && maxAbs(g) >= gtol; iter++) {
                 double[] q = g.clone();
                 double[] alpha = new double[m];
                 for (int k = 0; k < stored; k++) {

@@ -86,7 +86,8 @@ public final class SipRun {
             int k = names.size();
             double[][] c0 = stackedCovariance(file);
             int[][] idx = splitIndices(isTest);
-            int[] ilmRows = IlmInput.sample(y.length, ILM_SAMPLES, o.seed());
+            double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()));
+            int layerIndex = 0;
             for (int layer : file.layers()) {
                 float[][] x = file.pooled(layer);
                 float[][] normed = layerNorm(x);
@@ -110,7 +111,7 @@ public final class SipRun {
                         Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
                         Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN), Silhouette.score(x, y, Silhouette.Distance.COSINE),
                         Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, geometry(x, c0),
-                        ilmEffect(x, y, ilmRows)));
+                        ilm[layerIndex++]));
                 maps.addAll(maps(layer, x, y, k, o));
                 progress.advance(0);
             }
@@ -129,25 +130,31 @@ public final class SipRun {
     static final int ILM_SAMPLES = 400;
 
     /**
-     * The ILM effect of a layer with the sources as labels (pifi_ilm.md §3, default settings) on a seeded sample of
-     * rows: a third view of where source information lives, beside the probes and the geometry. NaN when there are
-     * fewer rows than principal components.
+     * The ILM effect of every stored layer with the sources as labels (pifi_ilm.md §3, default settings) on a seeded
+     * sample of rows, the layers scored in parallel: a third view of where source information lives, beside the
+     * probes and the geometry. NaN when there are too few rows or a single source.
      */
-    static double ilmEffect(float[][] x, int[] y, int[] rows) {
+    static double[] ilmEffects(ActivationFile file, int[] y, int[] rows) {
         Ilm.Options o = Ilm.Options.defaults();
-        if (rows.length < Math.max(10, o.nPcs())) {
-            return Double.NaN;
-        }
-        float[][] picked = new float[rows.length][];
+        double[] out = new double[file.layers().size()];
         int[] labels = new int[rows.length];
         for (int i = 0; i < rows.length; i++) {
-            picked[i] = x[rows[i]];
             labels[i] = y[rows[i]];
         }
-        if (java.util.Arrays.stream(labels).distinct().count() < 2) {
-            return Double.NaN;
+        if (rows.length < Math.max(10, o.nPcs()) || java.util.Arrays.stream(labels).distinct().count() < 2) {
+            java.util.Arrays.fill(out, Double.NaN);
+            return out;
         }
-        return Ilm.run(java.util.Collections.singletonList(picked), labels, o).effects()[0];
+        List<float[][]> xs = new ArrayList<>();
+        for (int layer : file.layers()) {
+            float[][] x = file.pooled(layer);
+            float[][] picked = new float[rows.length][];
+            for (int i = 0; i < rows.length; i++) {
+                picked[i] = x[rows[i]];
+            }
+            xs.add(picked);
+        }
+        return Ilm.run(xs, labels, o).effects();
     }
 
     private static double[][] toDouble(float[][] x) {
