@@ -196,44 +196,47 @@ public final class LogisticRegression {
         int n = x.length;
         int d = x[0].length;
         int dim = k * (d + 1); // per class: d weights then the intercept
+        // as matrices: Z = [X 1] Theta^T (n x K), R = C (softmax(Z) - Y), gradient = R^T [X 1] plus Theta's weights
+        DMatrixRMaj xa = new DMatrixRMaj(n, d + 1);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x[i], 0, xa.data, i * (d + 1), d);
+            xa.data[i * (d + 1) + d] = 1;
+        }
         Objective obj = theta -> {
-            double[] g = new double[dim];
+            DMatrixRMaj t = DMatrixRMaj.wrap(k, d + 1, theta);
+            DMatrixRMaj z = new DMatrixRMaj(n, k);
+            CommonOps_DDRM.multTransB(xa, t, z);
             double f = 0;
             for (int cl = 0; cl < k; cl++) {
                 for (int j = 0; j < d; j++) {
                     double v = theta[cl * (d + 1) + j];
                     f += 0.5 * v * v;
-                    g[cl * (d + 1) + j] = v;
                 }
             }
-            double[] z = new double[k];
             for (int i = 0; i < n; i++) {
+                int o = i * k;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int cl = 0; cl < k; cl++) {
-                    int o = cl * (d + 1);
-                    double s = theta[o + d];
-                    for (int j = 0; j < d; j++) {
-                        s += theta[o + j] * x[i][j];
-                    }
-                    z[cl] = s;
-                    max = Math.max(max, s);
+                    max = Math.max(max, z.data[o + cl]);
                 }
                 double sum = 0;
                 for (int cl = 0; cl < k; cl++) {
-                    sum += Math.exp(z[cl] - max);
+                    sum += Math.exp(z.data[o + cl] - max);
                 }
                 double lse = max + Math.log(sum);
-                f += c * (lse - z[y[i]]);
+                f += c * (lse - z.data[o + y[i]]);
                 for (int cl = 0; cl < k; cl++) {
-                    double r = c * (Math.exp(z[cl] - lse) - (cl == y[i] ? 1 : 0));
-                    int o = cl * (d + 1);
-                    for (int j = 0; j < d; j++) {
-                        g[o + j] += r * x[i][j];
-                    }
-                    g[o + d] += r;
+                    z.data[o + cl] = c * (Math.exp(z.data[o + cl] - lse) - (cl == y[i] ? 1 : 0)); // z becomes R
                 }
             }
-            return new double[][] {{f}, g};
+            DMatrixRMaj g = new DMatrixRMaj(k, d + 1);
+            CommonOps_DDRM.multTransA(z, xa, g);
+            for (int cl = 0; cl < k; cl++) {
+                for (int j = 0; j < d; j++) {
+                    g.data[cl * (d + 1) + j] += theta[cl * (d + 1) + j];
+                }
+            }
+            return new double[][] {{f}, g.data};
         };
         double[] theta = Lbfgs.minimise(obj, new double[dim], 1e-8, 20_000);
         double[][] w = new double[k][d];
