@@ -49,6 +49,7 @@ public abstract class Cnn implements Module, HookedModel {
     private final Map<String, NDArray> loaded = new java.util.LinkedHashMap<>();
     private final Parameters params = new Parameters();
     private final List<Site> sites = new ArrayList<>();
+    private final List<String> convs = new ArrayList<>();
     private boolean listing;
     private boolean training;
     private int classes = -1;
@@ -85,7 +86,36 @@ public abstract class Cnn implements Module, HookedModel {
 
     /** The convolution sites' names in module registration order (torchvision's {@code model.modules()} order). */
     public List<String> convolutions() {
-        return sites.stream().map(Site::name).toList();
+        return convs;
+    }
+
+    /**
+     * The latest stage-output site that every path to {@code site} passes through (the input of the stage holding it),
+     * or null: cutting there lets a gradient rewrite backpropagate through the earlier stages once.
+     */
+    public String boundaryBefore(String site) {
+        int at = -1;
+        for (int i = 0; i < sites.size(); i++) {
+            if (sites.get(i).name().equals(site)) {
+                at = i;
+            }
+        }
+        String found = null;
+        for (int i = 0; i < at; i++) {
+            if (!convs.contains(sites.get(i).name())) {
+                found = sites.get(i).name();
+            }
+        }
+        return found;
+    }
+
+    /** A stage output (every later computation depends on the input only through it), passed through the hooks. */
+    protected NDArray stage(String name, NDArray x, Hooks hooks) {
+        if (listing) {
+            sites.add(new Site(name, "stage output (" + x.getShape().get(1) + " channels)",
+                    new long[] {-1, x.getShape().get(1), -1, -1}, new String[] {"B", "C", "H", "W"}));
+        }
+        return hooks.at(name, x);
     }
 
     @Override
@@ -165,6 +195,7 @@ public abstract class Cnn implements Module, HookedModel {
         int pad = (int) (k - 1) / 2;
         NDArray y = Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(pad, pad), new Shape(1, 1), groups).get(0);
         if (listing) {
+            convs.add(name);
             sites.add(new Site(name, "convolution output (" + w.getShape().get(0) + " channels, " + k + "x" + k
                     + (stride > 1 ? ", stride " + stride : "") + (groups > 1 ? ", depthwise" : "") + ")",
                     new long[] {-1, w.getShape().get(0), -1, -1}, new String[] {"B", "C", "H", "W"}));

@@ -33,6 +33,7 @@ public final class EfficientNetB0 extends Cnn {
             for (int block = 0; has("features." + stage + "." + block + ".block.0.0.weight"); block++) {
                 x = mbConv("features." + stage + "." + block + ".block.", x, block == 0 ? STRIDES[stage - 1] : 1, hooks);
             }
+            x = stage("features." + stage, x, hooks);
         }
         x = silu(bn("features.8.1", conv("features.8.0", x, 1, 1, hooks), 1e-5f));
         return linear("classifier.1", spatialMean(x, false));

@@ -37,6 +37,7 @@ public final class ResNet18 extends Cnn {
                         ? bn(p + "downsample.1", conv(p + "downsample.0", x, stride, 1, hooks), 1e-5f) : x;
                 x = Activation.relu(out.add(identity));
             }
+            x = stage("layer" + stage, x, hooks);
         }
         return linear("fc", spatialMean(x, false));
     }

@@ -120,11 +120,20 @@ public final class Saliency {
             }
         } else {
             Map<String, GradientRewrite.Rule> rules = new LinkedHashMap<>();
+            List<String> cuts = new java.util.ArrayList<>();
+            // a cut at the stage output before the first hooked convolution gathers every piece's gradient there, so the
+            // earlier stages are backpropagated once (residual paths would otherwise take each piece through them)
+            String boundary = parchGrad.convolutions().isEmpty() ? null : cnn.boundaryBefore(parchGrad.convolutions().get(0));
+            if (boundary != null) {
+                cuts.add(boundary);
+                rules.put(boundary, (activation, g) -> g);
+            }
             for (String conv : parchGrad.convolutions()) {
+                cuts.add(conv);
                 rules.put(conv, (activation, g) -> ChannelGradient.modify(g, parchGrad.selection().get(conv).apply(activation, target),
                         parchGrad.options()));
             }
-            GradientRewrite.backward(scope, parchGrad.convolutions(), rules, List.of(input), objective);
+            GradientRewrite.backward(scope, cuts, rules, List.of(input), objective);
         }
         NDArray g = input.getGradient().duplicate();
         g.attach(scope);
