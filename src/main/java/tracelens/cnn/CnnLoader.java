@@ -6,12 +6,15 @@ import tracelens.runtime.DjlRuntime;
 import tracelens.model.SafeTensorsStore;
 import tracelens.model.TensorStore;
 
-/** Loads a CNN from safetensors in the torchvision state-dict layout (a file, or a folder with model.safetensors). */
+/**
+ * Loads a CNN from safetensors (a file, or a folder with model.safetensors) in torchvision's state-dict layout or in
+ * timm's (recognised by its names; see {@link TimmLayout}).
+ */
 public final class CnnLoader {
     private CnnLoader() {}
 
     public static Cnn load(Path weights, Cnn.Arch arch) {
-        TensorStore store = SafeTensorsStore.open(weights);
+        TensorStore store = TimmLayout.of(SafeTensorsStore.open(weights), arch);
         NDManager manager = DjlRuntime.manager();
         try {
             return switch (arch) {

@@ -69,6 +69,19 @@ class CnnParityTest {
         }
     }
 
+    /** The same weights saved under timm's names (and VGG's classifier as convolutions) give the same logits. */
+    @ParameterizedTest
+    @EnumSource(value = Cnn.Arch.class, names = {"VGG16_BN", "EFFICIENTNET_B0"})
+    void timmsLayoutLoadsToTheSameNetwork(Cnn.Arch arch) {
+        try (Cnn tv = CnnLoader.load(fixture(arch.id + ".safetensors"), arch);
+             Cnn timm = CnnLoader.load(fixture(arch.id + "-timm.safetensors"), arch);
+             SafeTensors io = SafeTensors.open(fixture(arch.id + "-io.safetensors")); NDManager m = DjlRuntime.manager()) {
+            NDArray x = m.create(io.floats("input"), new Shape(io.info("input").shape()));
+            assertThat(timm.forward(x, Hooks.none(m)).toFloatArray()).containsExactly(tv.forward(x, Hooks.none(m)).toFloatArray());
+            assertThat(timm.convolutions()).isEqualTo(tv.convolutions());
+        }
+    }
+
     @Test
     void weightsOfAnotherArchitectureAreRefusedNamingTheTensor() {
         assertThatThrownBy(() -> CnnLoader.load(fixture("resnet18.safetensors"), Cnn.Arch.VGG16_BN))
