@@ -189,7 +189,7 @@ public final class FineTuner {
             int[] predicted = Metrics.argmax(logits, classes);
             List<Layer> geometry = new ArrayList<>();
             for (int l = 0; l <= layers; l++) {
-                double[][] p = toDouble(ev.cls[l]);
+                double[][] p = tracelens.geometry.Points.toDouble(ev.cls[l]);
                 double[][] c = Covariance.of(p);
                 geometry.add(new Layer(l, IsoScore.ofCovariance(c), IsoScore.starOfCovariance(c, ev.c0[l], o.analysisZeta())));
             }
@@ -334,14 +334,4 @@ public final class FineTuner {
         return out;
     }
 
-    private static double[][] toDouble(float[][] p) {
-        double[][] out = new double[p.length][];
-        for (int i = 0; i < p.length; i++) {
-            out[i] = new double[p[i].length];
-            for (int j = 0; j < p[i].length; j++) {
-                out[i][j] = p[i][j];
-            }
-        }
-        return out;
-    }
 }

@@ -2,9 +2,21 @@ package tracelens.geometry;
 
 import tracelens.error.InvalidInputException;
 
-/** Checks shared by the geometry measures: a point cloud is m x n (rows are points), finite, m, n >= the minimum. */
-final class Points {
+/** Point clouds (rows are points): the checks shared by the geometry measures, and widening to double precision. */
+public final class Points {
     private Points() {}
+
+    /** A float cloud as doubles, for the double-precision measures and solvers. */
+    public static double[][] toDouble(float[][] x) {
+        double[][] out = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = new double[x[i].length];
+            for (int j = 0; j < x[i].length; j++) {
+                out[i][j] = x[i][j];
+            }
+        }
+        return out;
+    }
 
     static void check(double[][] p, int minRows, int minCols) {
         if (p.length < minRows) {

@@ -75,7 +75,7 @@ public final class Ilm {
                 List<java.util.concurrent.Future<Layer>> jobs = new ArrayList<>();
                 for (int l = 0; l < xs.size(); l++) {
                     int index = l;
-                    jobs.add(l % stride == 0 ? pool.submit(() -> layer(index, toDouble(xs.get(index)), labels, o))
+                    jobs.add(l % stride == 0 ? pool.submit(() -> layer(index, tracelens.geometry.Points.toDouble(xs.get(index)), labels, o))
                             : java.util.concurrent.CompletableFuture.completedFuture(
                                     new Layer(l, 0, Double.NaN, new double[0], new int[0], new double[0])));
                 }
@@ -293,14 +293,4 @@ public final class Ilm {
         return sab / n / (sa * sb);
     }
 
-    static double[][] toDouble(float[][] x) {
-        double[][] out = new double[x.length][];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = new double[x[i].length];
-            for (int j = 0; j < x[i].length; j++) {
-                out[i][j] = x[i][j];
-            }
-        }
-        return out;
-    }
 }

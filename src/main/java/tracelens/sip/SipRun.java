@@ -157,16 +157,6 @@ public final class SipRun {
         return Ilm.run(xs, labels, o).effects();
     }
 
-    private static double[][] toDouble(float[][] x) {
-        double[][] d = new double[x.length][];
-        for (int i = 0; i < x.length; i++) {
-            d[i] = new double[x[i].length];
-            for (int j = 0; j < x[i].length; j++) {
-                d[i][j] = x[i][j];
-            }
-        }
-        return d;
-    }
 
     /**
      * C0 for IsoScore*: the covariance of every stored layer above the embeddings, pooled vectors stacked, accumulated
@@ -183,7 +173,7 @@ public final class SipRun {
     }
 
     private static Geometry geometry(float[][] x, double[][] c0) {
-        double[][] p = toDouble(x);
+        double[][] p = tracelens.geometry.Points.toDouble(x);
         double twoNn;
         try {
             twoNn = IntrinsicDimension.twoNn(p, IntrinsicDimension.TwoNnVariant.FIXED);
