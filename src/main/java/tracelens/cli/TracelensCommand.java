@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = TracelensCommand.Version.class,
         subcommands = {DemoCommand.class, SipCommand.class, ActivationsCommand.class, GenerateCommand.class, PerplexityCommand.class,
-            GeometryCommand.class, FinetuneCommand.class, SitesCommand.class, IlmCommand.class, PiFiCommand.class, ParchGradCommand.class, TrainCnnCommand.class, SaliencyCommand.class,
+            GeometryCommand.class, FinetuneCommand.class, SitesCommand.class, IlmCommand.class, PiFiCommand.class, ParchGradCommand.class, TrainCnnCommand.class, SaliencyCommand.class, RadioactiveCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:internal error (a bug: rerun with --verbose and report it)",
