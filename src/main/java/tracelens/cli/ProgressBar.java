@@ -5,7 +5,7 @@ import tracelens.progress.Progress;
 
 /**
  * Draws progress on stderr: a redrawn bar on an interactive terminal, otherwise a line at every tenth of the
- * work (so CI logs stay short), nothing with --quiet or --json.
+ * work (so CI logs stay short), also with --json (the JSON goes to stdout); nothing with --quiet.
  */
 final class ProgressBar implements Progress {
     private final PrintWriter err;
@@ -20,7 +20,7 @@ final class ProgressBar implements Progress {
 
     ProgressBar(PrintWriter err, OutputOptions out) {
         this.err = err;
-        this.enabled = !out.quiet && !out.json;
+        this.enabled = !out.quiet; // also with --json: progress goes to stderr, the JSON to stdout
         this.interactive = System.console() != null;
     }
 
