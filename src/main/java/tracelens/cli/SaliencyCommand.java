@@ -216,16 +216,7 @@ public final class SaliencyCommand implements Callable<Integer> {
         int n = files.size();
         int[] t = new int[n];
         if (target.equalsIgnoreCase("predicted")) {
-            for (int i = 0; i < n; i++) {
-                int best = 0;
-                for (int c = 1; c < k; c++) {
-                    if (logits[i * k + c] > logits[i * k + best]) {
-                        best = c;
-                    }
-                }
-                t[i] = best;
-            }
-            return t;
+            return tracelens.sip.Metrics.argmax(logits, k);
         }
         Path file = Path.of(target);
         List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();

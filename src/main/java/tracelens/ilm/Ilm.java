@@ -138,10 +138,10 @@ public final class Ilm {
         for (int j = 0; j < d; j++) {
             mu[j] /= n;
         }
-        DMatrixRMaj xc = new DMatrixRMaj(n, d);
+        double[][] xc = new double[n][d]; // X - mean
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < d; j++) {
-                xc.unsafe_set(i, j, x[i][j] - mu[j]);
+                xc[i][j] = x[i][j] - mu[j];
             }
         }
         // PCA through the Gram matrix: G = Xc Xc^T = V diag(sigma^2) V^T, scores S_j = sigma_j v_j. G comes from the raw
@@ -213,7 +213,7 @@ public final class Ilm {
         for (int jj : chosen) {
             double[] u = new double[d];
             for (int i = 0; i < n; i++) {
-                LogisticRegression.axpy(v[jj][i], row(xc, i, d), u);
+                LogisticRegression.axpy(v[jj][i], xc[i], u);
             }
             double norm = Math.sqrt(LogisticRegression.dot(u, u));
             if (norm < 1e-300) {
@@ -223,7 +223,7 @@ public final class Ilm {
                 u[j] /= norm;
             }
             for (int i = 0; i < n; i++) {
-                double score = LogisticRegression.dot(row(xc, i, d), u);
+                double score = LogisticRegression.dot(xc[i], u);
                 LogisticRegression.axpy(score, u, proj[i]);
             }
         }
@@ -262,9 +262,6 @@ public final class Ilm {
         }
     }
 
-    private static double[] row(DMatrixRMaj m, int i, int d) {
-        return Arrays.copyOfRange(m.data, i * d, (i + 1) * d);
-    }
 
     /** Pearson correlation with population standard deviations; 0 when either is below 1e-8. */
     static double pearson(double[] a, double[] b) {

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import tracelens.cnn.Cnn;
 import tracelens.nn.Hooks;
+import tracelens.sip.Metrics;
 
 /**
  * parchgrad.md §7's pixel-removal curves: the pixels are ordered by attribution, most relevant first (MoRF) or least
@@ -47,12 +48,8 @@ public final class PixelRemoval {
             NDArray batch = x.repeat(0, RATIOS.length).mul(masks);
             float[] p = cnn.forward(batch, Hooks.none(scope)).softmax(1).toFloatArray();
             int k = p.length / RATIOS.length;
-            int yhat = 0;
-            for (int c = 1; c < k; c++) {
-                if (p[c] > p[yhat]) {
-                    yhat = c;
-                }
-            }
+            int[] predicted = Metrics.argmax(p, k); // row 0 is the unmasked image: its prediction is yhat
+            int yhat = predicted[0];
             double pOrig = p[label];
             double pOrigHat = p[yhat];
             double[] aopc = new double[RATIOS.length];
@@ -60,15 +57,9 @@ public final class PixelRemoval {
             double[] acc = new double[RATIOS.length];
             double[] frac = new double[RATIOS.length];
             for (int r = 0; r < RATIOS.length; r++) {
-                int best = 0;
-                for (int c = 1; c < k; c++) {
-                    if (p[r * k + c] > p[r * k + best]) {
-                        best = c;
-                    }
-                }
                 aopc[r] = pOrig - p[r * k + label];
                 lodds[r] = Math.log(p[r * k + label] / (pOrig + 1e-10));
-                acc[r] = best == label ? 1 : 0;
+                acc[r] = predicted[r] == label ? 1 : 0;
                 frac[r] = Math.abs(pOrigHat - p[r * k + yhat]);
             }
             return new Curve(aopc, lodds, acc, frac);
