@@ -6,9 +6,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.TreeSet;
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 import tracelens.error.InvalidInputException;
 
 /**
@@ -19,7 +16,7 @@ import tracelens.error.InvalidInputException;
  * scored on X (acc0) and on X - lambda R for each lambda (acc1); the effect is max over lambda of max(0, acc0 - acc1).
  * The best layer is the argmax, ties to the first.
  *
- * <p>PCA is exact: the eigenvectors v_j of the n x n Gram matrix of X - mean give the scores sigma_j v_j (for the
+ * <p>PCA is exact (to 1e-12, see {@link TopEigen}): the top eigenvectors v_j of the n x n Gram matrix of X - mean give the scores sigma_j v_j (for the
  * correlations) and the components U_j = (X - mean)^T v_j / sigma_j, whatever d is.
  */
 public final class Ilm {
@@ -122,79 +119,28 @@ public final class Ilm {
         return out;
     }
 
+    // Ilm.layer is split into small methods, one loop nest each: the JIT then compiles each once, where one long
+    // method was recompiled at every hot loop (on-stack replacement), 1.5 s of compile time per run (BENCHMARKS.md).
     static Layer layer(int index, double[][] x, int[] y, Options o) {
         int n = x.length;
-        int d = x[0].length;
         if (n < o.nPcs()) {
             throw InvalidInputException.field("n_pcs", " " + o.nPcs() + " exceeds the " + n + " samples");
         }
         int classes = Arrays.stream(y).max().getAsInt() + 1;
-        double[] mu = new double[d];
-        for (double[] row : x) {
-            for (int j = 0; j < d; j++) {
-                mu[j] += row[j];
-            }
-        }
-        for (int j = 0; j < d; j++) {
-            mu[j] /= n;
-        }
-        double[][] xc = new double[n][d]; // X - mean
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < d; j++) {
-                xc[i][j] = x[i][j] - mu[j];
-            }
-        }
+        double[] mu = mean(x);
+        double[][] xc = minus(x, mu); // X - mean
         // PCA through the Gram matrix: G = Xc Xc^T = V diag(sigma^2) V^T, scores S_j = sigma_j v_j. G comes from the raw
         // K = X X^T (which the probe needs too): G = K - v 1^T - 1 v^T + |mu|^2 with v = X mu
         DMatrixRMaj xxt = gramOnEngine(x);
-        double[] xmu = new double[n];
-        for (int i = 0; i < n; i++) {
-            xmu[i] = LogisticRegression.dot(x[i], mu);
-        }
-        double mu2 = LogisticRegression.dot(mu, mu);
-        DMatrixRMaj gram = new DMatrixRMaj(n, n);
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                gram.unsafe_set(i, j, xxt.unsafe_get(i, j) - xmu[i] - xmu[j] + mu2);
-            }
-        }
-        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
-        if (!eig.decompose(gram)) {
-            throw new tracelens.error.NumericalFailureException("layer " + index + ": the eigendecomposition of the Gram matrix failed");
-        }
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -eig.getEigenvalue(i).getReal()));
+        DMatrixRMaj gram = centred(xxt, x, mu);
         int p = o.nPcs();
-        double[][] v = new double[p][];
-        double[][] scores = new double[p][n];
-        for (int j = 0; j < p; j++) {
-            DMatrixRMaj vec = eig.getEigenVector(order[j]);
-            double lambda = Math.max(0, eig.getEigenvalue(order[j]).getReal());
-            double norm = Math.sqrt(CommonOps_DDRM.dot(vec, vec));
-            v[j] = new double[n];
-            for (int i = 0; i < n; i++) {
-                v[j][i] = vec.get(i) / norm;
-                scores[j][i] = Math.sqrt(lambda) * v[j][i];
-            }
-        }
+        TopEigen eig = TopEigen.of(gram, p); // only the p components used: see TopEigen for the cost of all n
+        double[][] v = eig.vectors;
+        double[][] scores = new double[p][];
         double[] r = new double[p];
-        boolean binary = classes <= 2;
         for (int j = 0; j < p; j++) {
-            if (binary) {
-                double[] t = Arrays.stream(y).asDoubleStream().toArray();
-                r[j] = Math.abs(pearson(scores[j], t));
-            } else {
-                for (int c = 0; c < classes; c++) {
-                    double[] t = new double[n];
-                    for (int i = 0; i < n; i++) {
-                        t[i] = y[i] == c ? 1 : 0;
-                    }
-                    r[j] = Math.max(r[j], Math.abs(pearson(scores[j], t)));
-                }
-            }
+            scores[j] = scaled(v[j], Math.sqrt(Math.max(0, eig.values[j])));
+            r[j] = labelCorrelation(scores[j], y, classes);
         }
         int k = Math.max(1, Math.min(o.topPc(), p));
         Integer[] byR = new Integer[p];
@@ -206,9 +152,92 @@ public final class Ilm {
         for (int j = 0; j < k; j++) {
             chosen[j] = byR[j];
         }
-        // R = S_J U_J with the unit components U_j = Xc^T v_j / |Xc^T v_j| and scores S_j = Xc U_j, as the original
-        // computes it: a component along a coordinate axis comes out exactly as that axis, so suppressing it zeroes the
-        // coordinate exactly (the spec's twin example depends on it)
+        double[][] proj = projection(xc, v, chosen);
+        LogisticRegression probe = LogisticRegression.fit(x, y, Math.max(classes, 2), o.c(), xxt);
+        int correct0 = probe.correct(x, y);
+        double acc0 = (double) correct0 / n;
+        int drop = 0; // in samples, so that the effect is an exact multiple of 1/n
+        double[] acc1 = new double[o.lambdas().length];
+        for (int li = 0; li < o.lambdas().length; li++) {
+            int correct1 = counterfactualCorrect(probe, x, proj, o.lambdas()[li], y);
+            acc1[li] = (double) correct1 / n;
+            drop = Math.max(drop, correct0 - correct1);
+        }
+        double effect = (double) drop / n;
+        return new Layer(index, effect, acc0, acc1, chosen, r);
+    }
+
+    private static double[] mean(double[][] x) {
+        int d = x[0].length;
+        double[] mu = new double[d];
+        for (double[] row : x) {
+            LogisticRegression.axpy(1, row, mu);
+        }
+        for (int j = 0; j < d; j++) {
+            mu[j] /= x.length;
+        }
+        return mu;
+    }
+
+    private static double[][] minus(double[][] x, double[] mu) {
+        double[][] out = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i].clone();
+            LogisticRegression.axpy(-1, mu, out[i]);
+        }
+        return out;
+    }
+
+    /** G = K - v 1^T - 1 v^T + |mu|^2 with v = X mu: the Gram matrix of X - mean from K = X X^T. */
+    private static DMatrixRMaj centred(DMatrixRMaj xxt, double[][] x, double[] mu) {
+        int n = x.length;
+        double[] xmu = new double[n];
+        for (int i = 0; i < n; i++) {
+            xmu[i] = LogisticRegression.dot(x[i], mu);
+        }
+        double mu2 = LogisticRegression.dot(mu, mu);
+        DMatrixRMaj gram = new DMatrixRMaj(n, n);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                gram.unsafe_set(i, j, xxt.unsafe_get(i, j) - xmu[i] - xmu[j] + mu2);
+            }
+        }
+        return gram;
+    }
+
+    private static double[] scaled(double[] v, double s) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = s * v[i];
+        }
+        return out;
+    }
+
+    /** |Pearson| with the label for two classes, else the largest one-vs-rest |Pearson|. */
+    private static double labelCorrelation(double[] score, int[] y, int classes) {
+        int n = y.length;
+        if (classes <= 2) {
+            return Math.abs(pearson(score, Arrays.stream(y).asDoubleStream().toArray()));
+        }
+        double r = 0;
+        for (int c = 0; c < classes; c++) {
+            double[] t = new double[n];
+            for (int i = 0; i < n; i++) {
+                t[i] = y[i] == c ? 1 : 0;
+            }
+            r = Math.max(r, Math.abs(pearson(score, t)));
+        }
+        return r;
+    }
+
+    /**
+     * R = S_J U_J with the unit components U_j = Xc^T v_j / |Xc^T v_j| and scores S_j = Xc U_j, as the original
+     * computes it: a component along a coordinate axis comes out exactly as that axis, so suppressing it zeroes the
+     * coordinate exactly (the spec's twin example depends on it).
+     */
+    private static double[][] projection(double[][] xc, double[][] v, int[] chosen) {
+        int n = xc.length;
+        int d = xc[0].length;
         double[][] proj = new double[n][d];
         for (int jj : chosen) {
             double[] u = new double[d];
@@ -223,29 +252,25 @@ public final class Ilm {
                 u[j] /= norm;
             }
             for (int i = 0; i < n; i++) {
-                double score = LogisticRegression.dot(xc[i], u);
-                LogisticRegression.axpy(score, u, proj[i]);
+                LogisticRegression.axpy(LogisticRegression.dot(xc[i], u), u, proj[i]);
             }
         }
-        LogisticRegression probe = LogisticRegression.fit(x, y, Math.max(classes, 2), o.c(), xxt);
-        int correct0 = probe.correct(x, y);
-        double acc0 = (double) correct0 / n;
-        int drop = 0; // in samples, so that the effect is an exact multiple of 1/n
-        double[] acc1 = new double[o.lambdas().length];
-        for (int li = 0; li < o.lambdas().length; li++) {
-            double lambda = o.lambdas()[li];
-            double[][] cf = new double[n][d];
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < d; j++) {
-                    cf[i][j] = x[i][j] - lambda * proj[i][j];
-                }
+        return proj;
+    }
+
+    /** How many counterfactual rows x_i - lambda R_i the probe still gets right, one row at a time. */
+    private static int counterfactualCorrect(LogisticRegression probe, double[][] x, double[][] proj, double lambda, int[] y) {
+        double[] row = new double[x[0].length];
+        int correct = 0;
+        for (int i = 0; i < x.length; i++) {
+            double[] xi = x[i];
+            double[] pi = proj[i];
+            for (int j = 0; j < row.length; j++) {
+                row[j] = xi[j] - lambda * pi[j];
             }
-            int correct1 = probe.correct(cf, y);
-            acc1[li] = (double) correct1 / n;
-            drop = Math.max(drop, correct0 - correct1);
+            correct += probe.predict(row) == y[i] ? 1 : 0;
         }
-        double effect = (double) drop / n;
-        return new Layer(index, effect, acc0, acc1, chosen, r);
+        return correct;
     }
 
     /** X X^T in float64 on the engine (its BLAS is several times faster than a pure-Java product for 400 x 896). */

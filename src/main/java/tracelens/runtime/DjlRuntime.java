@@ -56,6 +56,23 @@ public final class DjlRuntime {
         return Engine.getEngine("PyTorch").newBaseManager();
     }
 
+    /**
+     * Starts loading the engine's native libraries (about 0.8 s) on a daemon thread, so that a command can read its
+     * inputs meanwhile; the first {@link #manager()} call then waits only for what is left.
+     */
+    public static void warmUpInBackground() {
+        configure();
+        Thread t = new Thread(() -> {
+            try {
+                Engine.getEngine("PyTorch");
+            } catch (RuntimeException | Error ignored) {
+                // the same failure surfaces, with its message, at the first manager() call on the main thread
+            }
+        }, "engine-warm-up");
+        t.setDaemon(true);
+        t.start();
+    }
+
     private static void setDefault(String key, String value) {
         if (System.getProperty(key) == null && System.getenv(key) == null) {
             System.setProperty(key, value);

@@ -1,0 +1,116 @@
+package tracelens.ilm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+import org.junit.jupiter.api.Test;
+
+/** Lanczos top eigenpairs against EJML's full symmetric eigendecomposition, and the Cholesky solve against EJML's. */
+class TopEigenTest {
+    /** G = X X^T for n samples of a d-dimensional cloud whose axis scales are {@code scale}(j). */
+    static DMatrixRMaj gram(int n, int d, long seed, java.util.function.IntToDoubleFunction scale) {
+        Random r = new Random(seed);
+        DMatrixRMaj x = new DMatrixRMaj(n, d);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < d; j++) {
+                x.set(i, j, r.nextGaussian() * scale.applyAsDouble(j));
+            }
+        }
+        DMatrixRMaj g = new DMatrixRMaj(n, n);
+        CommonOps_DDRM.multTransB(x, x, g);
+        return g;
+    }
+
+    static void assertMatchesFullDecomposition(DMatrixRMaj g, int p) {
+        int n = g.numRows;
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
+        assertThat(eig.decompose(g.copy())).isTrue();
+        Integer[] order = new Integer[n];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, (a, b) -> Double.compare(eig.getEigenvalue(b).getReal(), eig.getEigenvalue(a).getReal()));
+        TopEigen top = TopEigen.of(g, p);
+        double lambda1 = eig.getEigenvalue(order[0]).getReal();
+        for (int i = 0; i < p; i++) {
+            double want = eig.getEigenvalue(order[i]).getReal();
+            assertThat(top.values[i]).as("eigenvalue %d", i).isCloseTo(want, within(1e-10 * lambda1));
+            // the residual |G v - lambda v| certifies the vector whatever its sign or a near-degenerate rotation
+            double[] gv = new double[n];
+            for (int r = 0; r < n; r++) {
+                for (int c = 0; c < n; c++) {
+                    gv[r] += g.get(r, c) * top.vectors[i][c];
+                }
+            }
+            double res = 0;
+            double norm = 0;
+            for (int r = 0; r < n; r++) {
+                res += Math.pow(gv[r] - top.values[i] * top.vectors[i][r], 2);
+                norm += top.vectors[i][r] * top.vectors[i][r];
+            }
+            assertThat(Math.sqrt(res)).as("residual %d", i).isLessThan(1e-9 * lambda1);
+            assertThat(norm).isCloseTo(1, within(1e-12));
+            // and where the eigenvalue is well separated, the vector is EJML's up to sign
+            double gap = Math.min(i == 0 ? Double.MAX_VALUE : eig.getEigenvalue(order[i - 1]).getReal() - want,
+                    i + 1 == n ? Double.MAX_VALUE : want - eig.getEigenvalue(order[i + 1]).getReal());
+            if (gap > 1e-3 * lambda1) {
+                DMatrixRMaj v = eig.getEigenVector(order[i]);
+                double dot = 0;
+                double vv = 0;
+                for (int r = 0; r < n; r++) {
+                    dot += v.get(r) * top.vectors[i][r];
+                    vv += v.get(r) * v.get(r);
+                }
+                assertThat(Math.abs(dot) / Math.sqrt(vv)).as("|cos| with EJML's vector %d", i).isCloseTo(1, within(1e-8));
+            }
+        }
+    }
+
+    @Test
+    void flatSpectrumOfGaussianNoise() {
+        // the hardest case for Lanczos: 400 x 896 noise has no gap to speak of among its top 16 eigenvalues
+        assertMatchesFullDecomposition(gram(400, 896, 1, j -> 1), 16);
+    }
+
+    @Test
+    void decayingSpectrumAsInLanguageModelStates() {
+        assertMatchesFullDecomposition(gram(300, 512, 2, j -> 10 / Math.sqrt(1 + j)), 16);
+    }
+
+    @Test
+    void lowRankMatrixRestartsAfterBreakdown() {
+        // rank 5 < p = 8: Lanczos finds the 5-dimensional range early and must continue in its null space
+        assertMatchesFullDecomposition(gram(60, 5, 3, j -> j + 1), 8);
+    }
+
+    @Test
+    void smallAndFullDimension() {
+        assertMatchesFullDecomposition(gram(7, 3, 4, j -> 1), 7);
+        assertMatchesFullDecomposition(gram(2, 10, 5, j -> 1), 1);
+    }
+
+    @Test
+    void choleskySolvesLikeEjml() {
+        DMatrixRMaj g = gram(150, 60, 6, j -> 1);
+        for (int i = 0; i < 150; i++) {
+            g.add(i, i, 0.5);
+        }
+        double[][] rows = new double[150][];
+        for (int i = 0; i < 150; i++) {
+            rows[i] = Arrays.copyOfRange(g.data, i * 150, (i + 1) * 150);
+        }
+        double[] b = new Random(7).doubles(150).toArray();
+        double[] x = Cholesky.factor(rows).solve(b);
+        DMatrixRMaj want = new DMatrixRMaj(150, 1);
+        assertThat(CommonOps_DDRM.solve(g, new DMatrixRMaj(150, 1, true, b), want)).isTrue();
+        for (int i = 0; i < 150; i++) {
+            assertThat(x[i]).isCloseTo(want.get(i), within(1e-9 * Math.max(1, Math.abs(want.get(i)))));
+        }
+        double[][] indefinite = {{1, 2}, {2, 1}};
+        assertThat(Cholesky.factor(indefinite)).isNull();
+    }
+}
