@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Random;
 import tracelens.cnn.Cnn;
 import tracelens.cnn.CnnLoader;
-import tracelens.cnn.ResNetInit;
+import tracelens.cnn.CnnInit;
 import tracelens.runtime.DjlRuntime;
 import tracelens.saliency.ChannelGradient;
 import tracelens.saliency.HookSelection;
@@ -22,7 +22,7 @@ public class SaliencyBench {
     public static void main(String[] args) throws Exception {
         System.setProperty("ai.djl.pytorch.num_threads", args[0]);
         Path w = Files.createTempFile("resnet18", ".safetensors");
-        ResNetInit.write(w, 64, 1000, 0);
+        CnnInit.resnet18(w, 64, 1000, 0);
         try (Cnn cnn = CnnLoader.load(w, Cnn.Arch.RESNET18); var m = DjlRuntime.manager()) {
             Random r = new Random(1);
             float[] img = new float[3 * 224 * 224];

@@ -21,7 +21,9 @@ import tracelens.radioactive.Detection;
             "under 'random direction' (regularized incomplete beta), and Fisher's combination over classes (log10 p stays",
             "finite however strong the mark). With --reference-features and --suspect-features (features of the same",
             "held-out images from the marking network and from the suspect), the suspect's classifier is first aligned to",
-            "the marker's feature space by least squares, so a differently trained network can be tested.",
+            "the marker's feature space by least squares, so a differently trained network can be tested. Or give the",
+            "suspect CNN itself (--model, --arch) with the marking network (--marker) and held-out images (--images):",
+            "features and the final layer are then taken from the networks.",
             "Matrices: CSV (one row per class or image, no header) or safetensors (the first 2-D tensor)."},
         mixinStandardHelpOptions = true,
         sortOptions = false,
@@ -33,8 +35,23 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
     @Option(names = "--carriers", required = true, paramLabel = "FILE", description = "The secret carriers, C x d.")
     Path carriers;
 
-    @Option(names = "--classifier", required = true, paramLabel = "FILE", description = "The suspect's classifier weights, C x d (or C x d_t with features).")
+    @Option(names = "--classifier", paramLabel = "FILE", description = "The suspect's classifier weights, C x d (or C x d_t with features).")
     Path classifier;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Instead of the files: the suspect CNN (its final layer is the classifier).")
+    Path model;
+
+    @Option(names = "--arch", defaultValue = "resnet18", paramLabel = "ARCH", description = "The suspect's architecture. (default: ${DEFAULT-VALUE})")
+    String arch;
+
+    @Option(names = "--marker", paramLabel = "DIR", description = "With --model: the marking network, to align the suspect's features to its own.")
+    Path marker;
+
+    @Option(names = "--marker-arch", defaultValue = "resnet18", paramLabel = "ARCH", description = "(default: ${DEFAULT-VALUE})")
+    String markerArch;
+
+    @Option(names = "--images", paramLabel = "DIR", description = "With --marker: held-out, unmarked images (one sub-folder per class) for the alignment.")
+    Path images;
 
     @Option(names = "--reference-features", paramLabel = "FILE", description = "Marking network's features of held-out images, n x d.")
     Path reference;
@@ -50,9 +67,20 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
         if ((reference == null) != (suspect == null)) {
             throw new InvalidInputException("--reference-features and --suspect-features go together");
         }
+        if ((classifier == null) == (model == null)) {
+            throw new InvalidInputException("give the suspect as --classifier FILE or as --model DIR, one of the two");
+        }
+        if (model != null && (reference != null || (marker == null) != (images == null))) {
+            throw new InvalidInputException("with --model, align with --marker DIR and --images DIR (not feature files), or give neither");
+        }
         double[][] u = read(carriers);
-        double[][] w = read(classifier);
-        Detection.Result r = reference == null ? Detection.detect(u, w) : Detection.detect(u, w, read(reference), read(suspect));
+        Detection.Result r;
+        if (model == null) {
+            double[][] w = read(classifier);
+            r = reference == null ? Detection.detect(u, w) : Detection.detect(u, w, read(reference), read(suspect));
+        } else {
+            r = detectModel(u);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
             ObjectNode n = Json.result(spec);
@@ -69,6 +97,23 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The suspect CNN's final layer, aligned through held-out images' features when a marker is given. */
+    private Detection.Result detectModel(double[][] u) {
+        try (tracelens.cnn.Cnn suspectCnn = tracelens.cnn.CnnLoader.load(model, tracelens.cnn.Cnn.Arch.parse(arch));
+                var root = tracelens.runtime.DjlRuntime.manager()) {
+            double[][] w = tracelens.geometry.Points.toDouble(suspectCnn.headWeight());
+            if (marker == null) {
+                return Detection.detect(u, w);
+            }
+            tracelens.images.ImageFolder held = tracelens.images.ImageFolder.read(images);
+            double[][] ft = tracelens.radioactive.ImageFeatures.of(root, suspectCnn, held.items(), tracelens.radioactive.ImageFeatures.of(model));
+            try (tracelens.cnn.Cnn markerCnn = tracelens.cnn.CnnLoader.load(marker, tracelens.cnn.Cnn.Arch.parse(markerArch))) {
+                double[][] fm = tracelens.radioactive.ImageFeatures.of(root, markerCnn, held.items(), tracelens.radioactive.ImageFeatures.of(marker));
+                return Detection.detect(u, w, fm, ft);
+            }
+        }
     }
 
     /** A matrix from a CSV file (no header) or the first 2-D tensor of a safetensors file. */

@@ -73,7 +73,31 @@ public abstract class Cnn implements Module, HookedModel {
     public abstract Arch arch();
 
     /** Logits (B, K) of normalised images (B, 3, H, W); results land in the images' manager. */
-    public abstract NDArray forward(NDArray images, Hooks hooks);
+    public NDArray forward(NDArray images, Hooks hooks) {
+        return linear(headName(), features(images, hooks));
+    }
+
+    /**
+     * The penultimate features (B, d): the input of the final linear layer, the space in which radioactive marks are
+     * placed and detected (ResNet: the pooled 512 channels; VGG: the second classifier layer; EfficientNet: pooled).
+     */
+    public abstract NDArray features(NDArray images, Hooks hooks);
+
+    /** The final linear layer's name; its weight (K, d) is the classifier that radioactive detection tests. */
+    public abstract String headName();
+
+    /** The final linear layer's weight (K, d), as floats. */
+    public float[][] headWeight() {
+        NDArray w = tensor(headName() + ".weight", true, -1, -1);
+        int k = (int) w.getShape().get(0);
+        int d = (int) w.getShape().get(1);
+        float[] flat = w.toFloatArray();
+        float[][] out = new float[k][d];
+        for (int i = 0; i < k; i++) {
+            System.arraycopy(flat, i * d, out[i], 0, d);
+        }
+        return out;
+    }
 
     public int numClasses() {
         return classes;

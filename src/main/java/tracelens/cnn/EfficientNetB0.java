@@ -27,7 +27,12 @@ public final class EfficientNetB0 extends Cnn {
     }
 
     @Override
-    public NDArray forward(NDArray images, Hooks hooks) {
+    public String headName() {
+        return "classifier.1";
+    }
+
+    @Override
+    public NDArray features(NDArray images, Hooks hooks) {
         NDArray x = silu(bn("features.0.1", conv("features.0.0", images, 2, 1, hooks), 1e-5f));
         for (int stage = 1; stage <= 7; stage++) {
             for (int block = 0; has("features." + stage + "." + block + ".block.0.0.weight"); block++) {
@@ -36,7 +41,7 @@ public final class EfficientNetB0 extends Cnn {
             x = stage("features." + stage, x, hooks);
         }
         x = silu(bn("features.8.1", conv("features.8.0", x, 1, 1, hooks), 1e-5f));
-        return linear("classifier.1", spatialMean(x, false));
+        return spatialMean(x, false);
     }
 
     private NDArray mbConv(String p, NDArray input, int stride, Hooks hooks) {

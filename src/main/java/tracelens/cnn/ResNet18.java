@@ -24,7 +24,12 @@ public final class ResNet18 extends Cnn {
     }
 
     @Override
-    public NDArray forward(NDArray images, Hooks hooks) {
+    public String headName() {
+        return "fc";
+    }
+
+    @Override
+    public NDArray features(NDArray images, Hooks hooks) {
         NDArray x = Activation.relu(bn("bn1", conv("conv1", images, 2, 1, hooks), 1e-5f));
         x = Pool.maxPool2d(x, new Shape(3, 3), new Shape(2, 2), new Shape(1, 1), false);
         for (int stage = 1; stage <= 4; stage++) {
@@ -39,6 +44,6 @@ public final class ResNet18 extends Cnn {
             }
             x = stage("layer" + stage, x, hooks);
         }
-        return linear("fc", spatialMean(x, false));
+        return spatialMean(x, false);
     }
 }

@@ -27,7 +27,12 @@ public final class Vgg16Bn extends Cnn {
     }
 
     @Override
-    public NDArray forward(NDArray images, Hooks hooks) {
+    public String headName() {
+        return "classifier.6";
+    }
+
+    @Override
+    public NDArray features(NDArray images, Hooks hooks) {
         NDArray x = images;
         int index = 0;
         for (int convs : BLOCKS) {
@@ -40,7 +45,6 @@ public final class Vgg16Bn extends Cnn {
         }
         x = AdaptivePool.average(x, 7, 7).reshape(x.getShape().get(0), -1);
         x = Activation.relu(linear("classifier.0", x));
-        x = Activation.relu(linear("classifier.3", x));
-        return linear("classifier.6", x);
+        return Activation.relu(linear("classifier.3", x));
     }
 }
