@@ -59,6 +59,9 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
     @Option(names = "--suspect-features", paramLabel = "FILE", description = "Suspect network's features of the same images, n x d_t.")
     Path suspect;
 
+    @Option(names = "--aligned-out", paramLabel = "FILE", description = "Also write the suspect's classifier in the marker's space (C x d, CSV): test it against other keys without re-running the networks.")
+    Path alignedOut;
+
     @Mixin
     OutputOptions output;
 
@@ -80,6 +83,13 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
             r = reference == null ? Detection.detect(u, w) : Detection.detect(u, w, read(reference), read(suspect));
         } else {
             r = detectModel(u);
+        }
+        if (alignedOut != null) {
+            StringBuilder csv = new StringBuilder();
+            for (double[] row : r.classifier()) {
+                csv.append(java.util.Arrays.stream(row).mapToObj(v -> Double.toString(v)).collect(java.util.stream.Collectors.joining(","))).append('\n');
+            }
+            tracelens.io.AtomicFile.writeString(alignedOut, csv.toString());
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {

@@ -14,8 +14,9 @@ import tracelens.error.InvalidInputException;
  * (least squares, minimum norm when F_m is rank-deficient), W' = W_t M^T.
  */
 public final class Detection {
+    /** classifier: the suspect's rows in the marker's space (after alignment), those the cosines were taken with. */
     public record Result(double[] cosines, double[] pValues, double[] lnPValues, double combinedP, double lnCombinedP,
-            double alignmentResidual) {
+            double alignmentResidual, double[][] classifier) {
         public double log10CombinedP() {
             return lnCombinedP / Math.log(10);
         }
@@ -61,7 +62,7 @@ public final class Detection {
             lnP[k] = pk.lnP();
         }
         Statistics.P combined = Statistics.fisher(lnP);
-        return new Result(cos, p, lnP, combined.p(), combined.lnP(), residual);
+        return new Result(cos, p, lnP, combined.p(), combined.lnP(), residual, classifier);
     }
 
     /** Aligns the suspect's classifier (C x d_t) to the marker's space through features of the same images, then detects. */
