@@ -1,0 +1,89 @@
+package tracelens.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tracelens.images.ImageFolder;
+import tracelens.radioactive.Carriers;
+import tracelens.testing.CliRun;
+
+/** canvases, train-cnn --images, radioactive mark and detect --model from the command line, at toy sizes. */
+class RadioactiveCommandsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void markTrainAndDetect() throws Exception {
+        Path train = dir.resolve("train");
+        CliRun canvases = CliRun.of("canvases", "--out", train.toString(), "--count", "60", "--canvas", "40", "--seed", "1", "--json");
+        assertThat(canvases.exitCode()).as(canvases.err()).isZero();
+        assertThat(ImageFolder.read(train).items()).hasSize(60);
+        Path held = dir.resolve("held");
+        assertThat(CliRun.of("canvases", "--out", held.toString(), "--count", "30", "--canvas", "40", "--test").exitCode()).isZero();
+        Path marker = dir.resolve("marker");
+        CliRun trainMarker = CliRun.of("train-cnn", "--images", train.toString(), "--test-images", held.toString(), "--out",
+                marker.toString(), "--width", "4", "--epochs", "1", "--batch-size", "20", "--json");
+        assertThat(trainMarker.exitCode()).as(trainMarker.err()).isZero();
+
+        Path marked = dir.resolve("marked");
+        CliRun mark = CliRun.of("radioactive", "mark", "--model", marker.toString(), "--images", train.toString(), "--fraction", "0.1",
+                "--seed", "3", "--iterations", "3", "--out", marked.toString(), "--json");
+        assertThat(mark.exitCode()).as(mark.err()).isZero();
+        JsonNode m = new ObjectMapper().readTree(mark.out());
+        assertThat(m.get("marked").asInt()).isEqualTo(6);
+        assertThat(m.get("psnr_min").asDouble()).isGreaterThanOrEqualTo(20 * Math.log10(255 / 10.0));
+        Path key = dir.resolve("marked.key.safetensors");
+        Carriers carriers = Carriers.read(key);
+        assertThat(carriers.classes()).isEqualTo(10);
+        assertThat(carriers.dimension()).isEqualTo(32); // ResNet-18 of width 4: 8 x 4 features
+        assertThat(carriers.seed()).isEqualTo(3);
+        List<String> tsv = Files.readAllLines(marked.resolve("marked.tsv"));
+        assertThat(tsv).hasSize(7);
+        ImageFolder published = ImageFolder.read(marked);
+        assertThat(published.items()).hasSize(60);
+        int differing = 0;
+        List<ImageFolder.Item> original = ImageFolder.read(train).items();
+        for (int i = 0; i < 60; i++) {
+            differing += java.util.Arrays.equals(original.get(i).pixels(), published.items().get(i).pixels()) ? 0 : 1;
+        }
+        assertThat(differing).isEqualTo(6);
+
+        // a suspect trained on the marked folder, tested with alignment through the held-out canvases
+        Path suspect = dir.resolve("suspect");
+        assertThat(CliRun.of("train-cnn", "--images", marked.toString(), "--test-images", held.toString(), "--out", suspect.toString(),
+                "--width", "4", "--epochs", "1", "--batch-size", "20", "--seed", "2", "--quiet").exitCode()).isZero();
+        Path aligned = dir.resolve("aligned.csv");
+        CliRun detect = CliRun.of("radioactive", "detect", "--carriers", key.toString(), "--model", suspect.toString(), "--marker",
+                marker.toString(), "--images", held.toString(), "--aligned-out", aligned.toString(), "--json");
+        assertThat(detect.exitCode()).as(detect.err()).isZero();
+        JsonNode d = new ObjectMapper().readTree(detect.out());
+        assertThat(d.get("cosines")).hasSize(10);
+        assertThat(d.get("combined_p_value").asDouble()).isBetween(0.0, 1.0);
+        assertThat(Files.readAllLines(aligned)).hasSize(10);
+        assertThat(Files.readAllLines(aligned).get(0).split(",")).hasSize(32);
+
+        // bad input: a fraction out of range, an existing output, a key inside the published folder, no suspect
+        CliRun zero = CliRun.of("radioactive", "mark", "--model", marker.toString(), "--images", train.toString(), "--fraction", "0",
+                "--out", dir.resolve("z").toString());
+        assertThat(zero.exitCode()).isEqualTo(2);
+        assertThat(zero.err()).contains("--fraction");
+        CliRun exists = CliRun.of("radioactive", "mark", "--model", marker.toString(), "--images", train.toString(), "--fraction", "0.1",
+                "--out", marked.toString());
+        assertThat(exists.exitCode()).isEqualTo(2);
+        assertThat(exists.err()).contains("already exists");
+        CliRun inside = CliRun.of("radioactive", "mark", "--model", marker.toString(), "--images", train.toString(), "--fraction", "0.1",
+                "--out", dir.resolve("y").toString(), "--key", dir.resolve("y/key.safetensors").toString());
+        assertThat(inside.exitCode()).isEqualTo(2);
+        assertThat(inside.err()).contains("published");
+        assertThat(dir.resolve("y")).doesNotExist();
+        CliRun none = CliRun.of("radioactive", "detect", "--carriers", key.toString());
+        assertThat(none.exitCode()).isEqualTo(2);
+        assertThat(none.err()).contains("--model");
+    }
+}
