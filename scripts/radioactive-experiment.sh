@@ -16,9 +16,9 @@ mkdir -p "$work" "$out/runs"
 [ -d "$work/train" ] || "$T" canvases --out "$work/train" --count "$TRAIN" --canvas "$CANVAS" --seed 0 --quiet
 [ -d "$work/validation" ] || "$T" canvases --out "$work/validation" --count 500 --canvas "$CANVAS" --seed 7 --quiet
 [ -d "$work/held" ] || "$T" canvases --out "$work/held" --count "$HELD" --canvas "$CANVAS" --seed 3 --test --quiet
-train() { # train ARCH SEED DATA NAME
+train() { # train ARCH SEED DATA NAME [extra train-cnn options]
   [ -s "$work/$4/model.safetensors" ] || "$T" train-cnn --arch "$1" --seed "$2" --images "$3" --validation-images "$work/validation" \
-      --test-images "$work/held" --width "$WIDTH" --epochs "$EPOCHS" --out "$work/$4" --quiet
+      --test-images "$work/held" --width "$WIDTH" --epochs "$EPOCHS" --out "$work/$4" --quiet "${@:5}"
   cp "$work/$4/train.json" "$out/runs/$4.train.json"
 }
 train resnet18 0 "$work/train" marker
@@ -53,4 +53,7 @@ for q in $FRACTIONS; do
 done
 for s in $CLEAN_SEEDS; do train resnet18 "$s" "$work/train" "resnet-clean-s$s"; detect "resnet-clean-s$s" resnet18; done
 train vgg16_bn 1 "$work/train" vgg-clean-s1; detect vgg-clean-s1 vgg16_bn
+# transfer learning: the suspect retrains only the final layer of the (public) marking network on the data
+for q in $FRACTIONS; do train resnet18 1 "$work/marked-$q" "transfer-q$q" --init "$work/marker" --train-head-only; detect "transfer-q$q" resnet18; done
+for s in $CLEAN_SEEDS; do train resnet18 "$s" "$work/train" "transfer-clean-s$s" --init "$work/marker" --train-head-only; detect "transfer-clean-s$s" resnet18; done
 /usr/bin/python3 scripts/radioactive_summary.py "$out/runs" | tee "$out/summary.md"

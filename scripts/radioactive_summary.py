@@ -36,7 +36,7 @@ print("| suspect | q | test accuracy | mean cosine | log10 combined p |")
 print("|---|---|---|---|---|")
 rows = []
 for name, d in det.items():
-    m = re.match(r"(resnet|vgg)-(q(\d+)|clean-s(\d+))", name)
+    m = re.match(r"(resnet|vgg|transfer)-(q(\d+)|clean-s(\d+))", name)
     q = int(m.group(3)) if m.group(3) else 0
     rows.append((m.group(1), q, name, d))
 for arch, q, name, d in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
@@ -63,6 +63,6 @@ if null:
     print(f"clean suspects against {len(null)} random keys: share with p < 0.05 {np.mean(null < 0.05):.3f}, p < 0.01"
           f" {np.mean(null < 0.01):.3f}, p < 1e-3 {np.mean(null < 1e-3):.4f}; KS test against uniform: D = {ks.statistic:.3f},"
           f" p = {ks.pvalue:.3f}; deciles {' '.join(str(h) for h in hist)}")
-for arch in ("resnet", "vgg"):
+for arch in ("resnet", "vgg", "transfer"):
     hits = sorted(q for a, q, n, d in rows if a == arch and q > 0 and d["log10_combined_p_value"] < -3)
     print(f"{arch}: smallest q detected at p < 1e-3: {str(hits[0]) + '%' if hits else 'none'}")

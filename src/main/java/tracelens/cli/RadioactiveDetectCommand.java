@@ -59,6 +59,12 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
     @Option(names = "--suspect-features", paramLabel = "FILE", description = "Suspect network's features of the same images, n x d_t.")
     Path suspect;
 
+    @Option(names = "--head", paramLabel = "FILE", description = "Instead of the files: a head from 'radioactive train-head' (features: its hidden layer).")
+    Path head;
+
+    @Option(names = "--embeddings", paramLabel = "FILE", description = "With --head: held-out, unmarked embeddings for the alignment.")
+    Path embeddings;
+
     @Option(names = "--aligned-out", paramLabel = "FILE", description = "Also write the suspect's classifier in the marker's space (C x d, CSV): test it against other keys without re-running the networks.")
     Path alignedOut;
 
@@ -70,15 +76,24 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
         if ((reference == null) != (suspect == null)) {
             throw new InvalidInputException("--reference-features and --suspect-features go together");
         }
-        if ((classifier == null) == (model == null)) {
-            throw new InvalidInputException("give the suspect as --classifier FILE or as --model DIR, one of the two");
+        if ((classifier == null ? 0 : 1) + (model == null ? 0 : 1) + (head == null ? 0 : 1) != 1) {
+            throw new InvalidInputException("give the suspect as --classifier FILE, --model DIR or --head FILE, one of them");
+        }
+        if ((head == null) != (embeddings == null)) {
+            throw new InvalidInputException("--head and --embeddings go together");
         }
         if (model != null && (reference != null || (marker == null) != (images == null))) {
             throw new InvalidInputException("with --model, align with --marker DIR and --images DIR (not feature files), or give neither");
         }
         double[][] u = read(carriers);
         Detection.Result r;
-        if (model == null) {
+        if (head != null) {
+            try (var root = tracelens.runtime.DjlRuntime.manager();
+                    tracelens.radioactive.ClassifierHead h = tracelens.radioactive.ClassifierHead.load(root, head)) {
+                tracelens.radioactive.Embeddings e = tracelens.radioactive.Embeddings.read(embeddings, null);
+                r = Detection.detect(u, h.classifier(), tracelens.geometry.Points.toDouble(e.x()), h.features(root, e.x()));
+            }
+        } else if (model == null) {
             double[][] w = read(classifier);
             r = reference == null ? Detection.detect(u, w) : Detection.detect(u, w, read(reference), read(suspect));
         } else {

@@ -44,6 +44,12 @@ public final class TrainCnnCommand implements Callable<Integer> {
     @Option(names = "--canvas", defaultValue = "64", paramLabel = "S", description = "Canvas side in pixels. (default: ${DEFAULT-VALUE})")
     int canvas;
 
+    @Option(names = "--init", paramLabel = "DIR", description = "Start from this model's weights (same --arch) instead of a fresh initialisation.")
+    Path init;
+
+    @Option(names = "--train-head-only", description = "Train only the final layer; the rest stays frozen, batch norm on its running statistics.")
+    boolean headOnly;
+
     @Option(names = "--images", paramLabel = "DIR", description = "Train on this image folder (one sub-folder per class; square gray images of one size, e.g. from 'tracelens canvases') instead of generated canvases.")
     Path images;
 
@@ -145,23 +151,25 @@ public final class TrainCnnCommand implements Callable<Integer> {
             test = digits.images(testCount, canvas, true, seed + 2_000_003);
         }
         Files.createDirectories(out);
-        Path init = Files.createTempFile(out, ".init", ".safetensors");
+        Path fresh = Files.createTempFile(out, ".init", ".safetensors");
         ObjectNode json = Json.result(spec);
         CnnTrainer.Result r;
         try {
-            CnnInit.write(a, init, width, 10, seed);
-            try (Cnn cnn = CnnLoader.load(init, a); var m = DjlRuntime.manager()) {
+            if (init == null) {
+                CnnInit.write(a, fresh, width, 10, seed);
+            }
+            try (Cnn cnn = CnnLoader.load(init != null ? init : fresh, a); var m = DjlRuntime.manager()) {
                 if (!output.quiet) {
                     err.printf("training %s (width %d, %,d parameters) on %d canvases of %dx%d%n", a.id, width,
                             cnn.parameters().count(true), trainCount, canvas, canvas);
                 }
-                r = CnnTrainer.train(m, cnn, train, validation, test, canvas, new CnnTrainer.Options(epochs, batchSize, lr, 0, seed),
+                r = CnnTrainer.train(m, cnn, train, validation, test, canvas, new CnnTrainer.Options(epochs, batchSize, lr, 0, seed, headOnly),
                         ProgressBar.of(err, output), line -> { if (!output.quiet) { err.println(line); } });
                 cnn.save(out.resolve("model.safetensors"), Map.of("arch", a.id, "canvas", String.valueOf(canvas),
                         "normalisation", "(x - 0.5) / 0.25, gray repeated over RGB", "provenance", tracelens.results.Results.write(json.get("provenance"))));
             }
         } finally {
-            Files.deleteIfExists(init);
+            Files.deleteIfExists(fresh);
         }
         json.put("arch", a.id);
         json.put("canvas", canvas);

@@ -20,7 +20,8 @@ import tracelens.train.TrainingLoop;
  * with the best validation accuracy kept.
  */
 public final class CnnTrainer {
-    public record Options(int epochs, int batchSize, double lr, double weightDecay, long seed) {}
+    /** {@code headOnly}: only the final layer learns, the rest stays frozen in evaluation mode (transfer learning). */
+    public record Options(int epochs, int batchSize, double lr, double weightDecay, long seed, boolean headOnly) {}
 
     public record Epoch(int epoch, double loss, double validationAccuracy, double seconds) {}
 
@@ -30,6 +31,11 @@ public final class CnnTrainer {
 
     public static Result train(NDManager m, Cnn cnn, List<MnistCanvas.Image> train, List<MnistCanvas.Image> validation,
             List<MnistCanvas.Image> test, int size, Options o, Progress progress, Consumer<String> log) {
+        if (o.headOnly()) {
+            for (String name : cnn.parameters().asMap().keySet()) {
+                cnn.parameters().setTrainable(name, name.startsWith(cnn.headName() + "."));
+            }
+        }
         Adam adam = new Adam(m, cnn.parameters().trainable(), o.weightDecay(), 5.0);
         TrainingLoop.Settings s = new TrainingLoop.Settings(o.epochs(), o.batchSize(), o.lr(), LrSchedule.constant(), 0, true, true,
                 true, "train-cnn", List.of("loss"), "lower --lr");
@@ -44,7 +50,7 @@ public final class CnnTrainer {
                 e -> epochs.add(new Epoch(e.epoch(), e.meanTerms()[0], e.validation(), e.seconds())), log);
         int[] rows = new int[train.size()];
         Arrays.setAll(rows, i -> i);
-        cnn.setTraining(true);
+        cnn.setTraining(!o.headOnly());
         TrainingLoop.Result r;
         try {
             r = TrainingLoop.run(m, cnn.parameters(), adam, rows, new Random(o.seed()), s, loss, terms -> {
@@ -52,7 +58,7 @@ public final class CnnTrainer {
                 try {
                     return accuracy(m, cnn, validation, size);
                 } finally {
-                    cnn.setTraining(true);
+                    cnn.setTraining(!o.headOnly());
                 }
             }, listeners, progress);
         } finally {

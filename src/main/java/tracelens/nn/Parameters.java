@@ -81,6 +81,16 @@ public final class Parameters {
         return !frozen.contains(name);
     }
 
+    /** Freezes or unfreezes one parameter (buffers stay frozen). */
+    public void setTrainable(String name, boolean trainable) {
+        get(name);
+        if (trainable && !buffers.contains(name)) {
+            frozen.remove(name);
+        } else {
+            frozen.add(name);
+        }
+    }
+
     public void setTrainable(boolean trainable) {
         if (trainable) {
             frozen.retainAll(buffers);
