@@ -61,6 +61,8 @@ public record Embeddings(float[][] x, int[] y, List<String> labelNames, int laye
         int d = dimension();
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.putAll(extra);
+        meta.put("format", "tracelens.activations/1");
+        meta.putIfAbsent("pool", "mean");
         try {
             meta.put("label_names", new ObjectMapper().writeValueAsString(labelNames));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

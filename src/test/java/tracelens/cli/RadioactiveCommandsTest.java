@@ -86,4 +86,56 @@ class RadioactiveCommandsTest {
         assertThat(none.exitCode()).isEqualTo(2);
         assertThat(none.err()).contains("--model");
     }
+
+    @Test
+    void markEmbeddingsTrainHeadsAndDetect() throws Exception {
+        // one draw of the spec's synthetic classes: 4,000 vectors to publish, 1,000 held out
+        tracelens.radioactive.EmbeddingMarkingTest.Data data = tracelens.radioactive.EmbeddingMarkingTest.data(5);
+        List<String> names = java.util.stream.IntStream.range(0, 10).mapToObj(String::valueOf).toList();
+        Path train = dir.resolve("train.safetensors");
+        new tracelens.radioactive.Embeddings(java.util.Arrays.copyOf(data.x(), 4000), java.util.Arrays.copyOf(data.y(), 4000), names,
+                3, java.util.Map.of("model", "synthetic")).write(train, java.util.Map.of());
+        Path held = dir.resolve("held.safetensors");
+        new tracelens.radioactive.Embeddings(java.util.Arrays.copyOfRange(data.x(), 4000, 5000), java.util.Arrays.copyOfRange(data.y(), 4000, 5000),
+                names, 3, java.util.Map.of()).write(held, java.util.Map.of());
+
+        Path marked = dir.resolve("marked.safetensors");
+        CliRun mark = CliRun.of("radioactive", "mark-embeddings", "--embeddings", train.toString(), "--fraction", "0.5", "--alpha", "0.3",
+                "--seed", "2", "--out", marked.toString(), "--json");
+        assertThat(mark.exitCode()).as(mark.err()).isZero();
+        assertThat(new ObjectMapper().readTree(mark.out()).get("marked").asInt()).isEqualTo(2000);
+        Path key = dir.resolve("marked.key.safetensors");
+        assertThat(Carriers.read(key).dimension()).isEqualTo(64);
+        // the marked file is an activation file like its input
+        assertThat(tracelens.radioactive.Embeddings.read(marked, null).layer()).isEqualTo(3);
+
+        for (String hidden : List.of("0", "32")) {
+            Path head = dir.resolve("head" + hidden + ".safetensors");
+            CliRun th = CliRun.of("radioactive", "train-head", "--embeddings", marked.toString(), "--test", held.toString(), "--hidden",
+                    hidden, "--epochs", "5", "--lr", "1e-2", "--out", head.toString(), "--json");
+            assertThat(th.exitCode()).as(th.err()).isZero();
+            assertThat(new ObjectMapper().readTree(th.out()).get("test_accuracy").asDouble()).isGreaterThan(0.3); // chance is 0.1
+            CliRun det = CliRun.of("radioactive", "detect", "--carriers", key.toString(), "--head", head.toString(), "--embeddings",
+                    held.toString(), "--json");
+            assertThat(det.exitCode()).as(det.err()).isZero();
+            JsonNode d = new ObjectMapper().readTree(det.out());
+            assertThat(d.get("cosines")).hasSize(10);
+            if (hidden.equals("0")) {
+                assertThat(d.get("log10_combined_p_value").asDouble()).isLessThan(-5);
+            }
+        }
+        // bad input
+        CliRun frac = CliRun.of("radioactive", "mark-embeddings", "--embeddings", train.toString(), "--fraction", "1.5", "--out",
+                dir.resolve("x.safetensors").toString());
+        assertThat(frac.exitCode()).isEqualTo(2);
+        assertThat(dir.resolve("x.safetensors")).doesNotExist();
+        CliRun alone = CliRun.of("radioactive", "detect", "--carriers", key.toString(), "--head", dir.resolve("head0.safetensors").toString());
+        assertThat(alone.exitCode()).isEqualTo(2);
+        assertThat(alone.err()).contains("--embeddings");
+        Path otherKey = dir.resolve("other.safetensors");
+        Carriers.random(10, 32, 1).write(otherKey, java.util.Map.of());
+        CliRun dims = CliRun.of("radioactive", "detect", "--carriers", otherKey.toString(), "--head", dir.resolve("head0.safetensors").toString(),
+                "--embeddings", held.toString());
+        assertThat(dims.exitCode()).isEqualTo(2);
+    }
 }
