@@ -3,12 +3,14 @@ package tracelens.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import tracelens.error.InvalidInputException;
 import tracelens.lm.Generator;
 import tracelens.lm.Sampler;
 import tracelens.model.decoder.Decoder;
@@ -44,6 +46,27 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Sampling seed. (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--watermark-key", paramLabel = "K", description = "Watermark the output with the KGW green-list scheme under this secret key (radioactive.md §7).")
+    Long watermarkKey;
+
+    @Option(names = "--gamma", defaultValue = "0.25", paramLabel = "G", description = "Watermark: share of the vocabulary that is green. (default: ${DEFAULT-VALUE})")
+    double gamma;
+
+    @Option(names = "--delta", defaultValue = "2.0", paramLabel = "D", description = "Watermark: logit bonus of green tokens. (default: ${DEFAULT-VALUE})")
+    double delta;
+
+    @Option(names = "--context-width", defaultValue = "2", paramLabel = "H", description = "Watermark: tokens that seed each green list. (default: ${DEFAULT-VALUE})")
+    int contextWidth;
+
+    @Option(names = "--samples", defaultValue = "1", paramLabel = "N", description = "Generate N texts (sample i uses seed S + i; prompts cycle through --prompts). (default: ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--prompts", paramLabel = "FILE", description = "Prompts, one per line (instead of --prompt).")
+    java.nio.file.Path prompts;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the texts as JSON lines (prompt, text, tokens, seed) instead of printing them.")
+    java.nio.file.Path outFile;
+
     @Option(names = "--no-cache", description = "Rerun the whole sequence each step instead of using the KV cache (slower; for checks).")
     boolean noCache;
 
@@ -54,10 +77,17 @@ public final class GenerateCommand implements Callable<Integer> {
     OutputOptions output;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
+        if (samples < 1) {
+            throw InvalidInputException.field("samples", " must be at least 1, found " + samples);
+        }
+        if (samples > 1 || prompts != null || outFile != null) {
+            return batch();
+        }
         PrintWriter out = spec.commandLine().getOut();
         Sampler sampler = new Sampler(temperature, topP, seed);
         try (Decoder model = modelOptions.loadDecoder("generate")) {
+            Generator.LogitsProcessor watermark = watermark(model);
             if (!output.json) {
                 out.print(prompt); // the continuation follows the prompt, as llama2.c prints it
                 out.flush();
@@ -65,7 +95,7 @@ public final class GenerateCommand implements Callable<Integer> {
             Generator.Generation g = Generator.generate(model, prompt, maxTokens, sampler, !noCache, output.json ? null : piece -> {
                 out.print(piece);
                 out.flush();
-            });
+            }, watermark);
             if (output.json) {
                 ObjectNode r = Json.result(spec);
                 r.put("model", model.id());
@@ -94,6 +124,65 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             out.flush();
         }
+        return 0;
+    }
+
+    /** The KGW watermark as a logits processor, or null without --watermark-key; its vocabulary is the logits width. */
+    private Generator.LogitsProcessor watermark(Decoder model) {
+        if (watermarkKey == null) {
+            return null;
+        }
+        tracelens.radioactive.GreenList g = new tracelens.radioactive.GreenList(watermarkKey, gamma, delta, contextWidth,
+                model.config().vocabSize());
+        return g::bias;
+    }
+
+    /** Many texts to a JSON-lines file (or stdout), with progress. */
+    private Integer batch() throws java.io.IOException {
+        List<String> promptList = prompts == null ? List.of(prompt) : java.nio.file.Files.readAllLines(prompts).stream()
+                .filter(l -> !l.isBlank()).toList();
+        if (promptList.isEmpty()) {
+            throw InvalidInputException.at(prompts, "holds no prompt");
+        }
+        StringBuilder lines = new StringBuilder();
+        tracelens.progress.Progress progress = ProgressBar.of(spec.commandLine().getErr(), output);
+        int tokens = 0;
+        try (Decoder model = modelOptions.loadDecoder("generate")) {
+            Generator.LogitsProcessor watermark = watermark(model);
+            progress.start("generating", samples);
+            for (int i = 0; i < samples; i++) {
+                String p = promptList.get(i % promptList.size());
+                Generator.Generation g = Generator.generate(model, p, maxTokens, new Sampler(temperature, topP, seed + i), !noCache, null,
+                        watermark);
+                ObjectNode line = Json.MAPPER.createObjectNode();
+                line.put("prompt", p);
+                line.put("text", g.text());
+                ArrayNode ids = line.putArray("tokens");
+                for (long id : g.generated()) {
+                    ids.add(id);
+                }
+                line.put("seed", seed + i);
+                lines.append(Json.MAPPER.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(line)).append('\n');
+                tokens += g.generated().length;
+                progress.advance(1);
+            }
+            progress.end();
+        }
+        ObjectNode r = Json.result(spec);
+        r.put("samples", samples);
+        r.put("tokens", tokens);
+        if (watermarkKey != null) {
+            r.put("watermark", "kgw");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (outFile != null) {
+            tracelens.io.AtomicFile.writeString(outFile, lines.toString());
+            out.println(output.json ? Json.write(r) : "wrote " + samples + " texts (" + tokens + " tokens) to " + outFile);
+        } else {
+            out.print(lines);
+        }
+        out.flush();
         return 0;
     }
 }

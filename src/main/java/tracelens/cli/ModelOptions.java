@@ -18,6 +18,24 @@ public final class ModelOptions {
             description = "Tokenizer file: tokenizer.json, or llama2.c's tokenizer.bin (default: the one beside the model).")
     Path tokenizer;
 
+    /** The tokenizer file the model loads with: --tokenizer, else the one beside a llama2.c file or in a folder. */
+    Path tokenizerFile() {
+        if (tokenizer != null) {
+            return tokenizer;
+        }
+        Path p = Path.of(model);
+        if (java.nio.file.Files.isDirectory(p)) {
+            return p.resolve("tokenizer.json");
+        }
+        if (p.getFileName().toString().endsWith(".bin")) {
+            return tracelens.model.llama.Llama2cFiles.tokenizerBeside(p);
+        }
+        if (tracelens.model.decoder.SavedDecoder.is(p)) {
+            return tracelens.model.decoder.SavedDecoder.open(p).tokenizer();
+        }
+        return null;
+    }
+
     HiddenStateModel load() {
         return ModelLoader.load(model, tokenizer);
     }

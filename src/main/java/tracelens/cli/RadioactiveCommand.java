@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Radioactive data (Sablayrolles et al., ICML 2020): mark images with secret carriers, then detect them in a suspect classifier.",
         mixinStandardHelpOptions = true,
         subcommands = {RadioactiveMarkCommand.class, RadioactiveMarkEmbeddingsCommand.class, RadioactiveTrainHeadCommand.class,
+            RadioactiveLmDetectCommand.class,
             RadioactiveDetectCommand.class, CommandLine.HelpCommand.class})
 public final class RadioactiveCommand extends CommandGroup {
 }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         description = "Extract a frozen model's hidden states layer by layer and trace behaviour to its sources.",
         mixinStandardHelpOptions = true,
         versionProvider = TracelensCommand.Version.class,
-        subcommands = {DemoCommand.class, SipCommand.class, CanvasesCommand.class, ActivationsCommand.class, GenerateCommand.class, PerplexityCommand.class,
+        subcommands = {DemoCommand.class, SipCommand.class, CanvasesCommand.class, FinetuneLmCommand.class, ActivationsCommand.class, GenerateCommand.class, PerplexityCommand.class,
             GeometryCommand.class, FinetuneCommand.class, SitesCommand.class, IlmCommand.class, PiFiCommand.class, ParchGradCommand.class, TrainCnnCommand.class, SaliencyCommand.class, RadioactiveCommand.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",

@@ -40,9 +40,21 @@ public final class Generator {
         return ids;
     }
 
+    /** Changes the next-token logits given the sequence so far (its first {@code len} tokens), e.g. a watermark. */
+    @FunctionalInterface
+    public interface LogitsProcessor {
+        void process(float[] logits, long[] tokens, int len);
+    }
+
     /** Generates up to {@code maxTokens} tokens; {@code onText} receives the text as it grows (may be null). */
     public static Generation generate(Decoder model, String prompt, int maxTokens, Sampler sampler, boolean useCache,
             Consumer<String> onText) {
+        return generate(model, prompt, maxTokens, sampler, useCache, onText, null);
+    }
+
+    /** As above, with the logits passed through {@code processor} (may be null) before each draw. */
+    public static Generation generate(Decoder model, String prompt, int maxTokens, Sampler sampler, boolean useCache,
+            Consumer<String> onText, LogitsProcessor processor) {
         if (maxTokens < 0) {
             throw InvalidInputException.field("max_tokens", " must be >= 0, found " + maxTokens);
         }
@@ -69,6 +81,9 @@ public final class Generator {
                     long[] mask = new long[t];
                     Arrays.fill(mask, 1);
                     logits = model.forward(scope, 1, t, ids, positions, mask, cache, tracelens.nn.Hooks.none(scope), true, true).toFloatArray();
+                }
+                if (processor != null) {
+                    processor.process(logits, seq, len);
                 }
                 int next = sampler.sample(logits);
                 if (next == eos || next == bos) {

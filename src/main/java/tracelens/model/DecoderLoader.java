@@ -29,6 +29,29 @@ public final class DecoderLoader {
         return build(checkpoint.toString(), params.config(), params, tokenizer);
     }
 
+    /** A decoder saved by tracelens (see {@link tracelens.model.decoder.SavedDecoder}); {@code tokenizerFile} overrides the recorded one. */
+    public static Decoder loadSaved(Path file, Path tokenizerFile) {
+        tracelens.model.decoder.SavedDecoder params = tracelens.model.decoder.SavedDecoder.open(file);
+        Path tok = tokenizerFile != null ? tokenizerFile : params.tokenizer();
+        if (tok == null || !Files.isRegularFile(tok)) {
+            params.close();
+            throw InvalidInputException.at(file, "its tokenizer " + (tok == null ? "is not recorded" : tok + " is missing") + ": give --tokenizer FILE");
+        }
+        TextTokenizer tokenizer;
+        if (tok.getFileName().toString().endsWith(".bin")) {
+            tokenizer = Llama2cTokenizer.load(tok);
+        } else {
+            HfTokenizer hf = HfTokenizer.load(tok);
+            tokenizer = hf.padId() == 0 && params.config().eosId() >= 0 ? hf.withPadId(params.config().eosId()) : hf;
+        }
+        checkVocab(tok, tokenizer, params.config());
+        try {
+            return build(file.toString(), params.config(), params, tokenizer);
+        } finally {
+            params.close();
+        }
+    }
+
     public static Decoder loadHuggingFace(Path dir, String type, Path tokenizerFile) {
         HfConfig hf = HfConfig.read(dir.resolve("config.json"));
         Path tokJson = tokenizerFile != null ? tokenizerFile : dir.resolve("tokenizer.json");

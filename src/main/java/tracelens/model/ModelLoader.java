@@ -48,9 +48,12 @@ public final class ModelLoader {
                     + ") and no such file or folder");
         }
         if (Files.isRegularFile(path)) {
+            if (tracelens.model.decoder.SavedDecoder.is(path)) {
+                return DecoderLoader.loadSaved(path, tokenizer);
+            }
             if (!path.getFileName().toString().endsWith(".bin")) {
                 throw new InvalidInputException(model + ": a model is a Hugging Face folder (config.json, model.safetensors, "
-                        + "tokenizer.json), a llama2.c checkpoint (.bin), or the name " + MINILM);
+                        + "tokenizer.json), a llama2.c checkpoint (.bin), a decoder saved by tracelens (.safetensors), or the name " + MINILM);
             }
             return DecoderLoader.loadLlama2c(path, tokenizer != null ? tokenizer : Llama2cFiles.tokenizerBeside(path));
         }
