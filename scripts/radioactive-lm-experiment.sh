@@ -50,6 +50,6 @@ print("| suspect | answers' green share (per seed) | log10 p (per seed) | scored
 print("|---|---|---|---|")
 for suspect in ("base", "tuned-clean", "tuned-watermarked"):
     rs = [json.load(open(f)) for f in sorted(glob.glob(f"{runs}/detect-{suspect}-*.json"))]
-    print(f"| {suspect} | {' '.join(f'{r['green_share']:.3f}' for r in rs)} | {' '.join(f'{r['log10_p_value']:.2f}' for r in rs)} |"
+    print(f"| {suspect} | {' '.join(format(r["green_share"], ".3f") for r in rs)} | {' '.join(format(r["log10_p_value"], ".2f") for r in rs)} |"
           f" {statistics.mean(r['scored_tokens'] for r in rs):.0f} |")
 PY
