@@ -44,12 +44,14 @@ d = json.load(open(f"{runs}/data-watermarked.json"))
 print(f"training data (watermarked stories): {d['green_tokens']} of {d['scored_tokens']} scored tokens green ({d['green_share']:.3f}), log10 p = {d['log10_p_value']:.1f}")
 for name in ("watermarked", "clean"):
     f = json.load(open(f"{runs}/finetune-{name}.json"))
-    print(f"fine-tuned on {name} stories: {f['texts']} texts, {f['tokens']} tokens, loss {f['history'][0]['loss']:.3f} -> {f['history'][-1]['loss']:.3f}")
+    print("fine-tuned on %s stories: %d texts, %d tokens, loss %.3f -> %.3f" % (name, f["texts"], f["tokens"], f["history"][0]["loss"], f["history"][-1]["loss"]))
 print()
 print("| suspect | answers' green share (per seed) | log10 p (per seed) | scored tokens (mean) |")
 print("|---|---|---|---|")
 for suspect in ("base", "tuned-clean", "tuned-watermarked"):
     rs = [json.load(open(f)) for f in sorted(glob.glob(f"{runs}/detect-{suspect}-*.json"))]
-    print(f"| {suspect} | {' '.join(format(r["green_share"], ".3f") for r in rs)} | {' '.join(format(r["log10_p_value"], ".2f") for r in rs)} |"
-          f" {statistics.mean(r['scored_tokens'] for r in rs):.0f} |")
+    shares = " ".join("%.3f" % r["green_share"] for r in rs)
+    logs = " ".join("%.2f" % r["log10_p_value"] for r in rs)
+    scored = statistics.mean(r["scored_tokens"] for r in rs)
+    print(f"| {suspect} | {shares} | {logs} | {scored:.0f} |")
 PY
