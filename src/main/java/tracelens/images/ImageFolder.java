@@ -14,8 +14,7 @@ import tracelens.error.InvalidInputException;
 
 /**
  * A labelled image folder as torchvision's ImageFolder lays it out: one sub-folder per class, classes numbered in
- * sorted order of their names, images sorted by name within a class. Pixels are read from the raster's samples, so a
- * gray PNG round-trips exactly (Java's getRGB would pass gray through a colour conversion and change the values).
+ * sorted order of their names, images sorted by name within a class. 8-bit gray PNGs round-trip exactly.
  */
 public final class ImageFolder {
     /** One image: its path relative to the folder (class/name), label, channels (1 gray or 3 RGB), size, CHW in [0, 1]. */
@@ -75,7 +74,11 @@ public final class ImageFolder {
         return new ImageFolder(classes, items);
     }
 
-    static Item readImage(Path file, String relative, int label) {
+    /**
+     * Decodes one image file: 8-bit gray from its raster samples, exactly (Java's getRGB would pass gray through a
+     * colour conversion); anything else (RGB, RGBA, palette, JPEG) as RGB through the image's own colour model.
+     */
+    public static Item readImage(Path file, String relative, int label) {
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
@@ -83,25 +86,24 @@ public final class ImageFolder {
             throw InvalidInputException.at(file, "unreadable or truncated image (" + e.getMessage() + ")");
         }
         if (img == null) {
-            throw InvalidInputException.at(file, "not a PNG or BMP image");
-        }
-        if (img.getColorModel() instanceof java.awt.image.IndexColorModel) {
-            throw InvalidInputException.at(file, "is a palette image; convert it to 8-bit gray or RGB");
+            throw InvalidInputException.at(file, "not an image this reader knows (png, jpg, bmp, gif)");
         }
         var raster = img.getRaster();
-        int bands = raster.getNumBands();
-        int bits = raster.getSampleModel().getSampleSize(0);
-        if (bits != 8 || (bands != 1 && bands != 3 && bands != 4)) {
-            throw InvalidInputException.at(file, bands + " channels of " + bits + " bits; images must be 8-bit gray, RGB or RGBA");
-        }
-        int channels = bands == 1 ? 1 : 3;
         int w = img.getWidth();
         int h = img.getHeight();
+        boolean gray = raster.getNumBands() == 1 && raster.getSampleModel().getSampleSize(0) == 8
+                && !(img.getColorModel() instanceof java.awt.image.IndexColorModel);
+        int channels = gray ? 1 : 3;
         float[] px = new float[channels * h * w];
-        for (int c = 0; c < channels; c++) {
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    px[(c * h + y) * w + x] = raster.getSample(x, y, c) / 255f;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (gray) {
+                    px[y * w + x] = raster.getSample(x, y, 0) / 255f;
+                } else {
+                    int p = img.getRGB(x, y);
+                    px[y * w + x] = ((p >> 16) & 255) / 255f;
+                    px[(h + y) * w + x] = ((p >> 8) & 255) / 255f;
+                    px[(2 * h + y) * w + x] = (p & 255) / 255f;
                 }
             }
         }

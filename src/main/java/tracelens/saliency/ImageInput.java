@@ -1,13 +1,11 @@
 package tracelens.saliency;
 
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import tracelens.error.InvalidInputException;
 
 /**
@@ -43,29 +41,13 @@ public final class ImageInput {
 
     /** Reads, converts to RGB, resizes (unless {@code noResize}, which refuses other sizes) and crops to size x size. */
     public static Image read(Path file, int size, boolean noResize) {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw InvalidInputException.at(file, "unreadable or truncated image (" + e.getMessage() + ")");
-        }
-        if (img == null) {
-            throw InvalidInputException.at(file, "not an image this reader knows (png, jpg, bmp, gif)");
-        }
-        int w = img.getWidth();
-        int h = img.getHeight();
-        int bands = img.getRaster().getNumBands();
-        if (bands != 1 && bands != 3 && bands != 4) {
-            throw InvalidInputException.at(file, bands + " channels; images must be gray, RGB or RGBA");
-        }
-        float[][] rgb = new float[3][w * h];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                int p = img.getRGB(x, y);
-                rgb[0][y * w + x] = ((p >> 16) & 255) / 255f;
-                rgb[1][y * w + x] = ((p >> 8) & 255) / 255f;
-                rgb[2][y * w + x] = (p & 255) / 255f;
-            }
+        tracelens.images.ImageFolder.Item decoded = tracelens.images.ImageFolder.readImage(file, file.getFileName().toString(), -1);
+        int w = decoded.width();
+        int h = decoded.height();
+        float[][] rgb = new float[3][];
+        for (int c = 0; c < 3; c++) { // gray repeated over the three channels
+            int from = (decoded.channels() == 1 ? 0 : c) * w * h;
+            rgb[c] = java.util.Arrays.copyOfRange(decoded.pixels(), from, from + w * h);
         }
         if (w == size && h == size) {
             return new Image(file.getFileName().toString(), concat(rgb), size);
