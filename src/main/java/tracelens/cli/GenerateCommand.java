@@ -147,8 +147,10 @@ public final class GenerateCommand implements Callable<Integer> {
         StringBuilder lines = new StringBuilder();
         tracelens.progress.Progress progress = ProgressBar.of(spec.commandLine().getErr(), output);
         int tokens = 0;
+        int vocabulary;
         try (Decoder model = modelOptions.loadDecoder("generate")) {
             Generator.LogitsProcessor watermark = watermark(model);
+            vocabulary = model.config().vocabSize();
             progress.start("generating", samples);
             for (int i = 0; i < samples; i++) {
                 String p = promptList.get(i % promptList.size());
@@ -178,6 +180,12 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (outFile != null) {
             tracelens.io.AtomicFile.writeString(outFile, lines.toString());
+            if (watermarkKey != null) { // the detector's settings beside the texts (the key in it is the secret)
+                ObjectNode w = Json.MAPPER.createObjectNode();
+                w.put("scheme", "kgw").put("prf", "splitmix64-fisher-yates").put("key", watermarkKey).put("gamma", gamma)
+                        .put("delta", delta).put("context_width", contextWidth).put("vocabulary", vocabulary);
+                tracelens.io.AtomicFile.writeString(outFile.resolveSibling(outFile.getFileName() + ".watermark.json"), Json.write(w) + "\n");
+            }
             out.println(output.json ? Json.write(r) : "wrote " + samples + " texts (" + tokens + " tokens) to " + outFile);
         } else {
             out.print(lines);

@@ -42,8 +42,11 @@ public final class RadioactiveLmDetectCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--watermark-key", required = true, paramLabel = "K", description = "The watermark's secret key.")
-    long key;
+    @Option(names = "--watermark-key", paramLabel = "K", description = "The watermark's secret key.")
+    Long key;
+
+    @Option(names = "--watermark", paramLabel = "FILE", description = "Instead of --watermark-key, --gamma, --context-width: the settings file 'generate --out' writes (FILE.watermark.json); its vocabulary must be the model's.")
+    Path watermarkFile;
 
     @Option(names = "--gamma", defaultValue = "0.25", paramLabel = "G", description = "(default: ${DEFAULT-VALUE})")
     double gamma;
@@ -98,11 +101,39 @@ public final class RadioactiveLmDetectCommand implements Callable<Integer> {
         if (samples < 1 || maxTokens < 1) {
             throw new InvalidInputException("--samples and --max-tokens must be at least 1");
         }
+        if ((key == null) == (watermarkFile == null)) {
+            throw new InvalidInputException("give the watermark as --watermark-key K or --watermark FILE");
+        }
+        Integer keyVocabulary = null;
+        if (watermarkFile != null) {
+            JsonNode w;
+            try {
+                w = Json.MAPPER.readTree(Files.readString(watermarkFile));
+            } catch (IOException e) {
+                throw InvalidInputException.at(watermarkFile, "not a watermark settings file: " + e.getMessage().split("\n")[0]);
+            }
+            for (String f : List.of("scheme", "key", "gamma", "context_width", "vocabulary")) {
+                if (w == null || !w.has(f)) {
+                    throw InvalidInputException.at(watermarkFile, "field '" + f + "' is missing");
+                }
+            }
+            if (!"kgw".equals(w.get("scheme").asText())) {
+                throw InvalidInputException.at(watermarkFile, "scheme '" + w.get("scheme").asText() + "' is not kgw");
+            }
+            key = w.get("key").asLong();
+            gamma = w.get("gamma").asDouble();
+            contextWidth = w.get("context_width").asInt();
+            keyVocabulary = w.get("vocabulary").asInt();
+        }
         List<long[]> scored = new ArrayList<>();
         List<long[]> promptIds = new ArrayList<>();
         ObjectNode json = Json.result(spec);
         WatermarkScore.Result r;
         try (Decoder model = modelOptions.loadDecoder("radioactive lm-detect")) {
+            if (keyVocabulary != null && keyVocabulary != model.config().vocabSize()) {
+                throw InvalidInputException.at(watermarkFile, "the watermark's vocabulary has " + keyVocabulary + " tokens, the model's "
+                        + model.config().vocabSize() + ": the key belongs to another model");
+            }
             GreenList g = new GreenList(key, gamma, 0, contextWidth, model.config().vocabSize());
             if (texts != null) {
                 readTexts(model, scored, promptIds);
