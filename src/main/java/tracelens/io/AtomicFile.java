@@ -27,7 +27,7 @@ public final class AtomicFile {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName(), ".partial");
+            tmp = newPartial(dir, target.getFileName().toString());
             try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 content.write(w);
             }
@@ -40,6 +40,25 @@ public final class AtomicFile {
                     Files.deleteIfExists(tmp);
                 } catch (IOException ignored) {
                     // best effort: the name ends in .partial
+                }
+            }
+        }
+    }
+
+    /**
+     * A new, empty work file ".NAME.<unique>.partial" in {@code dir}. Unlike Files.createTempFile (always mode 0600),
+     * it gets the permissions the user's umask gives any new file, so finished outputs are as readable as the user's
+     * other files.
+     */
+    public static Path newPartial(Path dir, String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve("." + name + "." + ProcessHandle.current().pid() + "-"
+                    + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".partial");
+            try {
+                return Files.createFile(p);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
                 }
             }
         }

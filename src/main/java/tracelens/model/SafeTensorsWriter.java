@@ -56,7 +56,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         Path dir = target.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
-            Path temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
+            Path temp = tracelens.io.AtomicFile.newPartial(dir, target.getFileName().toString());
             FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             SafeTensorsWriter w = new SafeTensorsWriter(target, temp, ch);
             try {
