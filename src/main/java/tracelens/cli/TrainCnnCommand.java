@@ -47,7 +47,7 @@ public final class TrainCnnCommand implements Callable<Integer> {
     @Option(names = "--init", paramLabel = "DIR", description = "Start from this model's weights (same --arch) instead of a fresh initialisation.")
     Path init;
 
-    @Option(names = "--train-head-only", description = "Train only the final layer; the rest stays frozen, batch norm on its running statistics.")
+    @Option(names = "--train-head-only", description = "Replace the final layer by a freshly initialised one and train only it; the rest stays frozen, batch norm on its running statistics (transfer learning).")
     boolean headOnly;
 
     @Option(names = "--images", paramLabel = "DIR", description = "Train on this image folder (one sub-folder per class; square gray images of one size, e.g. from 'tracelens canvases') instead of generated canvases.")
@@ -94,6 +94,20 @@ public final class TrainCnnCommand implements Callable<Integer> {
 
     @Mixin
     OutputOptions output;
+
+    /** A fresh final layer, PyTorch's default U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, seeded. */
+    static void resetHead(Cnn cnn, long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        for (String part : new String[] {"weight", "bias"}) {
+            ai.djl.ndarray.NDArray t = cnn.parameters().get(cnn.headName() + "." + part);
+            double bound = 1 / Math.sqrt(cnn.headWeight()[0].length);
+            float[] v = new float[(int) t.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) ((2 * r.nextDouble() - 1) * bound);
+            }
+            t.set(v);
+        }
+    }
 
     /** A folder of square gray images of one size as canvases (no boxes). */
     static List<MnistCanvas.Image> grayImages(Path dir) {
@@ -159,6 +173,9 @@ public final class TrainCnnCommand implements Callable<Integer> {
                 CnnInit.write(a, fresh, width, 10, seed);
             }
             try (Cnn cnn = CnnLoader.load(init != null ? init : fresh, a); var m = DjlRuntime.manager()) {
+                if (headOnly) {
+                    resetHead(cnn, seed);
+                }
                 if (!output.quiet) {
                     err.printf("training %s (width %d, %,d parameters) on %d canvases of %dx%d%n", a.id, width,
                             cnn.parameters().count(true), trainCount, canvas, canvas);
