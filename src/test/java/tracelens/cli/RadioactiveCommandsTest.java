@@ -58,6 +58,21 @@ class RadioactiveCommandsTest {
         Path suspect = dir.resolve("suspect");
         assertThat(CliRun.of("train-cnn", "--images", marked.toString(), "--test-images", held.toString(), "--out", suspect.toString(),
                 "--width", "4", "--epochs", "1", "--batch-size", "20", "--seed", "2", "--quiet").exitCode()).isZero();
+        // transfer learning: a fresh final layer trained on the frozen marker; everything else stays as it was
+        Path transfer = dir.resolve("transfer");
+        CliRun tl = CliRun.of("train-cnn", "--images", marked.toString(), "--test-images", held.toString(), "--out", transfer.toString(),
+                "--init", marker.toString(), "--train-head-only", "--epochs", "1", "--batch-size", "20", "--quiet");
+        assertThat(tl.exitCode()).as(tl.err()).isZero();
+        try (var a = tracelens.model.SafeTensors.open(marker.resolve("model.safetensors"));
+                var b = tracelens.model.SafeTensors.open(transfer.resolve("model.safetensors"))) {
+            for (String name : a.tensors().keySet()) {
+                if (name.startsWith("fc.")) {
+                    assertThat(b.floats(name)).as(name).isNotEqualTo(a.floats(name));
+                } else {
+                    assertThat(b.floats(name)).as(name).containsExactly(a.floats(name));
+                }
+            }
+        }
         Path aligned = dir.resolve("aligned.csv");
         CliRun detect = CliRun.of("radioactive", "detect", "--carriers", key.toString(), "--model", suspect.toString(), "--marker",
                 marker.toString(), "--images", held.toString(), "--aligned-out", aligned.toString(), "--json");
