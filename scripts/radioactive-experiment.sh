@@ -23,28 +23,31 @@ train() { # train ARCH SEED DATA NAME [extra train-cnn options]
 }
 train resnet18 0 "$work/train" marker
 max=$(echo $FRACTIONS | tr ' ' '\n' | sort -n | tail -1)
-[ -d "$work/marked-$max" ] || "$T" radioactive mark --model "$work/marker" --images "$work/train" --fraction "$(echo "$max / 100" | bc -l)" \
-    --seed 11 --iterations "$ITERATIONS" --out "$work/marked-$max" --key "$work/key.safetensors" --json --quiet > "$out/runs/mark.json"
-cp "$work/marked-$max/marked.tsv" "$out/runs/marked.tsv"
-# smaller fractions: the first images of the same marked set (in the order the marker drew them), the rest clean
-/usr/bin/python3 - "$work" "$max" "$TRAIN" $FRACTIONS <<'PY'
+mark() { # mark PREFIX [extra mark options]: marks max% of the training folder, then the smaller fractions reuse its images
+  [ -d "$work/$1-$max" ] || "$T" radioactive mark --model "$work/marker" --images "$work/train" --fraction "$(echo "$max / 100" | bc -l)" \
+      --seed 11 --iterations "$ITERATIONS" --out "$work/$1-$max" --key "$work/$1.key.safetensors" --json --quiet "${@:2}" > "$out/runs/$1.json"
+  cp "$work/$1-$max/marked.tsv" "$out/runs/$1.tsv"
+  # smaller fractions: the first images of the same marked set (in a seeded order), the rest clean
+  /usr/bin/python3 - "$work" "$1" "$max" "$TRAIN" $FRACTIONS <<'PY'
 import os, random, shutil, sys
-work, top, n, fr = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), [int(f) for f in sys.argv[4:]]
-marked = [l.split("\t")[0] for l in open(f"{work}/marked-{top}/marked.tsv").read().splitlines()[1:]]
+work, prefix, top, n, fr = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), [int(f) for f in sys.argv[5:]]
+marked = [l.split("\t")[0] for l in open(f"{work}/{prefix}-{top}/marked.tsv").read().splitlines()[1:]]
 random.Random(5).shuffle(marked)
 for q in fr:
-    dst = f"{work}/marked-{q}"
+    dst = f"{work}/{prefix}-{q}"
     if q == top or os.path.isdir(dst):
         continue
     keep = set(marked[:round(q / 100 * n)])
     tmp = dst + ".partial"
     shutil.copytree(f"{work}/train", tmp)
     for f in keep:
-        shutil.copyfile(f"{work}/marked-{top}/{f}", f"{tmp}/{f}")
+        shutil.copyfile(f"{work}/{prefix}-{top}/{f}", f"{tmp}/{f}")
     os.rename(tmp, dst)
 PY
-detect() { # detect NAME ARCH
-  [ -s "$out/runs/$1.detect.json" ] || "$T" radioactive detect --carriers "$work/key.safetensors" --model "$work/$1" --arch "$2" \
+}
+mark marked
+detect() { # detect NAME ARCH [KEY PREFIX]
+  [ -s "$out/runs/$1.detect.json" ] || "$T" radioactive detect --carriers "$work/${3:-marked}.key.safetensors" --model "$work/$1" --arch "$2" \
       --marker "$work/marker" --images "$work/held" --aligned-out "$out/runs/$1.aligned.csv" --json --quiet > "$out/runs/$1.detect.json"
 }
 for q in $FRACTIONS; do
@@ -56,4 +59,7 @@ train vgg16_bn 1 "$work/train" vgg-clean-s1; detect vgg-clean-s1 vgg16_bn
 # transfer learning: the suspect retrains only the final layer of the (public) marking network on the data
 for q in $FRACTIONS; do train resnet18 1 "$work/marked-$q" "transfer-q$q" --init "$work/marker" --train-head-only; detect "transfer-q$q" resnet18; done
 for s in $CLEAN_SEEDS; do train resnet18 "$s" "$work/train" "transfer-clean-s$s" --init "$work/marker" --train-head-only; detect "transfer-clean-s$s" resnet18; done
+# a positive control: marks three times stronger (R = 30 levels, 200 steps), transfer learning
+mark strong --radius 30 --iterations 200
+for q in $FRACTIONS; do train resnet18 1 "$work/strong-$q" "strong-q$q" --init "$work/marker" --train-head-only; detect "strong-q$q" resnet18 strong; done
 /usr/bin/python3 scripts/radioactive_summary.py "$out/runs" | tee "$out/summary.md"

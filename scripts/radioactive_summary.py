@@ -25,9 +25,12 @@ def fisher_p(logps):
     return stats.chi2.sf(-2 * sum(logps), 2 * len(logps))
 
 
-mark = load("mark.json")
-print(f"marked {mark['marked']} of {mark['images']} images; PSNR mean {mark['psnr_mean']:.1f} dB (min {mark['psnr_min']:.1f});"
-      f" feature shift along the carrier {mark['shift_along_carrier_mean']:.3f} (cosine {mark['shift_cosine_mean']:.3f})")
+for kind in ("marked", "strong"):
+    if not os.path.exists(os.path.join(runs, kind + ".json")):
+        continue
+    mark = load(kind + ".json")
+    print(f"{kind}: marked {mark['marked']} of {mark['images']} images; PSNR mean {mark['psnr_mean']:.1f} dB (min {mark['psnr_min']:.1f});"
+          f" feature shift along the carrier {mark['shift_along_carrier_mean']:.3f} (cosine {mark['shift_cosine_mean']:.3f})")
 acc = {os.path.basename(f)[:-len(".train.json")]: json.load(open(f))["test_accuracy"] for f in glob.glob(runs + "/*.train.json")}
 det = {os.path.basename(f)[:-len(".detect.json")]: json.load(open(f)) for f in glob.glob(runs + "/*.detect.json")}
 print(f"marker test accuracy {acc.get('marker', float('nan')):.3f}")
@@ -36,7 +39,7 @@ print("| suspect | q | test accuracy | mean cosine | log10 combined p |")
 print("|---|---|---|---|---|")
 rows = []
 for name, d in det.items():
-    m = re.match(r"(resnet|vgg|transfer)-(q(\d+)|clean-s(\d+))", name)
+    m = re.match(r"(resnet|vgg|transfer|strong)-(q(\d+)|clean-s(\d+))", name)
     q = int(m.group(3)) if m.group(3) else 0
     rows.append((m.group(1), q, name, d))
 for arch, q, name, d in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
@@ -63,6 +66,6 @@ if null:
     print(f"clean suspects against {len(null)} random keys: share with p < 0.05 {np.mean(null < 0.05):.3f}, p < 0.01"
           f" {np.mean(null < 0.01):.3f}, p < 1e-3 {np.mean(null < 1e-3):.4f}; KS test against uniform: D = {ks.statistic:.3f},"
           f" p = {ks.pvalue:.3f}; deciles {' '.join(str(h) for h in hist)}")
-for arch in ("resnet", "vgg", "transfer"):
+for arch in ("resnet", "vgg", "transfer", "strong"):
     hits = sorted(q for a, q, n, d in rows if a == arch and q > 0 and d["log10_combined_p_value"] < -3)
     print(f"{arch}: smallest q detected at p < 1e-3: {str(hits[0]) + '%' if hits else 'none'}")
