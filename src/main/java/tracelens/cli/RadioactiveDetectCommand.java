@@ -65,6 +65,9 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
     @Option(names = "--embeddings", paramLabel = "FILE", description = "With --head: held-out, unmarked embeddings for the alignment.")
     Path embeddings;
 
+    @Option(names = "--ridge", defaultValue = "0", paramLabel = "L", description = "Ridge for the alignment, relative to the features' mean variance; 0 = minimum-norm least squares, as the original. (default: ${DEFAULT-VALUE})")
+    double ridge;
+
     @Option(names = "--aligned-out", paramLabel = "FILE", description = "Also write the suspect's classifier in the marker's space (C x d, CSV): test it against other keys without re-running the networks.")
     Path alignedOut;
 
@@ -91,11 +94,11 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
             try (var root = tracelens.runtime.DjlRuntime.manager();
                     tracelens.radioactive.ClassifierHead h = tracelens.radioactive.ClassifierHead.load(root, head)) {
                 tracelens.radioactive.Embeddings e = tracelens.radioactive.Embeddings.read(embeddings, null);
-                r = Detection.detect(u, h.classifier(), tracelens.geometry.Points.toDouble(e.x()), h.features(root, e.x()));
+                r = Detection.detect(u, h.classifier(), tracelens.geometry.Points.toDouble(e.x()), h.features(root, e.x()), ridge);
             }
         } else if (model == null) {
             double[][] w = read(classifier);
-            r = reference == null ? Detection.detect(u, w) : Detection.detect(u, w, read(reference), read(suspect));
+            r = reference == null ? Detection.detect(u, w) : Detection.detect(u, w, read(reference), read(suspect), ridge);
         } else {
             r = detectModel(u);
         }
@@ -136,7 +139,7 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
             double[][] ft = tracelens.radioactive.ImageFeatures.of(root, suspectCnn, held.items(), tracelens.radioactive.ImageFeatures.of(model));
             try (tracelens.cnn.Cnn markerCnn = tracelens.cnn.CnnLoader.load(marker, tracelens.cnn.Cnn.Arch.parse(markerArch))) {
                 double[][] fm = tracelens.radioactive.ImageFeatures.of(root, markerCnn, held.items(), tracelens.radioactive.ImageFeatures.of(marker));
-                return Detection.detect(u, w, fm, ft);
+                return Detection.detect(u, w, fm, ft, ridge);
             }
         }
     }

@@ -67,6 +67,20 @@ public final class Detection {
 
     /** Aligns the suspect's classifier (C x d_t) to the marker's space through features of the same images, then detects. */
     public static Result detect(double[][] carriers, double[][] classifier, double[][] referenceFeatures, double[][] suspectFeatures) {
+        return detect(carriers, classifier, referenceFeatures, suspectFeatures, 0);
+    }
+
+    /**
+     * As above; {@code ridge} > 0 solves (F_m^T F_m + ridge * s * I) M = F_m^T F_t instead, s the mean eigenvalue of
+     * F_m^T F_m: when the held-out features are ill-conditioned (few images, anisotropic embeddings), the plain
+     * least-squares M takes huge values along F_m's weakest directions and the moved classifier points along them
+     * whatever the suspect learnt. 0 is the spec's minimum-norm least squares.
+     */
+    public static Result detect(double[][] carriers, double[][] classifier, double[][] referenceFeatures, double[][] suspectFeatures,
+            double ridge) {
+        if (!(ridge >= 0) || !Double.isFinite(ridge)) {
+            throw InvalidInputException.field("ridge", " must be a finite number >= 0, found " + ridge);
+        }
         int n = referenceFeatures.length;
         if (n == 0 || suspectFeatures.length != n) {
             throw InvalidInputException.field("suspect_features", " has " + suspectFeatures.length + " rows, the reference features " + n);
@@ -79,11 +93,25 @@ public final class Detection {
         DMatrixRMaj fm = new DMatrixRMaj(referenceFeatures);
         DMatrixRMaj ft = new DMatrixRMaj(suspectFeatures);
         DMatrixRMaj m = new DMatrixRMaj(dm, dt);
-        LinearSolverDense<DMatrixRMaj> solver = LinearSolverFactory_DDRM.pseudoInverse(true); // minimum norm, as lstsq
-        if (!solver.setA(fm.copy())) {
-            throw new tracelens.error.NumericalFailureException("the least-squares alignment failed (reference features)");
+        if (ridge == 0) {
+            LinearSolverDense<DMatrixRMaj> solver = LinearSolverFactory_DDRM.pseudoInverse(true); // minimum norm, as lstsq
+            if (!solver.setA(fm.copy())) {
+                throw new tracelens.error.NumericalFailureException("the least-squares alignment failed (reference features)");
+            }
+            solver.solve(ft, m);
+        } else {
+            DMatrixRMaj gram = new DMatrixRMaj(dm, dm);
+            CommonOps_DDRM.multTransA(fm, fm, gram);
+            double shift = ridge * CommonOps_DDRM.trace(gram) / dm;
+            for (int i = 0; i < dm; i++) {
+                gram.add(i, i, shift);
+            }
+            DMatrixRMaj rhs = new DMatrixRMaj(dm, dt);
+            CommonOps_DDRM.multTransA(fm, ft, rhs);
+            if (!CommonOps_DDRM.solveSPD(gram, rhs, m)) {
+                throw new tracelens.error.NumericalFailureException("the ridge alignment failed (reference features)");
+            }
         }
-        solver.solve(ft, m);
         DMatrixRMaj fit = new DMatrixRMaj(n, dt);
         CommonOps_DDRM.mult(fm, m, fit);
         CommonOps_DDRM.subtractEquals(fit, ft);

@@ -78,6 +78,50 @@ class DetectionTest {
         assertThat(aligned.alignmentResidual()).isLessThan(1e-18 * 200 * d + 1e-15);
     }
 
+    /**
+     * Held-out features with a nearly empty direction (variance 1e-12 of the others) and a suspect whose features carry
+     * a little noise: plain least squares inflates M along that direction and the moved classifier follows it,
+     * whatever was learnt; a small ridge recovers the cosines of the exact alignment. Without noise both agree.
+     */
+    @Test
+    void ridgeKeepsAnIllConditionedAlignmentOnTheLearntClassifier() {
+        Random r = new Random(3);
+        int d = 16;
+        double[][] u = gaussian(r, 5, d);
+        double[][] w = mark(gaussian(r, 5, d), u, 0.8);
+        double[][] rot = orthogonal(r, d);
+        double[][] fm = gaussian(r, 100, d);
+        for (double[] row : fm) {
+            row[d - 1] *= 1e-6;
+        }
+        double[][] ft = multiply(fm, rot);
+        Detection.Result exact = Detection.detect(u, multiply(w, rot), fm, ft, 0);
+        Detection.Result exactRidge = Detection.detect(u, multiply(w, rot), fm, ft, 1e-16);
+        for (double[] row : ft) {
+            for (int j = 0; j < d; j++) {
+                row[j] += 1e-3 * r.nextGaussian();
+            }
+        }
+        Detection.Result plain = Detection.detect(u, multiply(w, rot), fm, ft, 0);
+        Detection.Result ridge = Detection.detect(u, multiply(w, rot), fm, ft, 1e-6);
+        // what the held-out data can tell: the classifier without its component along the empty direction
+        double[][] seen = new double[5][];
+        for (int k = 0; k < 5; k++) {
+            seen[k] = w[k].clone();
+            seen[k][d - 1] = 0;
+        }
+        Detection.Result informative = Detection.detect(u, seen);
+        double plainError = 0;
+        double ridgeError = 0;
+        for (int k = 0; k < 5; k++) {
+            assertThat(exactRidge.cosines()[k]).isCloseTo(exact.cosines()[k], within(1e-4)); // normal equations: kappa 1e10
+            plainError = Math.max(plainError, Math.abs(plain.cosines()[k] - informative.cosines()[k]));
+            ridgeError = Math.max(ridgeError, Math.abs(ridge.cosines()[k] - informative.cosines()[k]));
+        }
+        assertThat(plainError).isGreaterThan(0.1);
+        assertThat(ridgeError).isLessThan(0.01);
+    }
+
     @Test
     void theCommandPrintsTheKeysAndRefusesBadInput() throws Exception {
         Random r = new Random(3);
