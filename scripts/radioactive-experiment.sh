@@ -23,9 +23,9 @@ train() { # train ARCH SEED DATA NAME [extra train-cnn options]
 }
 train resnet18 0 "$work/train" marker
 max=$(echo $FRACTIONS | tr ' ' '\n' | sort -n | tail -1)
-mark() { # mark PREFIX [extra mark options]: marks max% of the training folder, then the smaller fractions reuse its images
+mark() { # mark PREFIX ITERATIONS [extra mark options]: marks max% of the training folder; smaller fractions reuse its images
   [ -d "$work/$1-$max" ] || "$T" radioactive mark --model "$work/marker" --images "$work/train" --fraction "$(echo "$max / 100" | bc -l)" \
-      --seed 11 --iterations "$ITERATIONS" --out "$work/$1-$max" --key "$work/$1.key.safetensors" --json --quiet "${@:2}" > "$out/runs/$1.json"
+      --seed 11 --iterations "$2" --out "$work/$1-$max" --key "$work/$1.key.safetensors" --json --quiet "${@:3}" > "$out/runs/$1.json"
   cp "$work/$1-$max/marked.tsv" "$out/runs/$1.tsv"
   # smaller fractions: the first images of the same marked set (in a seeded order), the rest clean
   /usr/bin/python3 - "$work" "$1" "$max" "$TRAIN" $FRACTIONS <<'PY'
@@ -45,7 +45,7 @@ for q in fr:
     os.rename(tmp, dst)
 PY
 }
-mark marked
+mark marked "$ITERATIONS"
 detect() { # detect NAME ARCH [KEY PREFIX]
   [ -s "$out/runs/$1.detect.json" ] || "$T" radioactive detect --carriers "$work/${3:-marked}.key.safetensors" --model "$work/$1" --arch "$2" \
       --marker "$work/marker" --images "$work/held" --aligned-out "$out/runs/$1.aligned.csv" --json --quiet > "$out/runs/$1.detect.json"
@@ -60,6 +60,6 @@ train vgg16_bn 1 "$work/train" vgg-clean-s1; detect vgg-clean-s1 vgg16_bn
 for q in $FRACTIONS; do train resnet18 1 "$work/marked-$q" "transfer-q$q" --init "$work/marker" --train-head-only; detect "transfer-q$q" resnet18; done
 for s in $CLEAN_SEEDS; do train resnet18 "$s" "$work/train" "transfer-clean-s$s" --init "$work/marker" --train-head-only; detect "transfer-clean-s$s" resnet18; done
 # a positive control: marks three times stronger (R = 30 levels, 200 steps), transfer learning
-mark strong --radius 30 --iterations 200
+mark strong 200 --radius 30
 for q in $FRACTIONS; do train resnet18 1 "$work/strong-$q" "strong-q$q" --init "$work/marker" --train-head-only; detect "strong-q$q" resnet18 strong; done
 /usr/bin/python3 scripts/radioactive_summary.py "$out/runs" | tee "$out/summary.md"
