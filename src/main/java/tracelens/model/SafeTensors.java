@@ -284,9 +284,9 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     /**
-     * Rows {@code [from, from + count)} as an engine array in {@code m}: F32, F64 and F16 rows are wrapped where they
-     * lie in the mapped file (no copy; the array must not be written to), BF16 is widened in Java (the engine's bf16
-     * is unsafe, runtime.md).
+     * Rows {@code [from, from + count)} as a float32 engine array in {@code m}: F32 and F16 rows are wrapped where they
+     * lie in the mapped file (no copy; the array must not be written to); F64 is narrowed and BF16 widened in Java
+     * (the engine's bf16 is unsafe, runtime.md; a wrapped F64 array reached float32 code and crashed the JVM, issue 15).
      */
     public ai.djl.ndarray.NDArray rowsArray(ai.djl.ndarray.NDManager m, String name, long from, int count) {
         Info info = info(name);
@@ -295,7 +295,6 @@ public final class SafeTensors implements AutoCloseable {
         ai.djl.ndarray.types.Shape s = new ai.djl.ndarray.types.Shape(shape);
         ai.djl.ndarray.types.DataType type = switch (info.dtype()) {
             case F32 -> ai.djl.ndarray.types.DataType.FLOAT32;
-            case F64 -> ai.djl.ndarray.types.DataType.FLOAT64;
             case F16 -> ai.djl.ndarray.types.DataType.FLOAT16;
             default -> null;
         };

@@ -86,4 +86,43 @@ class GeometryCommandTest {
         Path empty = Files.writeString(dir.resolve("e.csv"), "\n");
         assertThat(CliRun.of("geometry", "--input", empty.toString()).err()).contains("no points");
     }
+
+    /** Issue 15: a valid F64 safetensors file crashed the JVM (SIGSEGV); it must give the F32 file's results. */
+    @Test
+    void float64PointsGiveTheFloat32Results(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.util.Random r = new java.util.Random(4);
+        int n = 60;
+        int d = 8;
+        java.nio.ByteBuffer f64 = java.nio.ByteBuffer.allocate(n * d * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer f32 = java.nio.ByteBuffer.allocate(n * d * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n * d; i++) {
+            float v = (float) r.nextGaussian(); // representable in both, so both files hold the same points
+            f64.putDouble(v);
+            f32.putFloat(v);
+        }
+        java.nio.file.Path a = write(tmp.resolve("a.safetensors"), "F64", n, d, f64.array());
+        java.nio.file.Path b = write(tmp.resolve("b.safetensors"), "F32", n, d, f32.array());
+        CliRun ra = CliRun.of("geometry", "--input", a.toString(), "--tensor", "points", "--json");
+        assertThat(ra.exitCode()).as(ra.err()).isZero();
+        JsonNode x = new ObjectMapper().readTree(ra.out()).get("results").get(0);
+        JsonNode y = new ObjectMapper().readTree(CliRun.of("geometry", "--input", b.toString(), "--tensor", "points", "--json").out())
+                .get("results").get(0);
+        for (String key : List.of("isoscore", "isoscore_star", "mean_cosine", "twonn")) {
+            assertThat(x.get(key).asDouble()).as(key).isCloseTo(y.get(key).asDouble(), within(1e-6));
+        }
+    }
+
+    static java.nio.file.Path write(java.nio.file.Path file, String dtype, int n, int d, byte[] data) throws Exception {
+        String header = "{\"points\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + n + "," + d + "],\"data_offsets\":[0," + data.length + "]}}";
+        while (header.length() % 8 != 0) {
+            header += " ";
+        }
+        java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(header.length());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(len.array());
+        out.write(header.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write(data);
+        java.nio.file.Files.write(file, out.toByteArray());
+        return file;
+    }
 }
