@@ -11,6 +11,10 @@ import tracelens.error.InvalidInputException;
 
 /** A point cloud as CSV: one point per row, no header, comma-separated numbers. Errors name the row and column. */
 public final class PointsCsv {
+    /** A decimal number as CSV writers write it (sign, digits, point, exponent); Java's parser alone also takes 1f, 0x1p3. */
+    private static final java.util.regex.Pattern NUMBER =
+            java.util.regex.Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?|[+-]?(NaN|Infinity|inf|nan)");
+
     private PointsCsv() {}
 
     public static double[][] read(Path file) {
@@ -24,6 +28,9 @@ public final class PointsCsv {
             int lineNo = 0;
             while ((line = r.readLine()) != null) {
                 lineNo++;
+                if (lineNo == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1); // a UTF-8 byte-order mark, as text inputs accept it
+                }
                 if (line.isBlank()) {
                     continue;
                 }
@@ -36,7 +43,11 @@ public final class PointsCsv {
                 double[] v = new double[n];
                 for (int j = 0; j < n; j++) {
                     try {
-                        v[j] = Double.parseDouble(cells[j].strip());
+                        String cell = cells[j].strip();
+                        if (!NUMBER.matcher(cell).matches()) {
+                            throw new NumberFormatException(cell);
+                        }
+                        v[j] = Double.parseDouble(cell.replace("inf", "Infinity").replace("nan", "NaN"));
                     } catch (NumberFormatException e) {
                         throw InvalidInputException.at(file, "row " + lineNo + ", column " + (j + 1), "'" + cells[j].strip() + "' is not a number");
                     }
