@@ -37,7 +37,11 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // a header names each tensor once and holds one JSON object (padding spaces aside): duplicate keys and trailing
+    // text are corrupt files, which Jackson would otherwise accept (the last duplicate winning), issue 15
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path path;
     private final FileChannel channel;
@@ -128,6 +132,7 @@ public final class SafeTensors implements AutoCloseable {
                 }
                 tensors.put(e.getKey(), parseInfo(path, e.getKey(), e.getValue(), dataSize));
             }
+            checkNoOverlap(path, tensors.values());
             return new SafeTensors(path, ch, dataStart, Collections.unmodifiableMap(tensors),
                     Collections.unmodifiableMap(metadata));
         } catch (RuntimeException e) {
@@ -136,6 +141,20 @@ public final class SafeTensors implements AutoCloseable {
         } catch (IOException e) {
             closeQuietly(ch);
             throw InvalidInputException.at(path, "cannot read: " + e.getMessage());
+        }
+    }
+
+    /** Two tensors sharing bytes would alias each other: a corrupt or hand-made file. */
+    private static void checkNoOverlap(Path path, java.util.Collection<Info> infos) {
+        java.util.List<Info> sorted = new java.util.ArrayList<>(infos);
+        sorted.sort(java.util.Comparator.comparingLong(Info::begin));
+        for (int i = 1; i < sorted.size(); i++) {
+            Info prev = sorted.get(i - 1);
+            Info cur = sorted.get(i);
+            if (cur.begin() < prev.end()) {
+                throw InvalidInputException.at(path, "tensor '" + cur.name() + "'", "data_offsets [" + cur.begin() + ", " + cur.end()
+                        + "] overlap those of '" + prev.name() + "' [" + prev.begin() + ", " + prev.end() + "]");
+            }
         }
     }
 
@@ -163,6 +182,15 @@ public final class SafeTensors implements AutoCloseable {
         if (begin < 0 || end < begin || end > dataSize) {
             throw InvalidInputException.at(path, where, "data_offsets [" + begin + ", " + end
                     + "] point outside the data section of " + dataSize + " bytes");
+        }
+        long elements = 1;
+        try {
+            for (long d : shape) {
+                elements = Math.multiplyExact(elements, d);
+            }
+            Math.multiplyExact(elements, dtype.bytes);
+        } catch (ArithmeticException e) {
+            throw InvalidInputException.at(path, where, "shape " + shp + " has more elements than a file can hold");
         }
         Info info = new Info(name, dtype, shape, begin, end);
         if (info.elements() * dtype.bytes != end - begin) {

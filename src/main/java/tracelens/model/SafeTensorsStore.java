@@ -52,9 +52,14 @@ public final class SafeTensorsStore implements TensorStore {
                     map.put(e.getKey(), e.getValue().asText());
                 }
             } catch (IOException e) {
-                throw InvalidInputException.at(index, "not valid JSON: " + e.getMessage());
+                throw InvalidInputException.at(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
             }
             for (String shard : new TreeSet<>(map.values())) {
+                Path resolved = dir.resolve(shard).normalize();
+                if (!resolved.startsWith(dir.normalize()) || !resolved.getParent().equals(dir.normalize())) {
+                    throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "' outside the model folder;"
+                            + " shards are file names in " + dir);
+                }
                 if (!Files.isRegularFile(dir.resolve(shard))) {
                     throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "', which is missing from " + dir);
                 }

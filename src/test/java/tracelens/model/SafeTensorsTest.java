@@ -117,6 +117,41 @@ class SafeTensorsTest {
         assertThatThrownBy(() -> SafeTensors.open(dir.resolve("missing.safetensors"))).hasMessageContaining("file not found");
     }
 
+    /** Issue 15: headers the reader used to accept. */
+    @Test
+    void overlappingOffsetsDuplicateKeysTrailingTextAndHugeShapesAreRejected() throws IOException {
+        String overlap = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
+        Path f1 = write("overlap.safetensors", concat(header(overlap.length(), overlap), new byte[12]));
+        assertThatThrownBy(() -> SafeTensors.open(f1)).isInstanceOf(InvalidInputException.class).hasMessageContaining("overlap");
+        String dup = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}";
+        Path f2 = write("dup.safetensors", concat(header(dup.length(), dup), new byte[8]));
+        assertThatThrownBy(() -> SafeTensors.open(f2)).isInstanceOf(InvalidInputException.class).hasMessageContaining("Duplicate");
+        String trailing = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} x";
+        Path f3 = write("trailing.safetensors", concat(header(trailing.length(), trailing), new byte[4]));
+        assertThatThrownBy(() -> SafeTensors.open(f3)).isInstanceOf(InvalidInputException.class).hasMessageContaining("not valid JSON");
+        String padded = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}     ";
+        Path ok = write("padded.safetensors", concat(header(padded.length(), padded), new byte[4]));
+        try (SafeTensors st = SafeTensors.open(ok)) { // padding spaces stay legal
+            assertThat(st.tensors()).containsKey("a");
+        }
+        String huge = "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}";
+        Path f4 = write("huge.safetensors", concat(header(huge.length(), huge), new byte[4]));
+        assertThatThrownBy(() -> SafeTensors.open(f4)).isInstanceOf(InvalidInputException.class).hasMessageContaining("more elements");
+    }
+
+    /** Issue 15: a shard index may only name files in the model folder. */
+    @Test
+    void shardIndexEntriesOutsideTheFolderAreRejected() throws IOException {
+        String json = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        write("x.safetensors", concat(header(json.length(), json), new byte[4])); // exists, beside the model folder
+        Path model = Files.createDirectories(dir.resolve("model"));
+        Files.writeString(model.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"w\": \"../x.safetensors\"}}");
+        assertThatThrownBy(() -> SafeTensorsStore.open(model)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("outside the model folder");
+    }
+
     private static byte[] header(long declared, String json) {
         byte[] j = json.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(8 + j.length).order(ByteOrder.LITTLE_ENDIAN);
