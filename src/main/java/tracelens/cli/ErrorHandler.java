@@ -6,12 +6,14 @@ import picocli.CommandLine;
 import tracelens.error.TracelensException;
 
 /**
- * Turns exceptions into one-line messages and exit codes: 2 for the user's input (a {@link TracelensException}
- * or a usage error), 1 for anything else, which is a bug; stack traces only with {@code --verbose}.
+ * Turns exceptions into one-line messages and exit codes: 2 for the user's input or environment (a
+ * {@link TracelensException}, a usage error, or an I/O failure: missing file, no space, no permission; the message
+ * names the path), 1 for anything else, which is a bug; stack traces only with {@code --verbose}.
  */
 final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     static int exitCode(Throwable t) {
-        if (t instanceof TracelensException || t instanceof CommandLine.ParameterException) {
+        if (t instanceof TracelensException || t instanceof CommandLine.ParameterException || t instanceof UncheckedIOException
+                || t instanceof java.io.IOException) {
             return 2;
         }
         return 1;
@@ -23,9 +25,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         int code = exitCode(ex);
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerboseDeep(parsed);
         if (code == 2) {
-            err.println("error: " + message(ex, parsed));
-        } else if (ex instanceof UncheckedIOException io) {
-            err.println("error: " + io.getMessage());
+            err.println("error: " + oneLine(message(ex, parsed)));
         } else {
             err.println("internal error: " + ex + (verbose ? "" : " (rerun with --verbose for the stack trace)"));
         }
@@ -50,6 +50,11 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             }
         }
         return msg;
+    }
+
+    /** Messages with a parser's location on a second line ("\n at [Source: ...]") are joined into one. */
+    static String oneLine(String msg) {
+        return msg == null ? "" : String.join(" ", msg.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
     }
 
     private static boolean hasVerboseDeep(CommandLine.ParseResult parsed) {

@@ -28,4 +28,24 @@ class AtomicFileTest {
             assertThat(s.filter(p -> p.getFileName().toString().endsWith(".partial"))).isEmpty();
         }
     }
+
+    /** An output path the user cannot write (here: below a plain file) is exit 2 naming it, on one line (issue 15). */
+    @Test
+    void anUnwritableOutputIsTheUsersErrorNamedOnOneLine() throws Exception {
+        Path file = Files.writeString(dir.resolve("plain.txt"), "x");
+        Path carriers = Files.writeString(dir.resolve("u.csv"), "1,0\n0,1\n");
+        Path target = file.resolve("aligned.csv");
+        tracelens.testing.CliRun r = tracelens.testing.CliRun.of("radioactive", "detect", "--carriers", carriers.toString(), "--classifier",
+                carriers.toString(), "--aligned-out", target.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains(target.toString()).doesNotContain("internal error");
+        assertThat(r.err().strip().lines().count()).isEqualTo(1);
+        // a JSON parse error's location stays on the same line
+        Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"text\": oops}\n");
+        tracelens.testing.CliRun j = tracelens.testing.CliRun.of("finetune-lm", "--model", tracelens.testing.SharedFiles.stories260K().toString(),
+                "--data", bad.toString(), "--out", dir.resolve("m.safetensors").toString());
+        assertThat(j.exitCode()).isEqualTo(2);
+        assertThat(j.err().strip().lines().count()).isEqualTo(1);
+        assertThat(j.err()).contains("bad.jsonl", "line 1");
+    }
 }
