@@ -34,6 +34,10 @@ public record DecoderConfig(String family, int vocabSize, int hiddenSize, int nu
         check(rotaryDim % 2 == 0 && rotaryDim <= hiddenSize / numHeads,
                 "rotary dimensions %d must be even and at most the head size %d", rotaryDim, hiddenSize / numHeads);
         check(positions == Positions.LEARNED || rotaryDim > 0, "rotary embedding needs rotary dimensions > 0");
+        // rope_theta 0 or NaN makes every rotation angle NaN: the model then runs and prints plausible nonsense (issue 15)
+        check(positions == Positions.LEARNED || (ropeTheta > 1 && Double.isFinite(ropeTheta)),
+                "rope_theta %s must be a finite number above 1", ropeTheta);
+        check(normEps >= 0 && Float.isFinite(normEps), "the norm epsilon %s must be a finite number >= 0", normEps);
     }
 
     private static void check(boolean ok, String fmt, Object... args) {
