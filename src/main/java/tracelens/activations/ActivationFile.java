@@ -40,7 +40,11 @@ public final class ActivationFile implements AutoCloseable {
         List<Integer> out = new ArrayList<>();
         for (String name : file.tensors().keySet()) {
             if (name.startsWith("layer.")) {
-                out.add(Integer.parseInt(name.substring("layer.".length())));
+                try {
+                    out.add(Integer.parseInt(name.substring("layer.".length())));
+                } catch (NumberFormatException e) { // e.g. layer.99999999999 (issue 15)
+                    throw InvalidInputException.at(file.path(), "tensor '" + name + "'", "is not layer.<i> with i a layer index");
+                }
             }
         }
         out.sort(null);
@@ -69,11 +73,17 @@ public final class ActivationFile implements AutoCloseable {
         return file.contains("labels");
     }
 
+    /** Labels, each checked to lie in 0..K-1 (K: the label names when the file has them), issue 15. */
     public int[] labels() {
         long[] l = file.longs("labels");
+        int names = labelNames().size();
         int[] out = new int[l.length];
         for (int i = 0; i < l.length; i++) {
-            out[i] = Math.toIntExact(l[i]);
+            if (l[i] < 0 || l[i] > Integer.MAX_VALUE || (names > 0 && l[i] >= names)) {
+                throw InvalidInputException.at(file.path(), "tensor 'labels'", "row " + i + " has label " + l[i] + ", outside 0.."
+                        + (names > 0 ? names - 1 : Integer.MAX_VALUE) + (names > 0 ? " (the " + names + " label_names)" : ""));
+            }
+            out[i] = (int) l[i];
         }
         return out;
     }

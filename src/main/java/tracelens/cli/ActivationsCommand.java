@@ -97,6 +97,13 @@ public final class ActivationsCommand implements Callable<Integer> {
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
         }
+        if (java.nio.file.Files.isDirectory(out)) { // checked now, not after the whole extraction (issue 15)
+            throw tracelens.error.InvalidInputException.at(out, "is a folder; --out names the output file");
+        }
+        java.nio.file.Path parent = out.toAbsolutePath().getParent();
+        if (java.nio.file.Files.exists(parent) && !java.nio.file.Files.isDirectory(parent)) {
+            throw tracelens.error.InvalidInputException.at(parent, "is not a folder, so --out " + out + " cannot be written");
+        }
         TextInput in = inputOptions.open(sourceColumn);
         try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = layers == null && !sites.isEmpty() ? new int[0] : LayerSelection.parse(layers == null ? "all" : layers, m.numLayers());

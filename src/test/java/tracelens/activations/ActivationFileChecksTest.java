@@ -1,0 +1,49 @@
+package tracelens.activations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tracelens.error.InvalidInputException;
+import tracelens.model.SafeTensorsWriter;
+import tracelens.radioactive.Embeddings;
+import tracelens.testing.CliRun;
+
+/** Issue 15: indices read from activation files are checked, and --out is checked before any work. */
+class ActivationFileChecksTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void labelsOutsideTheNamesAndHugeLayerIndicesAreBadInput() {
+        float[][] x = {{1, 2}, {3, 4}};
+        for (int bad : new int[] {99, -1}) {
+            Path f = dir.resolve("labels" + (bad + 1) + ".safetensors");
+            new Embeddings(x, new int[] {0, bad}, List.of("a", "b"), 1, Map.of()).write(f, Map.of());
+            try (ActivationFile a = ActivationFile.open(f)) {
+                assertThatThrownBy(a::labels).isInstanceOf(InvalidInputException.class)
+                        .hasMessageContaining("label " + bad).hasMessageContaining("row 1");
+            }
+        }
+        Path huge = dir.resolve("huge.safetensors");
+        SafeTensorsWriter.writeAll(huge, Map.of("layer.99999999999", new long[] {2, 2}), Map.of("layer.99999999999", new float[4]),
+                Map.of("format", "tracelens.activations/1"));
+        try (ActivationFile a = ActivationFile.open(huge)) {
+            assertThatThrownBy(a::layers).isInstanceOf(InvalidInputException.class).hasMessageContaining("layer.99999999999");
+        }
+    }
+
+    @Test
+    void anOutputThatIsAFolderIsRefusedBeforeTheModelRuns() throws Exception {
+        Path texts = Files.writeString(dir.resolve("t.txt"), "one\ntwo\n");
+        Path folder = Files.createDirectories(dir.resolve("out.safetensors"));
+        CliRun r = CliRun.of("activations", "--input", texts.toString(), "--out", folder.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("is a folder").doesNotContain("extracting");
+    }
+}
