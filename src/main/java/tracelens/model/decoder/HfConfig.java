@@ -32,6 +32,15 @@ public record HfConfig(Path file, JsonNode root) {
         return n.asInt();
     }
 
+    /** A count that must be at least 1 (heads, layers, sizes): 0 would divide by zero further on (issue 15). */
+    public int positive(String field) {
+        int v = integer(field);
+        if (v < 1) {
+            throw InvalidInputException.at(file, "field '" + field + "'", "must be at least 1, found " + v);
+        }
+        return v;
+    }
+
     public int integer(String field, int fallback) {
         JsonNode n = root.get(field);
         return n == null || n.isNull() ? fallback : integer(field);

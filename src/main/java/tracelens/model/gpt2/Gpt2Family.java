@@ -23,7 +23,7 @@ public final class Gpt2Family {
             case "gelu" -> DecoderConfig.Mlp.GELU;
             default -> throw new UnsupportedModelException(c.file() + ": field 'activation_function' is '" + act + "'; supported: gelu_new, gelu");
         };
-        int heads = c.integer("n_head");
+        int heads = c.positive("n_head");
         return new DecoderConfig("gpt2", c.integer("vocab_size"), hidden, c.integer("n_layer"), heads, heads,
                 c.integer("n_inner", 4 * hidden), c.integer("n_positions"), DecoderConfig.Norm.LAYER,
                 (float) c.number("layer_norm_epsilon", 1e-5), DecoderConfig.Positions.LEARNED, 0, 10000.0, true, true, mlp,

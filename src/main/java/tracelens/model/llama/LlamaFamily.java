@@ -21,7 +21,7 @@ public final class LlamaFamily {
                     + ") is not supported; only plain rotary embedding is");
         }
         int hidden = c.integer("hidden_size");
-        int heads = c.integer("num_attention_heads");
+        int heads = c.positive("num_attention_heads");
         if (c.has("head_dim") && c.integer("head_dim") * heads != hidden) {
             throw new UnsupportedModelException(c.file() + ": field 'head_dim' (" + c.integer("head_dim")
                     + ") differs from hidden_size / num_attention_heads; not supported");

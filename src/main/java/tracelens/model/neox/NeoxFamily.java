@@ -17,7 +17,7 @@ public final class NeoxFamily {
 
     public static DecoderConfig config(HfConfig c) {
         int hidden = c.integer("hidden_size");
-        int heads = c.integer("num_attention_heads");
+        int heads = c.positive("num_attention_heads");
         int hs = hidden / heads;
         int rotary = (int) (hs * c.number("rotary_pct", 0.25));
         String act = c.text("hidden_act", "gelu");

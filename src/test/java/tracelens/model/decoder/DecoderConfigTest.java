@@ -23,4 +23,18 @@ class DecoderConfigTest {
         assertThatCode(() -> config(DecoderConfig.Positions.ROTARY, 10000, 2)).doesNotThrowAnyException();
         assertThatCode(() -> config(DecoderConfig.Positions.LEARNED, 0, 2)).doesNotThrowAnyException(); // no rotation at all
     }
+
+    /** num_attention_heads: 0 in a config.json divided by zero (exit 1) before the configuration was checked. */
+    @Test
+    void zeroHeadsInAConfigFileAreBadInputNamingTheField(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path src = java.nio.file.Path.of("src/test/resources/fixtures/tiny-qwen2");
+        java.nio.file.Path dst = java.nio.file.Files.createDirectories(tmp.resolve("qwen"));
+        for (String f : new String[] {"model.safetensors", "tokenizer.json"}) {
+            java.nio.file.Files.copy(src.resolve(f), dst.resolve(f));
+        }
+        String config = java.nio.file.Files.readString(src.resolve("config.json"));
+        java.nio.file.Files.writeString(dst.resolve("config.json"), config.replaceAll("\"num_attention_heads\"\\s*:\\s*\\d+", "\"num_attention_heads\": 0"));
+        assertThatThrownBy(() -> tracelens.model.ModelLoader.load(dst.toString(), null)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("num_attention_heads").hasMessageContaining("config.json");
+    }
 }
