@@ -262,7 +262,25 @@ public final class SafeTensors implements AutoCloseable {
             default -> throw InvalidInputException.at(path, "tensor '" + name + "'",
                     "dtype " + info.dtype() + " is not a floating-point type");
         }
-        return out.flip();
+        out.flip();
+        requireFinite(out, path, name);
+        return out;
+    }
+
+    /**
+     * Refuses a tensor holding NaN or an infinity, naming it: weights or activations like that run without complaint
+     * and print plausible-looking numbers (issue 15), so they are stopped where they enter.
+     */
+    public static void requireFinite(ByteBuffer f32, Path file, String name) {
+        int n = f32.remaining() / 4;
+        int base = f32.position();
+        for (int i = 0; i < n; i++) {
+            float v = f32.getFloat(base + 4 * i);
+            if (!Float.isFinite(v)) {
+                throw InvalidInputException.at(file, "tensor '" + name + "'", "holds " + v + " at element " + i
+                        + "; non-finite weights or activations would give meaningless results");
+            }
+        }
     }
 
     /** {@code length} raw bytes of a tensor from byte {@code offset} within it, memory-mapped read-only (any size tensor). */

@@ -115,6 +115,7 @@ public final class Llama2cCheckpoint implements DecoderParams {
         src.position((int) (start * 4)).limit((int) ((start + count) * 4));
         ByteBuffer out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.LITTLE_ENDIAN);
         out.put(src).flip();
+        tracelens.model.SafeTensors.requireFinite(out, path, canonical);
         if (name.equals("wq")) {
             return permuteForRotateHalf(out, config.numHeads(), config.headSize(), config.hiddenSize());
         }
