@@ -28,9 +28,7 @@ import tracelens.io.AtomicFile;
 import tracelens.provenance.Provenance;
 import tracelens.runtime.DjlRuntime;
 import tracelens.saliency.BoxMetrics;
-import tracelens.saliency.ChannelGradient;
 import tracelens.saliency.ChannelStatistics;
-import tracelens.saliency.HookSelection;
 import tracelens.saliency.PixelRemoval;
 import tracelens.saliency.Saliency;
 
@@ -70,23 +68,8 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
     @Option(names = "--stats-images", defaultValue = "1000", paramLabel = "N", description = "Training canvases for the statistics. (default: ${DEFAULT-VALUE})")
     int statsImages;
 
-    @Option(names = "--alpha", defaultValue = "0.05", paramLabel = "A", description = "p-value threshold without --quantile. (default: ${DEFAULT-VALUE})")
-    double alpha;
-
-    @Option(names = "--quantile", defaultValue = "0.1", paramLabel = "Q", description = "Threshold as the k-th smallest p, k = floor(C Q); 0 uses --alpha. (default: ${DEFAULT-VALUE})")
-    double quantile;
-
-    @Option(names = "--p-threshold", defaultValue = "0.05", paramLabel = "P", description = "Shapiro-Wilk p below which a channel may be selected. (default: ${DEFAULT-VALUE})")
-    double pThreshold;
-
-    @Option(names = "--layer-ratio", paramLabel = "R", description = "Hook the last floor(R n) convolutions (default: the architecture's defaults).")
-    Double layerRatio;
-
-    @Option(names = "--gamma", defaultValue = "Infinity", paramLabel = "G", description = "Finite gamma keeps L scaled instead of pruned. (default: ${DEFAULT-VALUE})")
-    double gamma;
-
-    @Option(names = "--no-variance-conservation", description = "Do not rescale H (beta = 1).")
-    boolean noConservation;
+    @Mixin
+    ParchGradOptions parchGradOptions;
 
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Canvas and SmoothGrad noise seed. (default: ${DEFAULT-VALUE})")
     long seed;
@@ -110,12 +93,11 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
         Path weights = Files.isDirectory(model) ? model.resolve("model.safetensors") : model;
         MnistCanvas digits = MnistCanvas.load(cache != null ? cache : DjlRuntime.cacheRoot());
         List<MnistCanvas.Image> test = digits.images(images, canvas, true, seed + 7_000_001);
-        ChannelGradient.Options go = new ChannelGradient.Options(!noConservation, gamma, true, false);
         ObjectNode json = Json.result(spec);
         ObjectNode summary = json.putObject("summary");
         ArrayNode perImage = json.putArray("images");
         try (Cnn cnn = CnnLoader.load(weights, Cnn.Arch.RESNET18); NDManager m = DjlRuntime.manager()) {
-            List<String> hooked = layerRatio == null ? HookSelection.defaults(cnn) : HookSelection.ratio(cnn, layerRatio);
+            List<String> hooked = parchGradOptions.hooked(cnn);
             json.putArray("hooked").addAll(hooked.stream().map(com.fasterxml.jackson.databind.node.TextNode::new).toList());
             ChannelStatistics st = null;
             if (variants.stream().anyMatch(v -> !v.equals("none"))) {
@@ -124,7 +106,7 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
             for (String method : methods) {
                 Saliency.Method sm = Saliency.Method.parse(method);
                 for (String variant : variants) {
-                    Saliency.ParchGrad pg = parchGrad(variant, hooked, st, go);
+                    Saliency.ParchGrad pg = parchGrad(variant, hooked, st);
                     List<double[]> rows = new ArrayList<>(); // mu_in, mu_in_w, morf aopc mean, lerf aopc mean
                     progress.start(method + " / " + variant, test.size());
                     for (int i = 0; i < test.size(); i++) {
@@ -206,22 +188,13 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
         return st;
     }
 
-    private Saliency.ParchGrad parchGrad(String variant, List<String> hooked, ChannelStatistics st, ChannelGradient.Options go) {
-        Double q = quantile > 0 ? quantile : null;
+    private Saliency.ParchGrad parchGrad(String variant, List<String> hooked, ChannelStatistics st) {
         return switch (variant.toLowerCase(Locale.ROOT)) {
             case "none" -> null;
-            case "cls" -> new Saliency.ParchGrad(hooked, selection(hooked, conv -> st.cls(conv, alpha, q, pThreshold)), go);
-            case "ins" -> new Saliency.ParchGrad(hooked, selection(hooked, conv -> st.ins(conv, alpha, q, pThreshold)), go);
+            case "cls" -> parchGradOptions.parchGrad(true, hooked, st);
+            case "ins" -> parchGradOptions.parchGrad(false, hooked, st);
             default -> throw new InvalidInputException("--variants takes none, cls and ins, found '" + variant + "'");
         };
-    }
-
-    /** Each hooked convolution's selection rule, from its own statistics. */
-    private static Map<String, Saliency.ChannelSelection> selection(List<String> hooked,
-            java.util.function.Function<String, Saliency.ChannelSelection> of) {
-        Map<String, Saliency.ChannelSelection> rules = new java.util.LinkedHashMap<>();
-        hooked.forEach(h -> rules.put(h, of.apply(h)));
-        return rules;
     }
 
     private static String cell(com.fasterxml.jackson.databind.JsonNode s, String key) {

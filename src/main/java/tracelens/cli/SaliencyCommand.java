@@ -32,9 +32,7 @@ import tracelens.model.SafeTensorsWriter;
 import tracelens.nn.Hooks;
 import tracelens.provenance.FileDigest;
 import tracelens.runtime.DjlRuntime;
-import tracelens.saliency.ChannelGradient;
 import tracelens.saliency.ChannelStatistics;
-import tracelens.saliency.HookSelection;
 import tracelens.saliency.ImageInput;
 import tracelens.saliency.Saliency;
 
@@ -75,23 +73,8 @@ public final class SaliencyCommand implements Callable<Integer> {
     @Option(names = "--stats", paramLabel = "FILE", description = "Channel statistics of this model (from 'parchgrad evaluate'); needed by cls and ins.")
     Path stats;
 
-    @Option(names = "--alpha", defaultValue = "0.05", paramLabel = "A", description = "(default: ${DEFAULT-VALUE})")
-    double alpha;
-
-    @Option(names = "--quantile", defaultValue = "0.1", paramLabel = "Q", description = "0 uses --alpha. (default: ${DEFAULT-VALUE})")
-    double quantile;
-
-    @Option(names = "--p-threshold", defaultValue = "0.05", paramLabel = "P", description = "(default: ${DEFAULT-VALUE})")
-    double pThreshold;
-
-    @Option(names = "--layer-ratio", paramLabel = "R", description = "Hook the last floor(R n) convolutions, R in (0, 1] (default: the architecture's defaults).")
-    Double layerRatio;
-
-    @Option(names = "--gamma", defaultValue = "Infinity", paramLabel = "G", description = "(default: ${DEFAULT-VALUE})")
-    double gamma;
-
-    @Option(names = "--no-variance-conservation", description = "Do not rescale H.")
-    boolean noConservation;
+    @Mixin
+    ParchGradOptions parchGradOptions;
 
     @Option(names = "--input-size", defaultValue = "224", paramLabel = "S", description = "The model's input side. (default: ${DEFAULT-VALUE})")
     int inputSize;
@@ -118,9 +101,7 @@ public final class SaliencyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Cnn.Arch a = Cnn.Arch.parse(arch);
         List<Saliency.Method> ms = methods.stream().map(Saliency.Method::parse).toList();
-        if (layerRatio != null && !(layerRatio > 0 && layerRatio <= 1)) {
-            throw new InvalidInputException("--layer-ratio must be in (0, 1], found " + layerRatio);
-        }
+        parchGradOptions.check();
         boolean canvas = switch (normalize.toLowerCase(Locale.ROOT)) {
             case "imagenet" -> false;
             case "canvas" -> true;
@@ -203,13 +184,7 @@ public final class SaliencyCommand implements Callable<Integer> {
             throw new InvalidInputException("--parchgrad " + v + " needs --stats FILE (channel statistics of this model)");
         }
         ChannelStatistics st = ChannelStatistics.load(stats, FileDigest.of(weights));
-        List<String> hooked = layerRatio == null ? HookSelection.defaults(cnn) : HookSelection.ratio(cnn, layerRatio);
-        Double q = quantile > 0 ? quantile : null;
-        Map<String, Saliency.ChannelSelection> rules = new LinkedHashMap<>();
-        for (String conv : hooked) {
-            rules.put(conv, v.equals("cls") ? st.cls(conv, alpha, q, pThreshold) : st.ins(conv, alpha, q, pThreshold));
-        }
-        return new Saliency.ParchGrad(hooked, rules, new ChannelGradient.Options(!noConservation, gamma, true, false));
+        return parchGradOptions.parchGrad(v.equals("cls"), parchGradOptions.hooked(cnn), st);
     }
 
     private int[] targets(List<Path> files, float[] logits, int k) throws java.io.IOException {
