@@ -30,8 +30,9 @@ public final class ModelOptions {
         if (p.getFileName().toString().endsWith(".bin")) {
             return tracelens.model.llama.Llama2cFiles.tokenizerBeside(p);
         }
-        if (tracelens.model.decoder.SavedDecoder.is(p)) {
-            return tracelens.model.decoder.SavedDecoder.open(p).tokenizer();
+        java.util.Map<String, String> meta = tracelens.model.SafeTensors.headerMetadata(p); // a decoder saved by tracelens
+        if (tracelens.model.decoder.SavedDecoder.FORMAT.equals(meta.get("format")) && meta.get("tokenizer") != null) {
+            return Path.of(meta.get("tokenizer"));
         }
         return null;
     }

@@ -73,7 +73,7 @@ public final class SafeTensors implements AutoCloseable {
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8);
-            JsonNode meta = new com.fasterxml.jackson.databind.ObjectMapper().readTree(header.array()).get("__metadata__");
+            JsonNode meta = JSON.readTree(header.array()).get("__metadata__");
             Map<String, String> out = new java.util.LinkedHashMap<>();
             if (meta != null) {
                 meta.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
