@@ -89,10 +89,10 @@ public record IlmInput(List<float[][]> layers, int[] labels, int[] indices, int 
                     throw InvalidInputException.at(path, "hidden state " + l + " is missing: ILM needs every block's output"
                             + " (extract with --layers all)");
                 }
-                float[][] rows = f.pooled(l);
+                float[][] rows = f.pooled(l); // non-finite values are refused by the reader, naming tensor and element
                 float[][] picked = new float[indices.length][];
                 for (int i = 0; i < indices.length; i++) {
-                    picked[i] = check(rows[indices[i]], path, l, indices[i]);
+                    picked[i] = rows[indices[i]];
                 }
                 xs.add(picked);
             }
@@ -132,7 +132,7 @@ public record IlmInput(List<float[][]> layers, int[] labels, int[] indices, int 
                     for (int l = 1; l <= layers; l++) {
                         float[] pooled = w.matMul(hidden.get(l)).toFloatArray();
                         for (int i = 0; i < to - from; i++) {
-                            xs.get(l - 1)[from + i] = check(Arrays.copyOfRange(pooled, i * c, (i + 1) * c), null, l, indices[from + i]);
+                            xs.get(l - 1)[from + i] = check(Arrays.copyOfRange(pooled, i * c, (i + 1) * c), l, indices[from + i]);
                         }
                     }
                 }
@@ -148,11 +148,11 @@ public record IlmInput(List<float[][]> layers, int[] labels, int[] indices, int 
         return new IlmInput(xs, y, indices, texts.size());
     }
 
-    private static float[] check(float[] row, Path path, int layer, int index) {
+    /** The model's own states: a non-finite one is a numerical failure of the model, not the user's input. */
+    private static float[] check(float[] row, int layer, int index) {
         for (float v : row) {
             if (!Float.isFinite(v)) {
-                String where = "hidden state " + layer + " of row " + index + " is not finite (" + v + ")";
-                throw path == null ? new tracelens.error.NumericalFailureException(where) : InvalidInputException.at(path, where);
+                throw new tracelens.error.NumericalFailureException("hidden state " + layer + " of row " + index + " is not finite (" + v + ")");
             }
         }
         return row;

@@ -65,12 +65,7 @@ public record Carriers(float[][] u, long seed) {
             float[] flat = st.floats("carriers");
             float[][] u = new float[(int) shape[0]][(int) shape[1]];
             for (int i = 0; i < u.length; i++) {
-                System.arraycopy(flat, i * u[i].length, u[i], 0, u[i].length);
-                for (float v : u[i]) {
-                    if (!Float.isFinite(v)) {
-                        throw InvalidInputException.at(file, "carrier " + i + " has a non-finite value");
-                    }
-                }
+                System.arraycopy(flat, i * u[i].length, u[i], 0, u[i].length); // finite: checked by the reader
             }
             String seed = st.metadata().get("seed");
             return new Carriers(u, seed == null ? -1 : Long.parseLong(seed));

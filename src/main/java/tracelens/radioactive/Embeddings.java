@@ -30,14 +30,7 @@ public record Embeddings(float[][] x, int[] y, List<String> labelNames, int laye
             if (!layers.contains(l)) {
                 throw InvalidInputException.at(file, "has no layer " + l + " (stored: " + layers + ")");
             }
-            float[][] x = f.pooled(l);
-            for (int i = 0; i < x.length; i++) {
-                for (float v : x[i]) {
-                    if (!Float.isFinite(v)) {
-                        throw InvalidInputException.at(file, "row " + i + " of layer " + l + " is not finite");
-                    }
-                }
-            }
+            float[][] x = f.pooled(l); // non-finite values are refused by the reader, naming tensor and element
             Map<String, String> meta = new LinkedHashMap<>(f.tensors().metadata());
             return new Embeddings(x, f.labels(), f.labelNames(), l, meta);
         }

@@ -30,6 +30,10 @@ class ActivationFileChecksTest {
                         .hasMessageContaining("label " + bad).hasMessageContaining("row 1");
             }
         }
+        Path nan = dir.resolve("nan.safetensors");
+        new Embeddings(new float[][] {{1, Float.NaN}, {3, 4}}, new int[] {0, 1}, List.of("a", "b"), 1, Map.of()).write(nan, Map.of());
+        assertThatThrownBy(() -> Embeddings.read(nan, null)).isInstanceOf(InvalidInputException.class)
+                .hasMessageContaining("layer.1").hasMessageContaining("NaN");
         Path huge = dir.resolve("huge.safetensors");
         SafeTensorsWriter.writeAll(huge, Map.of("layer.99999999999", new long[] {2, 2}), Map.of("layer.99999999999", new float[4]),
                 Map.of("format", "tracelens.activations/1"));
