@@ -86,11 +86,7 @@ public final class RadioactiveTrainHeadCommand implements Callable<Integer> {
         ObjectNode json = Json.result(spec);
         Random r = new Random(seed);
         try (NDManager m = DjlRuntime.manager(); ClassifierHead head = ClassifierHead.create(m, d, hidden, k, r)) {
-            float[] flat = new float[train.x().length * d];
-            for (int i = 0; i < train.x().length; i++) {
-                System.arraycopy(train.x()[i], 0, flat, i * d, d);
-            }
-            NDArray all = m.create(flat, new Shape(train.x().length, d));
+            NDArray all = m.create(tracelens.geometry.Points.flatten(train.x()), new Shape(train.x().length, d));
             int[] y = train.y();
             Adam adam = new Adam(m, head.parameters().trainable(), 0, 5.0);
             TrainingLoop.Settings s = new TrainingLoop.Settings(epochs, batchSize, lr, LrSchedule.constant(), 0, true, false, false,
@@ -119,21 +115,7 @@ public final class RadioactiveTrainHeadCommand implements Callable<Integer> {
     }
 
     private static double accuracy(NDManager m, ClassifierHead head, Embeddings e) {
-        int correct = 0;
-        int d = e.dimension();
-        for (int from = 0; from < e.x().length; from += 1024) {
-            int to = Math.min(e.x().length, from + 1024);
-            try (NDManager scope = m.newSubManager()) {
-                float[] flat = new float[(to - from) * d];
-                for (int i = from; i < to; i++) {
-                    System.arraycopy(e.x()[i], 0, flat, (i - from) * d, d);
-                }
-                long[] pred = head.forward(scope.create(flat, new Shape(to - from, d))).argMax(1).toLongArray();
-                for (int i = from; i < to; i++) {
-                    correct += pred[i - from] == e.y()[i] ? 1 : 0;
-                }
-            }
-        }
-        return (double) correct / e.x().length;
+        float[] z = head.logits(m, e.x());
+        return tracelens.sip.Metrics.accuracy(z, e.y(), z.length / e.x().length);
     }
 }

@@ -98,9 +98,9 @@ public final class TrainCnnCommand implements Callable<Integer> {
     /** A fresh final layer, PyTorch's default U(-1/sqrt(in), 1/sqrt(in)) for weight and bias, seeded. */
     static void resetHead(Cnn cnn, long seed) {
         java.util.Random r = new java.util.Random(seed);
+        double bound = 1 / Math.sqrt(cnn.parameters().get(cnn.headName() + ".weight").getShape().get(1));
         for (String part : new String[] {"weight", "bias"}) {
             ai.djl.ndarray.NDArray t = cnn.parameters().get(cnn.headName() + "." + part);
-            double bound = 1 / Math.sqrt(cnn.headWeight()[0].length);
             float[] v = new float[(int) t.size()];
             for (int i = 0; i < v.length; i++) {
                 v[i] = (float) ((2 * r.nextDouble() - 1) * bound);

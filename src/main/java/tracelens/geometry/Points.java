@@ -18,6 +18,20 @@ public final class Points {
         return out;
     }
 
+    /** Rows {@code [from, to)} of equal length as one row-major array, for the engine. */
+    public static float[] flatten(float[][] x, int from, int to) {
+        int d = x[from].length;
+        float[] out = new float[(to - from) * d];
+        for (int i = from; i < to; i++) {
+            System.arraycopy(x[i], 0, out, (i - from) * d, d);
+        }
+        return out;
+    }
+
+    public static float[] flatten(float[][] x) {
+        return flatten(x, 0, x.length);
+    }
+
     static void check(double[][] p, int minRows, int minCols) {
         if (p.length < minRows) {
             throw new InvalidInputException("needs at least " + minRows + " points, found " + p.length);

@@ -43,10 +43,7 @@ public record Carriers(float[][] u, long seed) {
     public void write(Path file, Map<String, String> metadata) {
         int c = classes();
         int d = dimension();
-        float[] flat = new float[c * d];
-        for (int i = 0; i < c; i++) {
-            System.arraycopy(u[i], 0, flat, i * d, d);
-        }
+        float[] flat = tracelens.geometry.Points.flatten(u);
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("seed", Long.toString(seed));
         meta.put("format", "tracelens.carriers/1");

@@ -81,21 +81,39 @@ public final class ClassifierHead implements Module {
         }
     }
 
-    /** Features (n x d_t) of {@code x}, in batches. */
+    /** Features (n x d_t) of {@code x}. */
     public double[][] features(NDManager root, float[][] x) {
-        double[][] res = new double[x.length][];
-        for (int from = 0; from < x.length; from += 1024) {
-            int to = Math.min(x.length, from + 1024);
-            try (NDManager scope = root.newSubManager()) {
-                float[] flat = new float[(to - from) * x[0].length];
-                for (int i = from; i < to; i++) {
-                    System.arraycopy(x[i], 0, flat, (i - from) * x[0].length, x[0].length);
-                }
-                double[][] f = rows(features(scope.create(flat, new Shape(to - from, x[0].length))));
-                System.arraycopy(f, 0, res, from, to - from);
+        float[] flat = batched(root, x, this::features);
+        int d = flat.length / x.length;
+        double[][] res = new double[x.length][d];
+        for (int i = 0; i < x.length; i++) {
+            for (int j = 0; j < d; j++) {
+                res[i][j] = flat[i * d + j];
             }
         }
         return res;
+    }
+
+    /** Logits of {@code x}, row-major (n x classes). */
+    public float[] logits(NDManager root, float[][] x) {
+        return batched(root, x, this::forward);
+    }
+
+    /** {@code fn} over the rows of {@code x} in batches of 1,024, as one row-major array. */
+    private static float[] batched(NDManager root, float[][] x, java.util.function.UnaryOperator<NDArray> fn) {
+        float[] out = null;
+        for (int from = 0; from < x.length; from += 1024) {
+            int to = Math.min(x.length, from + 1024);
+            try (NDManager scope = root.newSubManager()) {
+                NDArray y = fn.apply(scope.create(tracelens.geometry.Points.flatten(x, from, to), new Shape(to - from, x[0].length)));
+                int width = (int) y.getShape().get(1);
+                if (out == null) {
+                    out = new float[x.length * width];
+                }
+                System.arraycopy(y.toFloatArray(), 0, out, from * width, (to - from) * width);
+            }
+        }
+        return out;
     }
 
     private static double[][] rows(NDArray a) {

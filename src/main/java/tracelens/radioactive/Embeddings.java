@@ -65,11 +65,7 @@ public record Embeddings(float[][] x, int[] y, List<String> labelNames, int laye
         specs.add(new SafeTensorsWriter.Spec("layer." + layer, DType.F32, new long[] {n, d}));
         specs.add(new SafeTensorsWriter.Spec("labels", DType.I64, new long[] {n}));
         try (SafeTensorsWriter w = SafeTensorsWriter.create(file, specs, meta)) {
-            float[] flat = new float[n * d];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(x[i], 0, flat, i * d, d);
-            }
-            w.writeFloats("layer." + layer, 0, flat);
+            w.writeFloats("layer." + layer, 0, tracelens.geometry.Points.flatten(x));
             w.writeLongs("labels", 0, java.util.Arrays.stream(y).asLongStream().toArray());
             w.commit();
         }
