@@ -65,24 +65,16 @@ public final class LmFineTuner {
         long[] positions = new long[b * t];
         long[] mask = new long[b * t];
         float[] targetMask = new float[b * (t - 1)];
-        long[] targets = new long[b * (t - 1)];
         for (int r = 0; r < b; r++) {
             long[] row = rows.get(idx[r]);
+            System.arraycopy(row, 0, ids, r * t, row.length);
+            java.util.Arrays.fill(mask, r * t, r * t + row.length, 1);
+            java.util.Arrays.fill(targetMask, r * (t - 1), r * (t - 1) + row.length - 1, 1);
             for (int j = 0; j < t; j++) {
                 positions[r * t + j] = j;
-                if (j < row.length) {
-                    ids[r * t + j] = row[j];
-                    mask[r * t + j] = 1;
-                }
-                if (j + 1 < row.length) {
-                    targets[r * (t - 1) + j] = row[j + 1];
-                    targetMask[r * (t - 1) + j] = 1;
-                }
             }
         }
-        NDArray logits = model.forward(scope, b, t, ids, positions, mask, null, Hooks.none(scope), true, false); // (B, T, V)
-        NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);
-        NDArray picked = logp.gather(scope.create(targets, new Shape(b, t - 1, 1)), 2).reshape(b, t - 1);
+        NDArray picked = Perplexity.nextTokenLogProbs(scope, model, b, t, ids, positions, mask);
         NDArray w = scope.create(targetMask, new Shape(b, t - 1));
         return picked.mul(w).sum().neg().div(w.sum());
     }

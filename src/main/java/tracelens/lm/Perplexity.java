@@ -132,19 +132,23 @@ public final class Perplexity {
     /** -log p(token p+1 | tokens 0..p) for p in 0..T-2, as (B, T-1) row-major. */
     private static double[] tokenNll(Decoder model, NDManager root, int b, int t, long[] ids, long[] positions, long[] mask) {
         try (NDManager scope = root.newSubManager()) {
-            NDArray logits = model.forward(scope, b, t, ids, positions, mask, null, tracelens.nn.Hooks.none(scope), true, false); // (B, T, V)
-            NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);
-            long[] next = new long[b * (t - 1)];
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(ids, i * t + 1, next, i * (t - 1), t - 1);
-            }
-            NDArray targets = scope.create(next, new Shape(b, t - 1, 1));
-            float[] picked = logp.gather(targets, 2).toFloatArray();
+            float[] picked = nextTokenLogProbs(scope, model, b, t, ids, positions, mask).toFloatArray();
             double[] out = new double[picked.length];
             for (int i = 0; i < picked.length; i++) {
                 out[i] = -picked[i];
             }
             return out;
         }
+    }
+
+    /** log p(token p+1 | tokens 0..p) for p in 0..T-2, (B, T-1), differentiable: perplexity and fine-tuning both use it. */
+    static NDArray nextTokenLogProbs(NDManager scope, Decoder model, int b, int t, long[] ids, long[] positions, long[] mask) {
+        NDArray logits = model.forward(scope, b, t, ids, positions, mask, null, tracelens.nn.Hooks.none(scope), true, false); // (B, T, V)
+        NDArray logp = logits.get(":, :-1, :").logSoftmax(-1);
+        long[] next = new long[b * (t - 1)];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(ids, i * t + 1, next, i * (t - 1), t - 1);
+        }
+        return logp.gather(scope.create(next, new Shape(b, t - 1, 1)), 2).reshape(b, t - 1);
     }
 }
