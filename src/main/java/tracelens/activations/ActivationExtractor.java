@@ -104,9 +104,8 @@ public final class ActivationExtractor {
         settings.put("pool", opts.pool().name().toLowerCase());
         settings.put("max_length", String.valueOf(opts.maxLength()));
         settings.put("dtype", opts.dtype().name().toLowerCase());
-        return new Provenance(Provenance.version(), "activations", new Provenance.ModelRef(model, Provenance.modelDigest(model)),
-                List.of(input), new java.util.TreeMap<>(settings), null, java.time.Instant.now()
-                        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        return Provenance.now("activations", new Provenance.ModelRef(model, Provenance.modelDigest(model)), List.of(input),
+                settings, null);
     }
 
     /** Texts per sorted chunk, in batches: large enough to group similar lengths, small enough for the heap. */

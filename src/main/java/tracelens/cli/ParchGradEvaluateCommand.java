@@ -168,9 +168,8 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
             return ChannelStatistics.load(file, digest);
         }
         List<MnistCanvas.Image> pool = digits.images(statsImages, canvas, false, seed + 9_000_011);
-        Provenance p = new Provenance(Provenance.version(), "parchgrad stats", new Provenance.ModelRef(weights.toString(), digest),
-                List.of(), new java.util.TreeMap<>(Map.of("canvas", String.valueOf(canvas), "images", String.valueOf(statsImages))), seed,
-                java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        Provenance p = Provenance.now("parchgrad stats", new Provenance.ModelRef(weights.toString(), digest), List.of(),
+                Map.of("canvas", String.valueOf(canvas), "images", String.valueOf(statsImages)), seed);
         int[] next = {0};
         ChannelStatistics st = ChannelStatistics.gather(m, cnn, scope -> {
             if (next[0] >= pool.size()) {

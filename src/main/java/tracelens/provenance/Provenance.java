@@ -19,17 +19,19 @@ import java.util.stream.Stream;
 import tracelens.error.InvalidInputException;
 import tracelens.model.ModelLoader;
 import tracelens.results.Results;
+import tracelens.runtime.CrossCpu;
 
 /**
  * Where a result came from: the tracelens version, the command, the model (as named, plus the SHA-256 of its weight
- * files), the input files (path plus SHA-256), the settings that shape the numbers, the seed and the time. Two
- * provenances describe the same computation when everything but the version, time and paths agrees
+ * files), the input files (path plus SHA-256), the settings that shape the numbers, the seed, which kernels the engine
+ * was allowed ({@link CrossCpu#describe}) and the time. Two
+ * provenances describe the same computation when everything but the version, kernels, time and paths agrees
  * ({@link #differenceFrom}): that is how a cache is accepted or refused.
  */
-@JsonPropertyOrder({"tracelens", "command", "model", "inputs", "settings", "seed", "created"})
+@JsonPropertyOrder({"tracelens", "command", "model", "inputs", "settings", "seed", "numerics", "created"})
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record Provenance(String tracelens, String command, ModelRef model, List<FileRef> inputs, SortedMap<String, String> settings,
-        Long seed, String created) {
+        Long seed, String numerics, String created) {
     /** A model as the user named it, and the digest of its weight files (null when there is none, e.g. geometry on a CSV). */
     public record ModelRef(String id, String sha256) {}
 
@@ -46,15 +48,20 @@ public record Provenance(String tracelens, String command, ModelRef model, List<
         for (Path p : inputs) {
             refs.add(new FileRef(p.toString(), FileDigest.of(p)));
         }
-        return new Provenance(version(), command, model == null ? null : new ModelRef(model, modelDigest(model)), refs,
-                new TreeMap<>(settings), seed, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+        return now(command, model == null ? null : new ModelRef(model, modelDigest(model)), refs, settings, seed);
+    }
+
+    /** A provenance now, from a model and inputs already digested. */
+    public static Provenance now(String command, ModelRef model, List<FileRef> inputs, Map<String, String> settings, Long seed) {
+        return new Provenance(version(), command, model, inputs, new TreeMap<>(settings), seed, CrossCpu.describe(),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
     }
 
     /** The same computation with one more setting. */
     public Provenance with(String key, String value) {
         SortedMap<String, String> s = new TreeMap<>(settings);
         s.put(key, value);
-        return new Provenance(tracelens, command, model, inputs, s, seed, created);
+        return new Provenance(tracelens, command, model, inputs, s, seed, numerics, created);
     }
 
     /**

@@ -19,6 +19,7 @@ public final class DjlRuntime {
         if (configured) {
             return;
         }
+        CrossCpu.check();
         setDefault("ai.djl.offline", "true");
         setDefault("ENGINE_CACHE_DIR", cacheRoot().resolve("djl").toString());
         String threads = System.getenv("TRACELENS_THREADS");
