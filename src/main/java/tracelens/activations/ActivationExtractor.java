@@ -20,6 +20,7 @@ import java.util.SortedMap;
 import tracelens.corpus.TextInput;
 import tracelens.corpus.TextRecord;
 import tracelens.error.InvalidInputException;
+import tracelens.error.NumericalFailureException;
 import tracelens.io.AtomicFile;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
@@ -203,6 +204,9 @@ public final class ActivationExtractor {
         Path record = out.resolveSibling(out.getFileName() + ".progress");
         try (SafeTensorsWriter writer = resumable ? SafeTensorsWriter.resumable(out, specs, meta) : SafeTensorsWriter.create(out, specs, meta);
              NDManager root = DjlRuntime.manager()) {
+            if (!resumable) {
+                ChunkRecord.delete(record); // a killed resumable run's, now abandoned (its work file went with create)
+            }
             long skipChunks = writer.resumed() ? ChunkRecord.read(record) : 0;
             Writer rows = new Writer(model, opts, tensors, writer, root, width, progress, resumable ? record : null, skipChunks);
             progress.start("extracting " + opts.layers().length + " layers" + (skipChunks > 0 ? " (resuming after "
@@ -218,13 +222,17 @@ public final class ActivationExtractor {
                     }
                 });
                 rows.flush();
+                if (labelled) {
+                    writer.writeLongs("labels", 0, scan.labelIds.toArray());
+                }
+                writer.commit();
+            } catch (RuntimeException e) { // an error, not a kill: nothing to resume, nothing left on the disk
+                writer.discard();
+                ChunkRecord.delete(record);
+                throw e;
             } finally {
                 progress.end();
             }
-            if (labelled) {
-                writer.writeLongs("labels", 0, scan.labelIds.toArray());
-            }
-            writer.commit();
         }
         ChunkRecord.delete(record);
         double seconds = (System.nanoTime() - started) / 1e9;
@@ -373,12 +381,12 @@ public final class ActivationExtractor {
                             // in the file every row starts at its first real token, whatever side the batch padded
                             int n = batch.lengths()[i];
                             int first = model.padLeft() ? t - n : 0;
-                            out.write(name, items.get(i).index() * width * (long) c, encode(h, (i * t + first) * c, n * c));
+                            out.write(name, items.get(i).index() * width * (long) c, encode(name, items.get(i).index(), h, (i * t + first) * c, n * c));
                         }
                     } else {
                         float[] pooled = weights.matMul(act).toFloatArray(); // (B, 1, C)
                         for (int i = 0; i < b; i++) {
-                            out.write(name, items.get(i).index() * c, encode(pooled, i * c, c));
+                            out.write(name, items.get(i).index() * c, encode(name, items.get(i).index(), pooled, i * c, c));
                         }
                     }
                 }
@@ -399,8 +407,17 @@ public final class ActivationExtractor {
             }
         }
 
-        private ByteBuffer encode(float[] src, int from, int count) {
-            if (opts.dtype() == DType.F16) {
+        /** The row's bytes in the file's dtype; a value that is not finite, or not finite in f16, stops the run. */
+        private ByteBuffer encode(String tensor, long row, float[] src, int from, int count) {
+            boolean half = opts.dtype() == DType.F16;
+            for (int i = 0; i < count; i++) {
+                float v = src[from + i];
+                if (!Float.isFinite(v) || (half && Math.abs(v) > 65504f)) {
+                    throw new NumericalFailureException("input row " + (row + 1) + ", " + tensor + ": the model produced " + v
+                            + (Float.isFinite(v) ? ", beyond f16's range (use --dtype f32)" : " (its weights or configuration overflow)"));
+                }
+            }
+            if (half) {
                 ByteBuffer b = ByteBuffer.allocate(count * 2).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < count; i++) {
                     b.putShort(DType.floatToHalf(src[from + i]));

@@ -57,9 +57,9 @@ public final class ActivationsCommand implements Callable<Integer> {
             description = "Pooling over real tokens (padding excluded): mean, first (cls), last real token (last, the usual choice for decoders), or none to keep every token. (default: ${DEFAULT-VALUE})")
     String pool;
 
-    @Option(names = "--max-length", defaultValue = "256", paramLabel = "N",
-            description = "Longest token sequence; longer texts are truncated and counted. (default: ${DEFAULT-VALUE})")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "N",
+            description = "Longest token sequence; longer texts are truncated and counted. (default: 256, or the model's context when shorter)")
+    Integer maxLength;
 
     @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N", description = "Texts per forward pass. (default: ${DEFAULT-VALUE})")
     int batchSize;
@@ -107,11 +107,12 @@ public final class ActivationsCommand implements Callable<Integer> {
         TextInput in = inputOptions.open(sourceColumn);
         try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = layers == null && !sites.isEmpty() ? new int[0] : LayerSelection.parse(layers == null ? "all" : layers, m.numLayers());
-            var opts = new ActivationExtractor.Options(selected, sites, pooling, maxLength, batchSize, type);
+            int length = maxLength != null ? maxLength : Math.min(256, m.maxPositions());
+            var opts = new ActivationExtractor.Options(selected, sites, pooling, length, batchSize, type);
             var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output), resume);
             if (summary.truncated() > 0 && !output.quiet) {
                 err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
-                        summary.truncated(), summary.texts(), maxLength);
+                        summary.truncated(), summary.texts(), length);
             }
             PrintWriter stdout = spec.commandLine().getOut();
             if (output.json) {

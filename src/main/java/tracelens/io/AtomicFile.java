@@ -51,6 +51,7 @@ public final class AtomicFile {
      * other files.
      */
     public static Path newPartial(Path dir, String name) throws IOException {
+        removeStalePartials(dir, name);
         for (int attempt = 0; ; attempt++) {
             Path p = dir.resolve("." + name + "." + ProcessHandle.current().pid() + "-"
                     + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".partial");
@@ -62,6 +63,40 @@ public final class AtomicFile {
                 }
             }
         }
+    }
+
+    /**
+     * Deletes the work files of {@code name} in {@code dir} that killed runs left behind: ".NAME.<pid>-*.partial" whose
+     * process no longer exists (a run that is killed cannot clean up; the next one writing the same file does).
+     * Returns how many it removed.
+     */
+    public static int removeStalePartials(Path dir, String name) {
+        String prefix = "." + name + ".";
+        int removed = 0;
+        try (var files = Files.newDirectoryStream(dir, f -> {
+            String n = f.getFileName().toString();
+            return n.startsWith(prefix) && n.endsWith(".partial");
+        })) {
+            for (Path f : files) {
+                String middle = f.getFileName().toString().substring(prefix.length());
+                int dash = middle.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(dash < 0 ? "" : middle.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    continue; // not one of ours
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue; // a running writer's
+                }
+                if (Files.deleteIfExists(f)) {
+                    removed++;
+                }
+            }
+        } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+            // best effort: a folder we cannot list gets its error when the new file is created
+        }
+        return removed;
     }
 
     public static void writeString(Path target, String content) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import tracelens.error.InvalidInputException;
+import tracelens.error.NumericalFailureException;
 import tracelens.model.decoder.Decoder;
 import tracelens.model.decoder.KvCache;
 import tracelens.runtime.DjlRuntime;
@@ -40,6 +41,16 @@ public final class Generator {
         return ids;
     }
 
+    /** NaN or +infinity in the model's logits would be sampled as token 0 (or any); -infinity is a masked token. */
+    private static void requireFinite(float[] logits, int step) {
+        for (int i = 0; i < logits.length; i++) {
+            if (Float.isNaN(logits[i]) || logits[i] == Float.POSITIVE_INFINITY) {
+                throw new NumericalFailureException("generation step " + (step + 1) + ": the model's logit for token " + i + " is "
+                        + logits[i] + "; its weights or configuration produce non-finite values");
+            }
+        }
+    }
+
     /** Changes the next-token logits given the sequence so far (its first {@code len} tokens), e.g. a watermark. */
     @FunctionalInterface
     public interface LogitsProcessor {
@@ -67,6 +78,7 @@ public final class Generator {
         Stop stop = Stop.MAX_TOKENS;
         long eos = model.config().eosId();
         long bos = model.config().bosId();
+        int tokenizerSize = model.tokenizer().vocabSize();
         try (NDManager root = DjlRuntime.manager(); KvCache cache = useCache ? new KvCache(root, model.numLayers()) : null) {
             float[] logits = null;
             for (int step = 0; step < maxTokens; step++) {
@@ -82,9 +94,12 @@ public final class Generator {
                     Arrays.fill(mask, 1);
                     logits = model.forward(scope, 1, t, ids, positions, mask, cache, tracelens.nn.Hooks.none(scope), true, true).toFloatArray();
                 }
+                requireFinite(logits, step);
                 if (processor != null) {
                     processor.process(logits, seq, len);
                 }
+                // a tokenizer smaller than the embedding (padded vocabularies, or a mismatched file) cannot print the rest
+                Arrays.fill(logits, Math.min(tokenizerSize, logits.length), logits.length, Float.NEGATIVE_INFINITY);
                 int next = sampler.sample(logits);
                 if (next == eos || next == bos) {
                     stop = Stop.EOS;

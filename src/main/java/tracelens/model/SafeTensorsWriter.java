@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tracelens.error.InvalidInputException;
 import tracelens.io.AtomicFile;
 
 /**
@@ -56,6 +57,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         Path dir = target.toAbsolutePath().getParent();
         try {
             Files.createDirectories(dir);
+            removeAbandoned(target);
             Path temp = tracelens.io.AtomicFile.newPartial(dir, target.getFileName().toString());
             FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             SafeTensorsWriter w = new SafeTensorsWriter(target, temp, ch);
@@ -151,6 +153,10 @@ public final class SafeTensorsWriter implements AutoCloseable {
             SafeTensorsWriter w = new SafeTensorsWriter(target, temp, ch);
             w.resumable = true;
             w.resumed = same;
+            if (!locked(ch)) {
+                ch.close();
+                throw InvalidInputException.at(target, "another run is writing it (its work file " + temp.getFileName() + " is locked)");
+            }
             try {
                 if (same) {
                     w.headerBytes(tensors, metadata); // fills the tensor ranges
@@ -168,6 +174,38 @@ public final class SafeTensorsWriter implements AutoCloseable {
         }
     }
 
+    /** An exclusive lock on the work file while this writer lives (released when its channel closes). */
+    private static boolean locked(FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock() != null;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return false; // this JVM holds it already
+        }
+    }
+
+    /**
+     * Deletes a resumable run's work file ({@code <target>.partial}) that nobody holds: a run without resume starts
+     * over, and a killed resumable run's full-size file would otherwise stay on the disk.
+     */
+    public static void removeAbandoned(Path target) {
+        Path temp = target.resolveSibling(target.getFileName() + ".partial");
+        if (!Files.isRegularFile(temp)) {
+            return;
+        }
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            if (!locked(ch)) {
+                return;
+            }
+        } catch (IOException e) {
+            return; // cannot open it: leave it
+        }
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+
     /** Whether an interrupted run's work file was reopened (see {@link #resumable}). */
     public boolean resumed() {
         return resumed;
@@ -178,7 +216,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         try {
             channel.force(false);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot flush " + temp + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }
     }
 
@@ -196,7 +234,7 @@ public final class SafeTensorsWriter implements AutoCloseable {
         try {
             writeFully(data, pos);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + temp + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
         }
     }
 
@@ -240,6 +278,10 @@ public final class SafeTensorsWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes without committing. A resumable work file is kept for the next run to continue (what a kill leaves); any
+     * other is deleted. See {@link #discard} for a resumable run that failed.
+     */
     @Override
     public void close() {
         if (committed) {
@@ -253,6 +295,22 @@ public final class SafeTensorsWriter implements AutoCloseable {
             Files.deleteIfExists(temp);
         } catch (IOException ignored) {
             // best effort: the temp file carries a .partial suffix
+        }
+    }
+
+    /**
+     * Closes and deletes the work file, also a resumable one: a run that stops on an error (disk full, bad input,
+     * a numerical failure) leaves nothing behind; only a kill leaves a file to resume.
+     */
+    public void discard() {
+        if (committed) {
+            return;
+        }
+        try {
+            channel.close();
+            Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+            // best effort
         }
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import tracelens.error.InvalidInputException;
+import tracelens.error.NumericalFailureException;
 import tracelens.model.DType;
 import tracelens.model.SafeTensors;
 
@@ -157,14 +158,23 @@ public final class CachedFeatures implements Features {
             b = chunks[chunk] = file.rawRange(tensor, first * sampleBytes, count * sampleBytes);
         }
         int offset = (int) (((long) (sample - (long) chunk * samplesPerChunk) * width + position) * c * dtype.bytes);
+        boolean finite = true;
         if (dtype == DType.F16) {
             for (int j = 0; j < c; j++) {
-                out[at + j] += DType.halfToFloat(b.getShort(offset + 2 * j));
+                float v = DType.halfToFloat(b.getShort(offset + 2 * j));
+                finite &= Float.isFinite(v);
+                out[at + j] += v;
             }
         } else {
             for (int j = 0; j < c; j++) {
-                out[at + j] += b.getFloat(offset + 4 * j);
+                float v = b.getFloat(offset + 4 * j);
+                finite &= Float.isFinite(v);
+                out[at + j] += v;
             }
+        }
+        if (!finite) { // the rows are read straight from the mapped file, past the reader's checks
+            throw new NumericalFailureException(file.path() + ": tensor '" + tensor + "', sample " + sample + ", token " + position
+                    + ": not a finite number (NaN or infinity); the cache is damaged or the model overflowed (gather again, in f32)");
         }
     }
 }

@@ -48,7 +48,17 @@ public class ResumeTest {
         }
     }
 
-    /** Simulates a kill: fails once {@code limit} texts of the extraction pass are done. */
+    /**
+     * A kill as the program sees it: not an exception it handles (those discard the work file) but an abrupt stop. An
+     * Error passes every catch of the extraction, as a kill passes its cleanup.
+     */
+    public static final class SimulatedKill extends Error {
+        SimulatedKill() {
+            super("killed");
+        }
+    }
+
+    /** Simulates a kill: stops once {@code limit} texts of the extraction pass are done. */
     public static Progress killAfter(int limit) {
         return new Progress() {
             String task = "";
@@ -62,7 +72,7 @@ public class ResumeTest {
             public void advance(long units) {
                 done += units;
                 if (task.startsWith("extracting") && done >= limit) {
-                    throw new IllegalStateException("killed");
+                    throw new SimulatedKill();
                 }
             }
 
