@@ -70,7 +70,7 @@ public final class TextInput {
         if (columns.source() != null || format == Format.TXT) {
             return columns;
         }
-        try (BufferedReader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+        try (LineReader reader = new LineReader(Files.newBufferedReader(path, StandardCharsets.UTF_8))) {
             String line;
             while ((line = reader.readLine()) != null && line.isBlank()) {
                 // skip leading blank lines
@@ -122,12 +122,12 @@ public final class TextInput {
 
     /** Reads the whole file once, in order, handing each record to {@code sink}. */
     public void forEach(Consumer<TextRecord> sink) {
-        try (BufferedReader reader = open()) {
+        try (java.io.Reader reader = open()) {
             switch (format) {
-                case TXT -> readTxt(reader, sink);
-                case JSONL -> readJsonl(reader, sink);
-                case CSV -> readDelimited(reader, sink, true);
-                case TSV -> readDelimited(reader, sink, false);
+                case TXT -> readTxt(new LineReader(reader), sink);
+                case JSONL -> readJsonl(new LineReader(reader), sink);
+                case CSV -> readDelimited(new CsvRows(new BufferedReader(reader, 1 << 16)), sink);
+                case TSV -> readDelimited(new TsvRows(new LineReader(reader)), sink);
             }
         } catch (UncheckedIOException e) {
             throw describe(e.getCause());
@@ -136,14 +136,17 @@ public final class TextInput {
         }
     }
 
-    private BufferedReader open() throws IOException {
+    private java.io.Reader open() throws IOException {
         var decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        return new BufferedReader(new java.io.InputStreamReader(Files.newInputStream(path), decoder), 1 << 16);
+        return new java.io.InputStreamReader(Files.newInputStream(path), decoder);
     }
 
     private InvalidInputException describe(IOException e) {
+        if (e instanceof LineReader.TooLong) {
+            return InvalidInputException.at(path, e.getMessage());
+        }
         if (e instanceof CharacterCodingException) {
             return InvalidInputException.at(path, "not valid UTF-8 text");
         }
@@ -156,7 +159,7 @@ public final class TextInput {
         return InvalidInputException.at(path, "cannot read: " + e.getMessage());
     }
 
-    private void readTxt(BufferedReader reader, Consumer<TextRecord> sink) throws IOException {
+    private void readTxt(LineReader reader, Consumer<TextRecord> sink) throws IOException {
         String line;
         long n = 0;
         while ((line = reader.readLine()) != null) {
@@ -170,7 +173,7 @@ public final class TextInput {
         }
     }
 
-    private void readJsonl(BufferedReader reader, Consumer<TextRecord> sink) throws IOException {
+    private void readJsonl(LineReader reader, Consumer<TextRecord> sink) throws IOException {
         ObjectMapper json = new ObjectMapper();
         String line;
         long n = 0;
@@ -204,8 +207,7 @@ public final class TextInput {
         }
     }
 
-    private void readDelimited(BufferedReader reader, Consumer<TextRecord> sink, boolean csv) throws IOException {
-        Iterator<Row> rows = csv ? new CsvRows(reader) : new TsvRows(reader);
+    private void readDelimited(Iterator<Row> rows, Consumer<TextRecord> sink) {
         if (!rows.hasNext()) {
             throw InvalidInputException.at(path, "empty file: expected a header row");
         }
@@ -241,11 +243,11 @@ public final class TextInput {
 
     /** Tab-separated rows, one per line, no quoting. */
     private static final class TsvRows implements Iterator<Row> {
-        private final BufferedReader reader;
+        private final LineReader reader;
         private String next;
         private long line;
 
-        TsvRows(BufferedReader reader) {
+        TsvRows(LineReader reader) {
             this.reader = reader;
             advance();
         }
@@ -338,6 +340,10 @@ public final class TextInput {
                         return new Row(fields, start);
                     } else {
                         field.append((char) c);
+                    }
+                    if (field.length() > LineReader.MAX_CHARS) {
+                        throw InvalidInputException.at(path, "line " + start, "has a field longer than " + LineReader.MAX_CHARS
+                                + " characters, the most tracelens reads as one text (is a quote left open?)");
                     }
                 }
             } catch (IOException e) {

@@ -87,8 +87,10 @@ public final class HfTokenizer implements TextTokenizer {
 
     @Override
     public Tokens encode(String text, int maxLength) {
-        Encoding enc = tokenizer.encode(text);
-        return truncate(enc.getIds(), enc.getTypeIds(), maxLength);
+        String head = TextTokenizer.head(text, maxLength);
+        Encoding enc = tokenizer.encode(head);
+        Tokens t = truncate(enc.getIds(), enc.getTypeIds(), maxLength);
+        return head == text || t.truncated() ? t : new Tokens(t.ids(), t.typeIds(), true);
     }
 
     private Tokens truncate(long[] ids, long[] typeIds, int maxLength) {

@@ -19,6 +19,26 @@ public interface TextTokenizer extends AutoCloseable {
     /** Encodes one text as the model expects it (special tokens included), cut to at most {@code maxLength} ids. */
     Tokens encode(String text, int maxLength);
 
+    /** Characters per token beyond which a text is cut before tokenizing: no real token is this long. */
+    int MAX_CHARS_PER_TOKEN = 64;
+
+    /**
+     * The part of {@code text} that can reach the first {@code maxLength} tokens: a megabyte-long line would otherwise
+     * be tokenized whole (minutes, gigabytes) only to keep its first few hundred tokens. Returns {@code text} itself
+     * when it is short enough, so callers can tell a cut by identity.
+     */
+    static String head(String text, int maxLength) {
+        long budget = (long) maxLength * MAX_CHARS_PER_TOKEN;
+        if (text.length() <= budget) {
+            return text;
+        }
+        int end = (int) budget;
+        if (Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--; // never split a surrogate pair
+        }
+        return text.substring(0, end);
+    }
+
     String decode(long[] ids);
 
     /** The id that fills padded positions (masked out everywhere). */

@@ -3,7 +3,6 @@ package tracelens.model.llama;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,17 +25,15 @@ import tracelens.model.decoder.DecoderParams;
 public final class Llama2cCheckpoint implements DecoderParams {
     private final Path path;
     private final DecoderConfig config;
-    private final ByteBuffer data; // the weights after the header
-    private final long[] offsets;  // element offset of each block, in file order
+    private final long[] offsets;  // element offset of each block after the 28-byte header, in file order
     private final boolean shared;
 
     private static final String[] BLOCKS = {"tok_embeddings", "attn_norm", "wq", "wk", "wv", "wo", "mlp_norm", "w1", "w2", "w3",
         "norm", "freq_cis_real", "freq_cis_imag", "lm_head"};
 
-    private Llama2cCheckpoint(Path path, DecoderConfig config, ByteBuffer data, long[] offsets, boolean shared) {
+    private Llama2cCheckpoint(Path path, DecoderConfig config, long[] offsets, boolean shared) {
         this.path = path;
         this.config = config;
-        this.data = data;
         this.offsets = offsets;
         this.shared = shared;
     }
@@ -50,10 +47,9 @@ public final class Llama2cCheckpoint implements DecoderParams {
             if (size < 28) {
                 throw InvalidInputException.at(path, "not a llama2.c checkpoint: " + size + " bytes, shorter than its 28-byte header");
             }
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, 0, size);
-            map.order(ByteOrder.LITTLE_ENDIAN);
-            int dim = map.getInt(0), hidden = map.getInt(4), layers = map.getInt(8), heads = map.getInt(12);
-            int kvHeads = map.getInt(16), vocab = map.getInt(20), seqLen = map.getInt(24);
+            ByteBuffer head = readFully(ch, 0, 28);
+            int dim = head.getInt(0), hidden = head.getInt(4), layers = head.getInt(8), heads = head.getInt(12);
+            int kvHeads = head.getInt(16), vocab = head.getInt(20), seqLen = head.getInt(24);
             boolean shared = vocab > 0;
             vocab = Math.abs(vocab);
             String header = String.format("header dim=%d hidden_dim=%d n_layers=%d n_heads=%d n_kv_heads=%d vocab_size=%d seq_len=%d",
@@ -80,11 +76,21 @@ public final class Llama2cCheckpoint implements DecoderParams {
             DecoderConfig config = new DecoderConfig("llama2c", vocab, dim, layers, heads, kvHeads, hidden, seqLen,
                     DecoderConfig.Norm.RMS, 1e-5f, DecoderConfig.Positions.ROTARY, hs, 10000.0, false, false,
                     DecoderConfig.Mlp.SWIGLU, false, shared, 1, 2);
-            ByteBuffer data = map.position(28).slice().order(ByteOrder.LITTLE_ENDIAN);
-            return new Llama2cCheckpoint(path, config, data, offsets, shared);
+            return new Llama2cCheckpoint(path, config, offsets, shared);
         } catch (IOException e) {
             throw InvalidInputException.at(path, "cannot read: " + e.getMessage());
         }
+    }
+
+    /** {@code bytes} bytes at {@code position}, little-endian; files of any size (no mapping, which stops at 2 GiB). */
+    private static ByteBuffer readFully(FileChannel ch, long position, int bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, position + b.position()) < 0) {
+                throw new java.io.EOFException("unexpected end of file at byte " + (position + b.position()));
+            }
+        }
+        return b.flip();
     }
 
     public DecoderConfig config() {
@@ -111,10 +117,15 @@ public final class Llama2cCheckpoint implements DecoderParams {
             count *= d;
         }
         long start = offsets[block] + (layer < 0 ? 0 : layer * count);
-        ByteBuffer src = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        src.position((int) (start * 4)).limit((int) ((start + count) * 4));
-        ByteBuffer out = ByteBuffer.allocateDirect((int) (count * 4)).order(ByteOrder.LITTLE_ENDIAN);
-        out.put(src).flip();
+        if (count * 4 > Integer.MAX_VALUE) {
+            throw InvalidInputException.at(path, "tensor '" + canonical + "' has " + count * 4 + " bytes; one tensor over 2 GiB is not supported");
+        }
+        ByteBuffer out;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            out = readFully(ch, 28 + start * 4, (int) (count * 4));
+        } catch (IOException e) {
+            throw InvalidInputException.at(path, "cannot read tensor '" + canonical + "': " + e.getMessage());
+        }
         tracelens.model.SafeTensors.requireFinite(out, path, canonical);
         if (name.equals("wq")) {
             return permuteForRotateHalf(out, config.numHeads(), config.headSize(), config.hiddenSize());
@@ -151,6 +162,6 @@ public final class Llama2cCheckpoint implements DecoderParams {
 
     @Override
     public void close() {
-        // the mapping is released with the buffer
+        // every read opens and closes the file
     }
 }

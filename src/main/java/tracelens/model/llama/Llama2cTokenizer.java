@@ -158,9 +158,10 @@ public final class Llama2cTokenizer implements TextTokenizer {
 
     @Override
     public Tokens encode(String text, int maxLength) {
-        long[] ids = encode(text);
+        String head = TextTokenizer.head(text, maxLength);
+        long[] ids = encode(head);
         if (ids.length <= maxLength) {
-            return Tokens.of(ids);
+            return head == text ? Tokens.of(ids) : new Tokens(ids, new long[ids.length], true);
         }
         return new Tokens(Arrays.copyOf(ids, maxLength), new long[maxLength], true);
     }
