@@ -10,6 +10,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import tracelens.error.UnsupportedModelException;
@@ -75,7 +76,13 @@ public final class OnnxBertStore implements TensorStore {
             CodedInputStream cis = CodedInputStream.newInstance(map);
             cis.enableAliasing(true);
             cis.setSizeLimit(Integer.MAX_VALUE);
-            return new OnnxBertStore(file.toString(), OnnxMl.ModelProto.parseFrom(cis).getGraph(), layers);
+            OnnxMl.GraphProto graph;
+            try {
+                graph = OnnxMl.ModelProto.parseFrom(cis).getGraph();
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw tracelens.error.InvalidInputException.at(file, "not an ONNX model (" + e.getMessage() + ")");
+            }
+            return new OnnxBertStore(file.toString(), graph, layers);
         }
     }
 
@@ -106,9 +113,29 @@ public final class OnnxBertStore implements TensorStore {
     public long[] shape(String name) {
         long[] dims = find(name).getDimsList().stream().mapToLong(Long::longValue).toArray();
         if (transposed.containsKey(name)) {
+            if (dims.length != 2) {
+                throw new UnsupportedModelException(origin + ": MatMul weight for '" + name + "' has dims " + Arrays.toString(dims)
+                        + "; a matrix was expected");
+            }
             return new long[] {dims[1], dims[0]};
         }
         return dims;
+    }
+
+    /** The element count the dims promise, checked against the stored bytes before anything is allocated. */
+    private long checkedElements(String name, OnnxMl.TensorProto t) {
+        long n = 1;
+        for (long d : t.getDimsList()) {
+            if (d < 0 || (d > 0 && n > Long.MAX_VALUE / 4 / d)) {
+                throw new UnsupportedModelException(origin + ": tensor '" + name + "' has dims " + t.getDimsList() + "; not a valid shape");
+            }
+            n *= d;
+        }
+        if (n * 4 != t.getRawData().size()) {
+            throw new UnsupportedModelException(origin + ": tensor '" + name + "' has dims " + t.getDimsList() + " (" + n
+                    + " floats) but " + t.getRawData().size() + " bytes of data");
+        }
+        return n;
     }
 
     @Override
@@ -117,13 +144,20 @@ public final class OnnxBertStore implements TensorStore {
         if (t.getDataType() != OnnxMl.TensorProto.DataType.FLOAT_VALUE || t.getRawData().isEmpty()) {
             throw new UnsupportedModelException(origin + ": tensor '" + name + "' is not stored as raw float32");
         }
+        checkedElements(name, t);
+        long[] shape = shape(name);
         ByteBuffer src = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer out = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < src.remaining() / 4; i++) {
+            if (!Float.isFinite(src.getFloat(4 * i))) {
+                throw new UnsupportedModelException(origin + ": tensor '" + name + "' holds " + src.getFloat(4 * i) + " at element " + i);
+            }
+        }
         if (!transposed.containsKey(name)) {
             return out.put(src).flip();
         }
-        int in = (int) t.getDims(0);
-        int outDim = (int) t.getDims(1);
+        int in = (int) shape[1];
+        int outDim = (int) shape[0];
         for (int o = 0; o < outDim; o++) { // [in, out] -> [out, in]
             for (int i = 0; i < in; i++) {
                 out.putFloat(src.getFloat((i * outDim + o) * 4));

@@ -25,11 +25,13 @@ public final class Llama2cTokenizer implements TextTokenizer {
     public static final int BOS = 1;
     public static final int EOS = 2;
 
+    private final Path path;
     private final String[] pieces; // bytes as ISO-8859-1 strings, one char per byte
     private final float[] scores;
     private final Map<String, Integer> ids = new HashMap<>();
 
-    private Llama2cTokenizer(String[] pieces, float[] scores) {
+    private Llama2cTokenizer(Path path, String[] pieces, float[] scores) {
+        this.path = path;
         this.pieces = pieces;
         this.scores = scores;
         for (int i = 0; i < pieces.length; i++) {
@@ -69,7 +71,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
         for (int i = 0; i < s.length; i++) {
             s[i] = scores.get(i);
         }
-        return new Llama2cTokenizer(pieces.toArray(String[]::new), s);
+        return new Llama2cTokenizer(path, pieces.toArray(String[]::new), s);
     }
 
     /** Token ids of {@code text} as {@code run.c} encodes a prompt: BOS first, no EOS. */
@@ -118,7 +120,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
     private int lookup(String piece) {
         Integer id = ids.get(piece);
         if (id == null) {
-            throw new InvalidInputException("llama2.c tokenizer has no token for '" + piece + "'");
+            throw InvalidInputException.at(path, "llama2.c tokenizer has no token for '" + piece + "'");
         }
         return id;
     }
