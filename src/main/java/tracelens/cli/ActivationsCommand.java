@@ -91,18 +91,12 @@ public final class ActivationsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", out);
         PrintWriter err = spec.commandLine().getErr();
         Pooling pooling = Pooling.parse(pool);
         DType type = storedType(dtype);
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
-        }
-        if (java.nio.file.Files.isDirectory(out)) { // checked now, not after the whole extraction (issue 15)
-            throw tracelens.error.InvalidInputException.at(out, "is a folder; --out names the output file");
-        }
-        java.nio.file.Path parent = out.toAbsolutePath().getParent();
-        if (java.nio.file.Files.exists(parent) && !java.nio.file.Files.isDirectory(parent)) {
-            throw tracelens.error.InvalidInputException.at(parent, "is not a folder, so --out " + out + " cannot be written");
         }
         TextInput in = inputOptions.open(sourceColumn);
         try (HiddenStateModel m = modelOptions.load()) {

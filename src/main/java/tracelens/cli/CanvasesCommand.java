@@ -54,6 +54,7 @@ public final class CanvasesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        OutputPaths.folder("--out", out);
         if (count < 1) {
             throw InvalidInputException.field("count", " must be at least 1");
         }

@@ -61,6 +61,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.folder("--out", out);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         var docs = SourceCorpus.read(SourceCorpus.SOTU, TextColumns.DEFAULT, SotuCorpus.SourceField.PRESIDENT,

@@ -119,6 +119,7 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", outFile);
         if (trainLimit < 0 || devLimit < 0) {
             throw new InvalidInputException("--train-limit and --dev-limit must be >= 0");
         }

@@ -69,6 +69,7 @@ public final class FinetuneLmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        OutputPaths.file("--out", out);
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw InvalidInputException.field("out", " must end in .safetensors, found " + out);
         }

@@ -78,6 +78,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
+        OutputPaths.file("--out", outFile);
         if (samples < 1) {
             throw InvalidInputException.field("samples", " must be at least 1, found " + samples);
         }

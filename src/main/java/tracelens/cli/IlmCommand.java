@@ -114,6 +114,7 @@ public final class IlmCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.folder("--out", out);
         PrintWriter err = spec.commandLine().getErr();
         Progress progress = ProgressBar.of(err, output);
         if ((activations == null) == (model == null || data == null)) {

@@ -88,6 +88,7 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputPaths.file("--out", out);
         PrintWriter err = spec.commandLine().getErr();
         var progress = ProgressBar.of(err, output);
         Path weights = Files.isDirectory(model) ? model.resolve("model.safetensors") : model;

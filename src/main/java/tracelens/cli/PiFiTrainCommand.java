@@ -110,6 +110,7 @@ public final class PiFiTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", out);
         PrintWriter err = spec.commandLine().getErr();
         Progress progress = ProgressBar.of(err, output);
         PiFiModel.Method m = switch (method.toLowerCase(Locale.ROOT)) {

@@ -102,6 +102,7 @@ public final class RadioactiveMarkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        OutputPaths.folder("--out", out);
         if (!(fraction > 0 && fraction <= 1)) {
             throw InvalidInputException.field("fraction", " must be in (0, 1], found " + fraction);
         }

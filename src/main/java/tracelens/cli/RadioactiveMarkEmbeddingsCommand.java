@@ -58,6 +58,7 @@ public final class RadioactiveMarkEmbeddingsCommand implements Callable<Integer>
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", out);
         if (Files.exists(out)) {
             throw InvalidInputException.at(out, "already exists");
         }

@@ -72,6 +72,7 @@ public final class RadioactiveTrainHeadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", out);
         if (hidden < 0) {
             throw InvalidInputException.field("hidden", " must be at least 0");
         }

@@ -99,6 +99,7 @@ public final class SaliencyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputPaths.folder("--out", out);
         Cnn.Arch a = Cnn.Arch.parse(arch);
         List<Saliency.Method> ms = methods.stream().map(Saliency.Method::parse).toList();
         parchGradOptions.check();

@@ -67,6 +67,7 @@ public final class SipGatherCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.folder("--out", out);
         boolean tokens = switch (pool.toLowerCase(Locale.ROOT)) {
             case "none" -> true;
             case "mean" -> false;

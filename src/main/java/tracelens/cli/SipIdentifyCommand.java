@@ -84,6 +84,7 @@ public final class SipIdentifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.folder("--out", out);
         if (ngram < 1 || ngram > 3) {
             throw new InvalidInputException("--ngram must be 1, 2 or 3, found " + ngram);
         }

@@ -34,6 +34,7 @@ public final class SipReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", out);
         SipReport.page(read(runs)).write(out);
         spec.commandLine().getOut().println("wrote " + out);
         spec.commandLine().getOut().flush();

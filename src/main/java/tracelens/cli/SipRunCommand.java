@@ -72,6 +72,7 @@ public final class SipRunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.folder("--out", out);
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
             SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,

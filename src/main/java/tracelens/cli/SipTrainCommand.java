@@ -97,6 +97,7 @@ public final class SipTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--out", outFile);
         String in = input;
         if (in == null) {
             in = pooledCache() ? "sentence" : "bigram";

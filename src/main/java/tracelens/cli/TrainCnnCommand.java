@@ -130,6 +130,7 @@ public final class TrainCnnCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputPaths.folder("--out", out);
         if (trainCount < 10 || validationCount < 10 || testCount < 10 || width < 4) {
             throw new InvalidInputException("--train, --validation and --test need at least 10 canvases, --width at least 4");
         }

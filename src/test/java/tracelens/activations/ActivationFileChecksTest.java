@@ -50,4 +50,20 @@ class ActivationFileChecksTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("is a folder").doesNotContain("extracting");
     }
+
+    @Test
+    void everyCommandChecksItsOutputPathBeforeWorking() throws Exception {
+        Path texts = Files.writeString(dir.resolve("t.txt"), "one\ntwo\n");
+        Path file = Files.writeString(dir.resolve("taken"), "x");
+        CliRun r = CliRun.of("sip", "run", "--corpus", texts.toString(), "--out", file.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains(file.toString()).contains("is a file; --out names an output folder");
+        Path folder = Files.createDirectories(dir.resolve("gen.jsonl"));
+        CliRun g = CliRun.of("generate", "--model", tracelens.testing.SharedFiles.stories260K().toString(), "--out", folder.toString());
+        assertThat(g.exitCode()).isEqualTo(2);
+        assertThat(g.err()).contains("is a folder; --out names the output file");
+        CliRun under = CliRun.of("sip", "train", "--cache", dir.toString(), "--out", file.resolve("x.json").toString());
+        assertThat(under.exitCode()).isEqualTo(2);
+        assertThat(under.err()).contains(file.toString()).contains("is not a folder");
+    }
 }
