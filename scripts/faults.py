@@ -35,6 +35,10 @@ def safetensors_view(path):
     return meta, header, data
 
 
+def note(msg):
+    print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
+
+
 def kill_at(args, delay):
     p = subprocess.Popen([TL] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     time.sleep(delay)
@@ -62,6 +66,7 @@ def kill_and_resume(work):
     r = run(["activations", "--input", inp, "--out", ref, "--layers", "0,3,6", "--quiet"])
     assert r.returncode == 0, r.stderr
     full = time.time() - t0
+    note("activations uninterrupted: %.1f s" % full)
     out = os.path.join(work, "resumed.safetensors")
     args = ["activations", "--input", inp, "--out", out, "--layers", "0,3,6", "--resume", "--quiet"]
     killed = 0
@@ -74,16 +79,16 @@ def kill_and_resume(work):
     rows.append(("activations --resume (3,000 texts, MiniLM, %.0f s uninterrupted)" % full, killed, same))
 
     corpus = os.path.join(work, "corpus.jsonl")
-    with open(corpus, "w") as f:
-        for i, line in enumerate(open(inp)):
-            if i >= 1200:
-                break
-            f.write(json.dumps({"text": line.strip(), "source": "s%d" % (i % 6)}) + "\n")
+    lines = open(inp).read().split("\n")
+    with open(corpus, "w") as f:  # 6 sources x 30 documents of about 350 words
+        for i in range(180):
+            f.write(json.dumps({"text": " ".join(lines[i * 10:(i + 1) * 10]), "source": "s%d" % (i % 6)}) + "\n")
     gref = os.path.join(work, "gather-ref")
     t0 = time.time()
     r = run(["sip", "gather", "--corpus", corpus, "--out", gref, "--quiet"])
     assert r.returncode == 0, r.stderr
     full = time.time() - t0
+    note("sip gather uninterrupted: %.1f s" % full)
     gout = os.path.join(work, "gather")
     args = ["sip", "gather", "--corpus", corpus, "--out", gout, "--quiet"]
     killed = 0
@@ -95,7 +100,7 @@ def kill_and_resume(work):
     same = r.returncode == 0 and all(
         safetensors_view(os.path.join(a, "activations.safetensors")) == safetensors_view(os.path.join(b, "activations.safetensors"))
         for a, b in [(gout, gref)]) and open(os.path.join(gout, "samples.jsonl")).read() == open(os.path.join(gref, "samples.jsonl")).read()
-    rows.append(("sip gather (1,200 texts, 6 sources, %.0f s uninterrupted)" % full, killed, same))
+    rows.append(("sip gather (6 sources x 30 documents, %.0f s uninterrupted)" % full, killed, same))
     return rows
 
 
@@ -140,6 +145,7 @@ def disk_faults(work):
     for kind, opts in [("disk full (512 KiB tmpfs)", "size=512k"), ("read-only mount", "ro,size=512k")]:
         d = os.path.join(work, "mnt")
         for name, argv in writers(work, d):
+            note("%s: %s" % (kind, name))
             mount(d, opts)
             try:
                 r = run(argv)

@@ -23,7 +23,7 @@ public final class IntrinsicDimension {
     }
 
     /**
-     * Blocks of squared distances |a|^2 + |b|^2 - 2 a.b from float32 products on the engine shortlist the nearest
+     * Blocks of squared distances |a|^2 + |b|^2 - 2 a.b (less the row's constant |a|^2) from float32 products on the engine shortlist the nearest
      * {@code k + 8} candidates of each point; their distances are then recomputed exactly in double, so the result
      * equals the exact search unless the float32 rounding (about 1e-6 of the squared norms) reorders a true neighbour
      * past 8 others.
@@ -42,14 +42,15 @@ public final class IntrinsicDimension {
         int block = 1024;
         try (ai.djl.ndarray.NDManager manager = tracelens.runtime.DjlRuntime.manager()) {
             ai.djl.ndarray.NDArray x = manager.create(flat, new ai.djl.ndarray.types.Shape(m, n));
-            ai.djl.ndarray.NDArray sq = x.square().sum(new int[] {1});
-            ai.djl.ndarray.NDArray xt = x.transpose();
+            ai.djl.ndarray.NDArray sq = x.square().sum(new int[] {1}).expandDims(0);
+            ai.djl.ndarray.NDArray xt = x.transpose().mul(-2f); // -2 b, so a block costs one product and one add
             for (int from = 0; from < m; from += block) {
                 int b = Math.min(block, m - from);
                 try (ai.djl.ndarray.NDManager scope = manager.newSubManager()) {
                     ai.djl.ndarray.NDArray xb = x.get(from + ":" + (from + b));
                     xb.attach(scope);
-                    ai.djl.ndarray.NDArray d2 = xb.matMul(xt).mul(-2f).add(sq.expandDims(0)).add(sq.get(from + ":" + (from + b)).expandDims(1));
+                    // |b|^2 - 2 a.b ranks the neighbours of a as |a - b|^2 does: |a|^2 is the same along the row
+                    ai.djl.ndarray.NDArray d2 = xb.matMul(xt).addi(sq);
                     long[] idx = d2.topK(candidates, 1, false, true).get(1).toLongArray();
                     for (int i = 0; i < b; i++) {
                         int row = from + i;

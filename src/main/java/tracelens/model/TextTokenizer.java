@@ -41,6 +41,33 @@ public interface TextTokenizer extends AutoCloseable {
 
     String decode(long[] ids);
 
+    /**
+     * Each token's text as a reader sees it in context: what decoding one more token adds to the decoded prefix. So a
+     * SentencePiece word start keeps its space (decoded alone it is "" or loses the space), and the bytes of a
+     * character split over byte-fallback tokens go to the token that completes it (the others get ""). The pieces
+     * concatenate to {@code decode(ids)}.
+     */
+    default String[] pieces(long[] ids) {
+        String[] out = new String[ids.length];
+        String shown = "";
+        for (int t = 0; t < ids.length; t++) {
+            String full = decode(java.util.Arrays.copyOf(ids, t + 1));
+            int end = full.length();
+            while (t + 1 < ids.length && end > 0 && full.charAt(end - 1) == '\uFFFD') {
+                end--; // an incomplete character: wait for the token that completes it
+            }
+            String stable = full.substring(0, end);
+            if (stable.startsWith(shown)) {
+                out[t] = stable.substring(shown.length());
+                shown = stable;
+            } else { // decoding rewrote earlier text (rare normalisers): fall back to the token alone
+                out[t] = decode(new long[] {ids[t]});
+                shown = stable;
+            }
+        }
+        return out;
+    }
+
     /** The id that fills padded positions (masked out everywhere). */
     long padId();
 

@@ -96,12 +96,14 @@ public final class SipRun {
                 float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
                 int[] testY = IdentifierTrainer.pick(y, idx[1]);
                 var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss());
-                var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts, Progress.NONE);
+                var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts,
+                        Progress.named(progress, "layer " + layer + " linear identifier, epochs (early stopping)"));
                 double mlpAcc = Double.NaN;
                 int mlpEpochs = 0;
                 if (o.mlp()) {
                     var mlpOpts = IdentifierTrainer.Options.of(Identifier.MLP, o.epochs(), o.seed()).withLoss(o.loss());
-                    var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts, Progress.NONE);
+                    var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts,
+                            Progress.named(progress, "layer " + layer + " MLP identifier, epochs (early stopping)"));
                     mlpAcc = Metrics.accuracy(mlp.testLogits(), testY, k);
                     mlpEpochs = mlp.epochsRun();
                 }

@@ -68,8 +68,9 @@ public final class SourceIdentify {
 
         List<TokenLabel> tokens = new ArrayList<>();
         long[] ids = query.ids();
+        String[] pieces = model.tokenizer().pieces(ids);
         for (int t = 0; t < ids.length; t++) {
-            String piece = model.tokenizer().decode(new long[] {ids[t]});
+            String piece = pieces[t];
             if (t >= query.rows().length) {
                 tokens.add(new TokenLabel(piece, ids[t], -1, 0));
                 continue;

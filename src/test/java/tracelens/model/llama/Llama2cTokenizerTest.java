@@ -37,6 +37,19 @@ class Llama2cTokenizerTest {
         assertThat(tok.decode(ids)).isEqualTo("龍");
     }
 
+    /** Issue 13: `sip identify` showed word starts as empty strings and byte-fallback tokens as broken characters. */
+    @Test
+    void piecesShowWordStartsAndWholeCharacters() {
+        long[] ids = tok.encode("Once upon a 龍 time");
+        String[] pieces = tok.pieces(ids);
+        assertThat(String.join("", pieces)).isEqualTo("Once upon a 龍 time");
+        assertThat(pieces).contains(" upon", " time");
+        int dragon = java.util.Arrays.asList(pieces).indexOf("龍");
+        assertThat(dragon).as("the character goes whole to the token that completes it").isPositive();
+        assertThat(pieces[dragon - 1]).isEmpty(); // its first two bytes
+        assertThat(pieces[dragon - 2]).isEmpty();
+    }
+
     @Property(tries = 200)
     void decodeInvertsEncode(@ForAll @StringLength(max = 40) String text) {
         String clean = text.replace("\u0000", "");
