@@ -21,11 +21,15 @@ def run(args, **kw):
     return subprocess.run([TL] + args, capture_output=True, text=True, **kw)
 
 
-def safetensors_view(path):
-    """(metadata without provenance's 'created', tensor headers, data bytes) of a safetensors file."""
+def safetensors_view(path, folder=None):
+    """(metadata without provenance's 'created', tensor headers, data bytes) of a safetensors file; the file's own
+    folder, named in the metadata (a cache names its samples file), is written as '.'."""
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
+        text = f.read(n).decode()
+        if folder:
+            text = text.replace(folder, ".")
+        header = json.loads(text)
         data = f.read()
     meta = header.pop("__metadata__", {})
     if "provenance" in meta:
@@ -97,9 +101,9 @@ def kill_and_resume(work):
         if os.path.exists(os.path.join(gout, "activations.safetensors")):
             shutil.rmtree(gout)
     r = run(args)
-    same = r.returncode == 0 and all(
-        safetensors_view(os.path.join(a, "activations.safetensors")) == safetensors_view(os.path.join(b, "activations.safetensors"))
-        for a, b in [(gout, gref)]) and open(os.path.join(gout, "samples.jsonl")).read() == open(os.path.join(gref, "samples.jsonl")).read()
+    same = r.returncode == 0 and safetensors_view(os.path.join(gout, "activations.safetensors"), gout) == safetensors_view(
+        os.path.join(gref, "activations.safetensors"), gref) and open(os.path.join(gout, "samples.jsonl")).read() == open(
+        os.path.join(gref, "samples.jsonl")).read()
     rows.append(("sip gather (6 sources x 30 documents, %.0f s uninterrupted)" % full, killed, same))
     return rows
 
@@ -116,7 +120,7 @@ def writers(work, d):
     corpus = os.path.join(work, "corpus.jsonl")
     acts = os.path.join(work, "labelled.safetensors")
     if not os.path.exists(acts):
-        r = run(["activations", "--input", corpus, "--out", acts, "--layers", "0,1,2", "--quiet"])
+        r = run(["activations", "--input", corpus, "--out", acts, "--quiet"])
         assert r.returncode == 0, r.stderr
     pts = os.path.join(work, "points.csv")
     with open(pts, "w") as f:
@@ -131,26 +135,28 @@ def writers(work, d):
         ("activations --resume", ["activations", "--input", inp, "--out", d + "/a.safetensors", "--resume"]),
         ("sip gather", ["sip", "gather", "--corpus", corpus, "--out", d + "/gather"]),
         ("sip train --out", ["sip", "train", "--cache", os.path.join(work, "gather-ref"), "--out", d + "/train.json", "--epochs", "1"]),
-        ("geometry --out", ["geometry", "--input", pts, "--out", d + "/geometry.json"]),
         ("ilm --out", ["ilm", "--activations", acts, "--out", d + "/ilm"]),
         ("generate --out", ["generate", "--model", STORIES, "--prompts", prompts, "--max-tokens", "200", "--out", d + "/gen.jsonl"]),
         ("finetune-lm --out", ["finetune-lm", "--model", STORIES, "--data", inp, "--epochs", "1", "--out", d + "/lm.safetensors"]),
         ("canvases --out", ["canvases", "--out", d + "/canvases", "--count", "2000"]),
-        ("radioactive mark-embeddings --out", ["radioactive", "mark-embeddings", "--embeddings", acts, "--out", d + "/marked.safetensors"]),
+        ("radioactive mark-embeddings --out", ["radioactive", "mark-embeddings", "--embeddings", acts, "--fraction", "0.1",
+                                               "--out", d + "/marked.safetensors"]),
     ]
 
 
 def disk_faults(work):
     rows = []
-    for kind, opts in [("disk full (512 KiB tmpfs)", "size=512k"), ("read-only mount", "ro,size=512k")]:
+    for kind, opts in [("disk full (a full 1 MiB tmpfs)", "size=1m"), ("read-only mount", "ro,size=1m")]:
         d = os.path.join(work, "mnt")
         for name, argv in writers(work, d):
             note("%s: %s" % (kind, name))
             mount(d, opts)
             try:
+                if not opts.startswith("ro"):  # fill it: every byte a command writes then fails
+                    subprocess.run(["dd", "if=/dev/zero", "of=" + d + "/.filler", "bs=4k"], capture_output=True)
                 r = run(argv)
                 err = [l for l in r.stderr.splitlines() if l.startswith("error") or l.startswith("internal error")]
-                left = sorted(os.listdir(d))
+                left = sorted(f for f in os.listdir(d) if f != ".filler")
                 ok = r.returncode == 2 and len(err) == 1 and d in err[0] and not left
                 rows.append((kind, name, r.returncode, err[0] if err else r.stderr.strip()[-200:], left, ok))
             finally:

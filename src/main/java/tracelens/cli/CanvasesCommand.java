@@ -62,17 +62,17 @@ public final class CanvasesCommand implements Callable<Integer> {
             throw InvalidInputException.at(out, "already exists");
         }
         List<MnistCanvas.Image> images = MnistCanvas.load(cache != null ? cache : DjlRuntime.cacheRoot()).images(count, canvas, test, seed);
-        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
-        StringBuilder boxes = new StringBuilder("file\tlabel\tx0\ty0\tx1\ty1\n");
-        for (int i = 0; i < images.size(); i++) {
-            MnistCanvas.Image im = images.get(i);
-            String name = im.label() + "/" + String.format(Locale.ROOT, "%06d.png", i);
-            ImageFolder.writePng(tmp.resolve(name), new ImageFolder.Item(name, im.label(), 1, canvas, canvas, im.pixels()));
-            int[] b = im.box();
-            boxes.append(String.format(Locale.ROOT, "%s\t%d\t%d\t%d\t%d\t%d%n", name, im.label(), b[0], b[1], b[2], b[3]));
-        }
-        Files.writeString(tmp.resolve("boxes.tsv"), boxes);
-        Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+        tracelens.io.AtomicFolder.write(out, tmp -> {
+            StringBuilder boxes = new StringBuilder("file\tlabel\tx0\ty0\tx1\ty1\n");
+            for (int i = 0; i < images.size(); i++) {
+                MnistCanvas.Image im = images.get(i);
+                String name = im.label() + "/" + String.format(Locale.ROOT, "%06d.png", i);
+                ImageFolder.writePng(tmp.resolve(name), new ImageFolder.Item(name, im.label(), 1, canvas, canvas, im.pixels()));
+                int[] b = im.box();
+                boxes.append(String.format(Locale.ROOT, "%s\t%d\t%d\t%d\t%d\t%d%n", name, im.label(), b[0], b[1], b[2], b[3]));
+            }
+            Files.writeString(tmp.resolve("boxes.tsv"), boxes);
+        });
         ObjectNode json = Json.result(spec);
         json.put("images", images.size());
         json.put("canvas", canvas);

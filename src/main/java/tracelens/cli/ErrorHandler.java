@@ -22,6 +22,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
         PrintWriter err = cl.getErr();
+        OutputPaths.removeEmptyCreated();
         int code = exitCode(ex);
         boolean verbose = parsed.hasMatchedOption("--verbose") || hasVerboseDeep(parsed);
         if (code == 2) {

@@ -22,6 +22,9 @@ final class OutputPaths {
         writableParent(flag, out);
     }
 
+    /** Output folders this command will create, and the first of their ancestors that does not exist yet. */
+    private static final java.util.List<Path> CREATED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     static void folder(String flag, Path out) {
         if (out == null) {
             return;
@@ -30,6 +33,36 @@ final class OutputPaths {
             throw InvalidInputException.at(out, "is a file; " + flag + " names an output folder");
         }
         writableParent(flag, out);
+        Path first = null;
+        for (Path p = out.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
+            first = p;
+        }
+        if (first != null) {
+            CREATED.add(first);
+        }
+    }
+
+    /**
+     * After a failed command: removes the output folders it created that are still empty (nothing of a failed run stays
+     * behind; a folder with files in it, e.g. a killed run's work to resume, is left alone).
+     */
+    static void removeEmptyCreated() {
+        for (Path top : CREATED) {
+            if (!Files.isDirectory(top)) {
+                continue;
+            }
+            try (var walk = Files.walk(top)) {
+                java.util.List<Path> all = walk.sorted(java.util.Comparator.reverseOrder()).toList();
+                if (all.stream().allMatch(Files::isDirectory)) {
+                    for (Path p : all) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            } catch (java.io.IOException | java.io.UncheckedIOException ignored) {
+                // best effort
+            }
+        }
+        CREATED.clear();
     }
 
     private static void writableParent(String flag, Path out) {

@@ -134,7 +134,6 @@ public final class RadioactiveMarkCommand implements Callable<Integer> {
         int count = Math.max(1, (int) Math.round(fraction * n));
         int[] picked = Arrays.copyOf(Permutation.of(n, new Random(seed)), count);
         Arrays.sort(picked);
-        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".partial-" + ProcessHandle.current().pid());
         List<ImageMarker.Marked> marked = new ArrayList<>();
         Carriers carriers;
         try (Cnn cnn = CnnLoader.load(model, a); var root = DjlRuntime.manager()) {
@@ -163,33 +162,12 @@ public final class RadioactiveMarkCommand implements Callable<Integer> {
             progress.end();
             json.put("normalisation", norm.std()[0] == 0.25f ? "canvas" : "imagenet");
         }
+        Path keyTmp = keyFile.resolveSibling("." + keyFile.getFileName() + ".partial");
         try {
-            writeFolder(tmp, data, marked);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("classes", String.join(",", data.classes()));
-            meta.put("marked_folder", out.toAbsolutePath().toString());
-            meta.put("fraction", Double.toString(fraction));
-            meta.put("marked_files", String.join(",", marked.stream().map(m -> m.image().relative()).toList()));
-            Path keyTmp = keyFile.resolveSibling("." + keyFile.getFileName() + ".partial");
-            carriers.write(keyTmp, meta);
-            double[] psnr = marked.stream().mapToDouble(ImageMarker.Marked::psnr).toArray();
-            double[] shift = marked.stream().mapToDouble(ImageMarker.Marked::shiftAlongCarrier).toArray();
-            double[] cos = marked.stream().mapToDouble(ImageMarker.Marked::shiftCosine).toArray();
-            json.put("images", n);
-            json.put("marked", count);
-            Json.number(json, "fraction", fraction);
-            json.put("classes", data.classes().size());
-            json.put("feature_dimension", carriers.dimension());
-            json.put("key", keyFile.toString());
-            Json.number(json, "psnr_mean", Arrays.stream(psnr).filter(Double::isFinite).average().orElse(Double.NaN));
-            Json.number(json, "psnr_min", Arrays.stream(psnr).min().orElse(Double.NaN));
-            Json.number(json, "shift_along_carrier_mean", Arrays.stream(shift).average().orElse(Double.NaN));
-            Json.number(json, "shift_cosine_mean", Arrays.stream(cos).average().orElse(Double.NaN));
-            AtomicFile.write(tmp.resolve("mark.json"), w -> w.write(Json.write(json) + "\n"));
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+            tracelens.io.AtomicFolder.write(out, tmp -> writeMarked(tmp, data, marked, carriers, keyFile, keyTmp, json, n, count));
             Files.move(keyTmp, keyFile, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            Files.deleteIfExists(keyTmp);
             throw e;
         }
         PrintWriter stdout = spec.commandLine().getOut();
@@ -202,6 +180,32 @@ public final class RadioactiveMarkCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /** The marked folder's content (images, marked.tsv, mark.json) and the key, written beside it to {@code keyTmp}. */
+    private void writeMarked(Path tmp, ImageFolder data, List<ImageMarker.Marked> marked, Carriers carriers, Path keyFile, Path keyTmp,
+            ObjectNode json, int n, int count) throws IOException {
+        writeFolder(tmp, data, marked);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("classes", String.join(",", data.classes()));
+        meta.put("marked_folder", out.toAbsolutePath().toString());
+        meta.put("fraction", Double.toString(fraction));
+        meta.put("marked_files", String.join(",", marked.stream().map(m -> m.image().relative()).toList()));
+        carriers.write(keyTmp, meta);
+        double[] psnr = marked.stream().mapToDouble(ImageMarker.Marked::psnr).toArray();
+        double[] shift = marked.stream().mapToDouble(ImageMarker.Marked::shiftAlongCarrier).toArray();
+        double[] cos = marked.stream().mapToDouble(ImageMarker.Marked::shiftCosine).toArray();
+        json.put("images", n);
+        json.put("marked", count);
+        Json.number(json, "fraction", fraction);
+        json.put("classes", data.classes().size());
+        json.put("feature_dimension", carriers.dimension());
+        json.put("key", keyFile.toString());
+        Json.number(json, "psnr_mean", Arrays.stream(psnr).filter(Double::isFinite).average().orElse(Double.NaN));
+        Json.number(json, "psnr_min", Arrays.stream(psnr).min().orElse(Double.NaN));
+        Json.number(json, "shift_along_carrier_mean", Arrays.stream(shift).average().orElse(Double.NaN));
+        Json.number(json, "shift_cosine_mean", Arrays.stream(cos).average().orElse(Double.NaN));
+        AtomicFile.write(tmp.resolve("mark.json"), w -> w.write(Json.write(json) + "\n"));
     }
 
     private ImageMarker.Normalisation normalisation(Cnn cnn) {
@@ -235,16 +239,5 @@ public final class RadioactiveMarkCommand implements Callable<Integer> {
             }
         }
         Files.writeString(dir.resolve("marked.tsv"), tsv);
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

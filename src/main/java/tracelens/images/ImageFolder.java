@@ -129,8 +129,13 @@ public final class ImageFolder {
             }
         }
         Files.createDirectories(file.getParent());
-        if (!ImageIO.write(img, "png", file.toFile())) {
-            throw new IOException("no PNG writer");
+        try {
+            if (!ImageIO.write(img, "png", file.toFile())) {
+                throw new IOException("no PNG writer");
+            }
+        } catch (IOException e) { // ImageIO says only "I/O error writing PNG file!"
+            String cause = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+            throw new IOException("cannot write " + file + ": " + cause, e);
         }
     }
 }

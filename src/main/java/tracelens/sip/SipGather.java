@@ -71,8 +71,18 @@ public final class SipGather {
             }
         }
         writeSamples(samples, sample.passages());
-        var summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")), opts, acts,
-                meta, progress, true);
+        ActivationExtractor.Summary summary;
+        try {
+            summary = ActivationExtractor.extract(model, TextInput.of(samples, new TextColumns("text", "source")), opts, acts,
+                    meta, progress, true);
+        } catch (RuntimeException e) { // an error, not a kill: the cache is not half-made (a kill keeps both for --resume)
+            try {
+                Files.deleteIfExists(samples);
+            } catch (IOException ignored) {
+                // best effort
+            }
+            throw e;
+        }
         return new Result(acts, false, sample.passages().size(), sample.sources(), summary.tokens(), summary.seconds());
     }
 

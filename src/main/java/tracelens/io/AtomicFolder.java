@@ -1,0 +1,72 @@
+package tracelens.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+
+/**
+ * A folder of outputs that appears whole or not at all (an image folder, marked images): filled as a hidden sibling
+ * ".NAME.<pid>.partial", then renamed. On an error the work folder is deleted; one a killed run left (its process
+ * gone) is deleted by the next run writing the same folder.
+ */
+public final class AtomicFolder {
+    @FunctionalInterface
+    public interface Content {
+        void write(Path dir) throws IOException;
+    }
+
+    private AtomicFolder() {}
+
+    /** Fills a work folder with {@code content} and renames it to {@code target}, which must not exist. */
+    public static void write(Path target, Content content) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path parent = abs.getParent();
+        Files.createDirectories(parent);
+        removeStale(parent, abs.getFileName().toString());
+        Path tmp = parent.resolve("." + abs.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
+        deleteTree(tmp);
+        try {
+            Files.createDirectory(tmp);
+            content.write(tmp);
+            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
+        }
+    }
+
+    private static void removeStale(Path parent, String name) {
+        String prefix = "." + name + ".";
+        try (var s = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix)
+                && p.getFileName().toString().endsWith(".partial") && Files.isDirectory(p))) {
+            for (Path p : s) {
+                String mid = p.getFileName().toString().substring(prefix.length(), p.getFileName().toString().length() - ".partial".length());
+                try {
+                    long pid = Long.parseLong(mid);
+                    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                        deleteTree(p);
+                    }
+                } catch (NumberFormatException ignored) {
+                    // not one of ours
+                }
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort
+        }
+    }
+
+    /** Deletes a folder and everything in it (no error when it does not exist). */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
