@@ -177,7 +177,7 @@ def final_write(work):
     outcomes = {"old": 0, "new": 0, "other": 0}
     for _ in range(KILLS):
         open(out, "wb").write(old)
-        kill_at(["activations", "--input", inp, "--out", out, "--layers", "0,3,6", "--quiet"], rng.uniform(0.7 * full, 1.05 * full))
+        kill_at(["activations", "--input", inp, "--out", out, "--layers", "0,3,6", "--quiet"], rng.uniform(0.8 * full, 1.4 * full))
         b = open(out, "rb").read()
         if b == old:
             outcomes["old"] += 1
@@ -201,7 +201,7 @@ def main():
     for kind, name, code, msg, left, ok in disk_faults(work):
         print("| %s | %s | %d | %s | %s | %s |" % (kind, name, code, msg.replace("|", "\\|"), left or "nothing", "yes" if ok else "**no**"))
     full, outcomes = final_write(work)
-    print("\n## kill -9 near the final write (%d kills in the last 30%% of a %.0f s run)" % (KILLS, full))
+    print("\n## kill -9 near the final write (%d kills between 80%% and 140%% of a %.0f s run)" % (KILLS, full))
     print("complete old output: %d, complete new output: %d, anything else: %d" % (outcomes["old"], outcomes["new"], outcomes["other"]))
     shutil.rmtree(work, ignore_errors=True)
 
