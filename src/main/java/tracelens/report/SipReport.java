@@ -26,6 +26,8 @@ public final class SipReport {
         ArrayNode sources = n.putArray("sources");
         r.sources().forEach(sources::add);
         n.put("chance_accuracy", r.chance());
+        n.put("top5_chance_accuracy", Math.min(1.0, 5.0 / r.sources().size()));
+        n.put("epoch_budget", r.epochBudget());
         n.put("train_samples", r.trainSamples());
         n.put("test_samples", r.testSamples());
         if (r.perplexity() != null) {
@@ -35,10 +37,14 @@ public final class SipReport {
         for (SipRun.LayerResult l : r.layers()) {
             ObjectNode o = layers.addObject();
             o.put("layer", l.layer());
-            number(o, "linear_accuracy", l.linearAccuracy());
-            number(o, "mlp_accuracy", l.mlpAccuracy());
-            number(o, "nearest_centroid_accuracy", l.nearestCentroidAccuracy());
-            number(o, "top5_accuracy", l.top5Accuracy());
+            accuracy(o, "linear_accuracy", l.linearAccuracy(), r);
+            accuracy(o, "mlp_accuracy", l.mlpAccuracy(), r);
+            accuracy(o, "nearest_centroid_accuracy", l.nearestCentroidAccuracy(), r);
+            if (r.sources().size() > 5) { // with 5 sources or fewer the right one is always among the top 5
+                accuracy(o, "top5_accuracy", l.top5Accuracy(), r);
+            } else {
+                o.putNull("top5_accuracy");
+            }
             number(o, "macro_f1", l.macroF1());
             number(o, "silhouette", l.silhouette());
             number(o, "silhouette_cosine", l.silhouetteCosine());
@@ -48,6 +54,8 @@ public final class SipReport {
             number(o, "ilm_effect", l.ilmEffect());
             o.put("linear_epochs", l.linearEpochs());
             o.put("mlp_epochs", l.mlpEpochs());
+            o.put("linear_at_epoch_limit", l.linearEpochs() >= r.epochBudget());
+            o.put("mlp_at_epoch_limit", Double.isFinite(l.mlpAccuracy()) && l.mlpEpochs() >= r.epochBudget());
             ArrayNode conf = o.putArray("most_confused");
             for (Metrics.Confusion c : l.confused()) {
                 conf.addObject().put("actual", r.sources().get(c.actual())).put("predicted", r.sources().get(c.predicted())).put("count", c.count());
@@ -66,6 +74,22 @@ public final class SipReport {
         r.skipped().forEach(skipped::add);
         n.put("duplicate_texts_across_sources", r.duplicateTexts());
         return n;
+    }
+
+    /**
+     * An accuracy on the held-out samples, its 95% Wilson interval ({@code KEY_ci95}) and whether chance lies inside
+     * that interval ({@code KEY_within_chance}: the probe did not show it learned anything).
+     */
+    private static void accuracy(ObjectNode o, String key, double v, SipRun.Result r) {
+        number(o, key, v);
+        double[] ci = Metrics.wilson(v, r.testSamples());
+        if (Double.isFinite(ci[0])) {
+            o.putArray(key + "_ci95").add(ci[0]).add(ci[1]);
+            double chance = key.startsWith("top5") ? Math.min(1.0, 5.0 / r.sources().size()) : r.chance();
+            o.put(key + "_within_chance", chance >= ci[0] && chance <= ci[1]);
+        } else {
+            o.putNull(key + "_ci95");
+        }
     }
 
     private static void number(ObjectNode o, String key, double v) {

@@ -49,6 +49,21 @@ public final class Metrics {
         return (double) hit / y.length;
     }
 
+    /**
+     * The 95% Wilson score interval of an accuracy {@code p} measured on {@code n} samples: well behaved at 0, 1 and
+     * small n, where p ± 1.96 sqrt(p(1-p)/n) leaves [0, 1] or collapses (at 36 held-out samples it is about ±0.16).
+     */
+    public static double[] wilson(double p, int n) {
+        if (n <= 0 || !Double.isFinite(p)) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        double z = 1.959963984540054;
+        double z2n = z * z / n;
+        double centre = (p + z2n / 2) / (1 + z2n);
+        double half = z / (1 + z2n) * Math.sqrt(p * (1 - p) / n + z2n / (4.0 * n));
+        return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
+    }
+
     public static double macroF1(int[] predicted, int[] y, int k) {
         long[] tp = new long[k];
         long[] fp = new long[k];

@@ -64,7 +64,7 @@ public final class SipRun {
 
     public record Result(String model, String architecture, List<String> sources, int trainSamples, int testSamples,
             double chance, Double perplexity, List<LayerResult> layers, List<Map2d> maps, MapMethod mapMethod,
-            List<String> skipped, int duplicateTexts, long tokens, double extractionSeconds) {}
+            List<String> skipped, int duplicateTexts, long tokens, double extractionSeconds, int epochBudget) {}
 
     private SipRun() {}
 
@@ -125,7 +125,7 @@ public final class SipRun {
         }
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
-                results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds);
+                results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds, o.epochs());
     }
 
     /** Rows the ILM effect of a layer is measured on (the spec's default sample size). */

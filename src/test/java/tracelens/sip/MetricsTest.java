@@ -55,4 +55,16 @@ class MetricsTest {
         float[][] dirs = {{1, 0}, {10, 0.1f}, {0, 1}, {0.2f, 7}};
         assertThat(Silhouette.score(dirs, new int[] {0, 0, 1, 1}, Silhouette.Distance.COSINE)).isGreaterThan(0.9);
     }
+
+    /** Wilson intervals: the closed forms at 0 and n successes, and 18 of 36 from the formula evaluated in Python. */
+    @Test
+    void wilsonIntervals() {
+        double z2 = 1.959963984540054 * 1.959963984540054;
+        assertThat(Metrics.wilson(0, 10)).containsExactly(new double[] {0, z2 / (10 + z2)}, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(Metrics.wilson(1, 10)).containsExactly(new double[] {10 / (10 + z2), 1}, org.assertj.core.api.Assertions.within(1e-12));
+        double[] half = Metrics.wilson(0.5, 36);
+        assertThat(half[0]).isCloseTo(0.34474325409626827, org.assertj.core.api.Assertions.within(1e-14));
+        assertThat(half[1]).isCloseTo(0.6552567459037317, org.assertj.core.api.Assertions.within(1e-14));
+        assertThat(Metrics.wilson(0.5, 0)[0]).isNaN();
+    }
 }
