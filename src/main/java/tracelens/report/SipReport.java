@@ -122,22 +122,28 @@ public final class SipReport {
                             ? String.format(Locale.ROOT, " Perplexity of the model on the samples: %.2f.", r.get("perplexity").asDouble()) : ""));
         }
         page.heading("Held-out accuracy by layer");
+        page.paragraph("Bands: 95% Wilson intervals over the held-out samples. Dashed: chance (and top-5 chance).");
         ArrayNode values = JSON.createArrayNode();
+        ArrayNode chances = JSON.createArrayNode();
         for (JsonNode r : runs) {
             String prefix = one ? "" : name(r) + ": ";
             for (JsonNode l : r.get("layers")) {
                 int layer = l.get("layer").asInt();
-                point(values, layer, prefix + "linear probe", l.get("linear_accuracy"));
-                point(values, layer, prefix + "MLP probe", l.get("mlp_accuracy"));
-                point(values, layer, prefix + "nearest centroid", l.get("nearest_centroid_accuracy"));
+                scored(values, layer, prefix + "linear probe", l, "linear_accuracy");
+                scored(values, layer, prefix + "MLP probe", l, "mlp_accuracy");
+                scored(values, layer, prefix + "nearest centroid", l, "nearest_centroid_accuracy");
                 if (one) {
-                    point(values, layer, "linear top-5", l.get("top5_accuracy"));
+                    scored(values, layer, "linear top-5", l, "top5_accuracy");
                     point(values, layer, "linear macro-F1", l.get("macro_f1"));
                 }
-                point(values, layer, prefix + "chance", r.get("chance_accuracy"));
+            }
+            chances.addObject().put("value", r.get("chance_accuracy").asDouble()).put("reference", prefix + "chance");
+            boolean top5 = one && r.get("layers").size() > 0 && r.get("layers").get(0).path("top5_accuracy").isNumber();
+            if (top5 && r.has("top5_chance_accuracy")) {
+                chances.addObject().put("value", r.get("top5_chance_accuracy").asDouble()).put("reference", "top-5 chance");
             }
         }
-        page.chart(lines(values, "score", "held-out score"));
+        page.chart(accuracyChart(values, chances));
         page.heading("How the sources cluster (silhouette of pooled representations)");
         ArrayNode sil = JSON.createArrayNode();
         for (JsonNode r : runs) {
@@ -226,6 +232,51 @@ public final class SipReport {
         if (v != null && v.isNumber()) {
             values.addObject().put("layer", layer).put("series", series).put("value", v.asDouble());
         }
+    }
+
+    /** A point with its 95% interval (lo, hi) when the results carry one ({@code KEY_ci95}). */
+    private static void scored(ArrayNode values, int layer, String series, JsonNode l, String key) {
+        JsonNode v = l.get(key);
+        if (v == null || !v.isNumber()) {
+            return;
+        }
+        ObjectNode o = values.addObject().put("layer", layer).put("series", series).put("value", v.asDouble());
+        JsonNode ci = l.get(key + "_ci95");
+        if (ci != null && ci.isArray() && ci.size() == 2) {
+            o.put("lo", ci.get(0).asDouble()).put("hi", ci.get(1).asDouble());
+        }
+    }
+
+    /** Lines with interval bands, and chance drawn as dashed reference rules instead of a series. */
+    private static ObjectNode accuracyChart(ArrayNode values, ArrayNode chances) {
+        ObjectNode spec = JSON.createObjectNode();
+        spec.put("$schema", "https://vega.github.io/schema/vega-lite/v6.json");
+        spec.put("width", 560).put("height", 280);
+        ArrayNode layers = spec.putArray("layer");
+        ObjectNode band = layers.addObject();
+        band.putObject("data").set("values", values);
+        band.putArray("transform").addObject().put("filter", "isValid(datum.lo)");
+        band.set("mark", JSON.createObjectNode().put("type", "area").put("opacity", 0.15));
+        ObjectNode be = band.putObject("encoding");
+        be.putObject("x").put("field", "layer").put("type", "ordinal").put("title", "layer (0 = embeddings)");
+        be.putObject("y").put("field", "lo").put("type", "quantitative").put("title", "held-out score");
+        be.putObject("y2").put("field", "hi");
+        be.putObject("color").put("field", "series").put("type", "nominal").put("title", "score");
+        ObjectNode line = layers.addObject();
+        line.putObject("data").set("values", values);
+        line.set("mark", JSON.createObjectNode().put("type", "line").put("point", true));
+        ObjectNode le = line.putObject("encoding");
+        le.putObject("x").put("field", "layer").put("type", "ordinal");
+        le.putObject("y").put("field", "value").put("type", "quantitative");
+        le.putObject("color").put("field", "series").put("type", "nominal");
+        ObjectNode rule = layers.addObject();
+        rule.putObject("data").set("values", chances);
+        rule.set("mark", JSON.createObjectNode().put("type", "rule").put("color", "#666").set("strokeDash",
+                JSON.createArrayNode().add(6).add(4)));
+        ObjectNode re = rule.putObject("encoding");
+        re.putObject("y").put("field", "value").put("type", "quantitative");
+        re.putObject("tooltip").put("field", "reference").put("type", "nominal");
+        return spec;
     }
 
     private static ObjectNode lines(ArrayNode values, String name, String title) {
