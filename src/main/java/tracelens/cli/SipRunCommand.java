@@ -76,7 +76,7 @@ public final class SipRunCommand implements Callable<Integer> {
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
             SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
-                    IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), out,
+                    IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), out, corpusOptions.describe(),
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json, spec);
         }
@@ -85,7 +85,8 @@ public final class SipRunCommand implements Callable<Integer> {
 
     /** Runs SIP and writes results.json and report.html; notes on stderr. Shared with the demo. */
     static SipRun.Result run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
-            boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, Path out, PrintWriter err, OutputOptions output) {
+            boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, Path out, java.util.Map<String, String> sampling,
+            PrintWriter err, OutputOptions output) {
         boolean talk = !output.quiet && !output.json;
         if (talk) {
             err.printf("SIP on %s: %d sources, %d samples%n", m.id(), sample.sources().size(), sample.passages().size());
@@ -93,15 +94,30 @@ public final class SipRunCommand implements Callable<Integer> {
         }
         var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss, map);
         SipRun.Result r = SipRun.run(m, sample, opts, out, ProgressBar.of(err, output));
-        SipReport.writeResults(r, out.resolve("results.json"));
-        SipReport.page(r).write(out.resolve("report.html"));
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(sampling);
+        settings.put("layers", java.util.Arrays.toString(layers));
+        settings.put("max_length", String.valueOf(maxLength));
+        settings.put("epochs", String.valueOf(epochs));
+        settings.put("mlp", String.valueOf(mlp));
+        settings.put("loss", loss.name().toLowerCase(Locale.ROOT));
+        settings.put("map", map.name().toLowerCase(Locale.ROOT));
+        // the samples as drawn (their file's digest) stand for the corpus, which may be a built-in fetched into a cache
+        var provenance = tracelens.provenance.Provenance.of("sip run", m.id(), java.util.List.of(out.resolve("samples.jsonl")),
+                settings, seed);
+        SipReport.writeResults(r, provenance, out.resolve("results.json"));
+        SipReport.page(r, provenance).write(out.resolve("report.html"));
         return r;
     }
 
     static void print(SipRun.Result r, Path out, PrintWriter stdout, boolean json, CommandSpec spec) {
         if (json) {
             var node = Json.result(spec);
-            node.setAll(SipReport.results(r));
+            try { // the results as written, provenance included
+                node.setAll((com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(out.resolve("results.json").toFile()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + out.resolve("results.json") + ": " + e.getMessage(), e);
+            }
             node.put("report", out.resolve("report.html").toString());
             stdout.println(Json.write(node));
         } else {

@@ -20,6 +20,11 @@ public final class SipReport {
 
     /** Every number of the run. NaN (e.g. no MLP trained) is written as null. */
     public static ObjectNode results(SipRun.Result r) {
+        return results(r, null);
+    }
+
+    /** The results with the run's provenance (model and digest, samples, settings, seed, version, date) when given. */
+    public static ObjectNode results(SipRun.Result r, tracelens.provenance.Provenance provenance) {
         ObjectNode n = JSON.createObjectNode();
         n.put("model", r.model());
         n.put("architecture", r.architecture());
@@ -73,6 +78,9 @@ public final class SipReport {
         ArrayNode skipped = n.putArray("skipped_sources");
         r.skipped().forEach(skipped::add);
         n.put("duplicate_texts_across_sources", r.duplicateTexts());
+        if (provenance != null) {
+            n.set("provenance", JSON.valueToTree(provenance));
+        }
         return n;
     }
 
@@ -100,12 +108,28 @@ public final class SipReport {
         }
     }
 
-    public static void writeResults(SipRun.Result r, Path file) {
-        AtomicFile.write(file, w -> JSON.writerWithDefaultPrettyPrinter().writeValue(w, results(r)));
+    public static void writeResults(SipRun.Result r, tracelens.provenance.Provenance provenance, Path file) {
+        AtomicFile.write(file, w -> JSON.writerWithDefaultPrettyPrinter().writeValue(w, results(r, provenance)));
     }
 
-    public static HtmlPage page(SipRun.Result r) {
-        return page(List.of(results(r)));
+    public static HtmlPage page(SipRun.Result r, tracelens.provenance.Provenance provenance) {
+        return page(List.of(results(r, provenance)));
+    }
+
+    /** One line saying where a run's numbers come from, from its results' provenance (empty for older results). */
+    static String provenanceLine(JsonNode r) {
+        JsonNode p = r.path("provenance");
+        if (p.isMissingNode() || p.isNull()) {
+            return "";
+        }
+        JsonNode s = p.path("settings");
+        String sha = p.path("model").path("sha256").asText("");
+        return String.format(Locale.ROOT, " Model %s%s; corpus %s, %s split (test fraction %s), %s words a passage, up to %s"
+                        + " per source; identifiers trained up to %s epochs (%s loss); seed %s; tracelens %s, %s; kernels %s.",
+                p.path("model").path("id").asText("?"), sha.isEmpty() ? "" : " (sha256 " + sha.substring(0, Math.min(12, sha.length())) + ")",
+                s.path("corpus").asText("?"), s.path("split").asText("?"), s.path("test_fraction").asText("?"), s.path("words").asText("?"),
+                s.path("samples_per_source").asText("?"), s.path("epochs").asText("?"), s.path("loss").asText("?"), p.path("seed").asText("?"),
+                p.path("tracelens").asText("?"), p.path("created").asText("?"), p.path("numerics").asText("?"));
     }
 
     /**
@@ -119,7 +143,8 @@ public final class SipReport {
             page.paragraph(String.format(Locale.ROOT, "%s: %d sources, %d training and %d held-out samples; chance accuracy %.3f.%s",
                     name(r), r.get("sources").size(), r.get("train_samples").asInt(), r.get("test_samples").asInt(),
                     r.get("chance_accuracy").asDouble(), r.hasNonNull("perplexity")
-                            ? String.format(Locale.ROOT, " Perplexity of the model on the samples: %.2f.", r.get("perplexity").asDouble()) : ""));
+                            ? String.format(Locale.ROOT, " Perplexity of the model on the samples: %.2f.", r.get("perplexity").asDouble()) : "")
+                    + provenanceLine(r));
         }
         page.heading("Held-out accuracy by layer");
         page.paragraph("Bands: 95% Wilson intervals over the held-out samples. Dashed: chance (and top-5 chance).");

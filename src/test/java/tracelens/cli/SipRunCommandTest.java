@@ -79,6 +79,13 @@ class SipRunCommandTest {
         assertThat(ci.get(1).asDouble()).isGreaterThanOrEqualTo(acc).isLessThanOrEqualTo(1.0);
         assertThat(ci.get(0).asDouble()).isEqualTo(tracelens.sip.Metrics.wilson(acc, 54)[0]);
         assertThat(top.get("linear_accuracy_within_chance").asBoolean()).isFalse();
+        JsonNode prov = j.get("provenance");
+        assertThat(prov.get("command").asText()).isEqualTo("sip run");
+        assertThat(prov.get("seed").asLong()).isEqualTo(1);
+        assertThat(prov.get("settings").get("epochs").asText()).isEqualTo("150");
+        assertThat(prov.get("model").get("sha256").asText()).hasSize(64);
+        assertThat(Files.readString(out.resolve("report.html"))).contains("sha256 " + prov.get("model").get("sha256").asText().substring(0, 12))
+                .contains("up to 150 epochs");
         assertThat(top.get("linear_at_epoch_limit").asBoolean()).isEqualTo(top.get("linear_epochs").asInt() >= 150);
         assertThat(top.get("silhouette").asDouble()).isBetween(-1.0, 1.0);
         assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("layers")).hasSize(2);
