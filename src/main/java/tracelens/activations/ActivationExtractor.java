@@ -158,6 +158,7 @@ public final class ActivationExtractor {
         if (scan.count == 0) {
             throw InvalidInputException.at(input.path(), "no texts found (empty input)");
         }
+        scan.integerLabelsInNumericOrder();
 
         int c = model.hiddenSize();
         int width = scan.width;
@@ -291,6 +292,21 @@ public final class ActivationExtractor {
                 labelIds.add(labels.computeIfAbsent(r.source(), k -> labels.size()));
             }
         }
+
+        /** Integer labels keep their values' order (classes 0, 1 for labels 0, 1 whichever comes first); see LabelOrder. */
+        void integerLabelsInNumericOrder() {
+            if (!tracelens.corpus.LabelOrder.allIntegers(labels.keySet())) {
+                return;
+            }
+            List<String> ordered = tracelens.corpus.LabelOrder.order(labels.keySet());
+            long[] newId = new long[labels.size()];
+            labels.forEach((name, id) -> newId[id] = ordered.indexOf(name));
+            labelIds.remap(newId);
+            labels.clear();
+            for (int i = 0; i < ordered.size(); i++) {
+                labels.put(ordered.get(i), i);
+            }
+        }
     }
 
     /** A growable long array (labels of a 100k-line input take 800 KB, not 100k boxed objects). */
@@ -303,6 +319,12 @@ public final class ActivationExtractor {
                 a = Arrays.copyOf(a, size * 2);
             }
             a[size++] = v;
+        }
+
+        void remap(long[] to) {
+            for (int i = 0; i < size; i++) {
+                a[i] = to[(int) a[i]];
+            }
         }
 
         long[] toArray() {

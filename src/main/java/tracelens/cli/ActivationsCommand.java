@@ -108,6 +108,10 @@ public final class ActivationsCommand implements Callable<Integer> {
                 err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
                         summary.truncated(), summary.texts(), length);
             }
+            if (!output.quiet && tracelens.corpus.LabelOrder.mixed(summary.labelNames())) {
+                err.println("note: the source column mixes numbers and names (" + String.join(", ", summary.labelNames())
+                        + "); each distinct value is its own class, in order of first appearance");
+            }
             PrintWriter stdout = spec.commandLine().getOut();
             if (output.json) {
                 ObjectNode r = Json.result("activations", tracelens.provenance.Provenance.fromJson(

@@ -278,7 +278,7 @@ public record TaskData(String name, List<Example> train, List<Example> dev, List
         if (names.size() < 2) {
             throw InvalidInputException.at(file, "column '" + header[label] + "'", "needs at least 2 distinct labels, found " + names);
         }
-        List<String> labels = List.copyOf(names); // sorted names; integer labels 0..K-1 keep their order when K <= 10
+        List<String> labels = tracelens.corpus.LabelOrder.order(names); // sorted names; integers in numeric order (10 after 9)
         List<Example> all = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             all.add(new Example(rows.get(i)[text], labels.indexOf(rows.get(i)[label].strip())));

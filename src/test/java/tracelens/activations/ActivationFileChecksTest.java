@@ -66,4 +66,22 @@ class ActivationFileChecksTest {
         assertThat(under.exitCode()).isEqualTo(2);
         assertThat(under.err()).contains(file.toString()).contains("is not a folder");
     }
+
+    /** Issue 14: integer labels 1,0,1 were renumbered by first appearance to 0,1,0. */
+    @Test
+    void integerLabelsKeepTheirValues() throws Exception {
+        Path in = Files.writeString(dir.resolve("l.jsonl"), "{\"text\": \"a b\", \"label\": 1}\n{\"text\": \"c\", \"label\": 0}\n"
+                + "{\"text\": \"d e\", \"label\": 10}\n{\"text\": \"f\", \"label\": 2}\n");
+        Path out = dir.resolve("l.safetensors");
+        CliRun r = CliRun.of("activations", "--input", in.toString(), "--out", out.toString(), "--layers", "0", "--source-column", "label");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        try (ActivationFile f = ActivationFile.open(out)) {
+            assertThat(f.labelNames()).containsExactly("0", "1", "2", "10");
+            assertThat(f.labels()).containsExactly(1, 0, 3, 2);
+        }
+        Path mixed = Files.writeString(dir.resolve("m.jsonl"), "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": \"one\"}\n");
+        CliRun m = CliRun.of("activations", "--input", mixed.toString(), "--out", dir.resolve("m.safetensors").toString(), "--layers", "0",
+                "--source-column", "label");
+        assertThat(m.err()).contains("mixes numbers and names");
+    }
 }
