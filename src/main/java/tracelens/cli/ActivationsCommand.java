@@ -98,7 +98,7 @@ public final class ActivationsCommand implements Callable<Integer> {
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
         }
-        TextInput in = inputOptions.open(sourceColumn);
+        TextInput in = inputOptions.open(sourceColumn, spec.commandLine().getErr(), output);
         try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = layers == null && !sites.isEmpty() ? new int[0] : LayerSelection.parse(layers == null ? "all" : layers, m.numLayers());
             int length = maxLength != null ? maxLength : Math.min(256, m.maxPositions());

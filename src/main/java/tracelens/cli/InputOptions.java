@@ -15,8 +15,17 @@ public final class InputOptions {
             description = "JSONL field or CSV/TSV column holding the text. (default: ${DEFAULT-VALUE})")
     String textColumn;
 
-    /** The input, with {@code sourceColumn} (null: detect 'source' or 'label') for the labels. */
-    TextInput open(String sourceColumn) {
-        return TextInput.of(input, new TextColumns(textColumn, sourceColumn));
+    @Option(names = "--encoding", defaultValue = "auto", paramLabel = "NAME",
+            description = "Character encoding of --input: auto (UTF-8, or Windows-1252/Latin-1 when the bytes are not UTF-8,"
+                    + " with a note), or a name such as utf-8, latin-1, windows-1252. (default: ${DEFAULT-VALUE})")
+    String encoding;
+
+    /** The input, with {@code sourceColumn} (null: detect 'source' or 'label') for the labels; a detected encoding is noted on err. */
+    TextInput open(String sourceColumn, java.io.PrintWriter err, OutputOptions output) {
+        TextInput in = TextInput.of(input, new TextColumns(textColumn, sourceColumn), encoding);
+        if (in.encodingNote() != null && !output.quiet) {
+            err.println("note: " + in.encodingNote());
+        }
+        return in;
     }
 }

@@ -34,11 +34,71 @@ public final class TextInput {
     private final Path path;
     private final Format format;
     private final TextColumns columns;
+    private java.nio.charset.Charset charset = StandardCharsets.UTF_8;
+    private boolean detected;
 
     private TextInput(Path path, Format format, TextColumns columns) {
         this.path = path;
         this.format = format;
         this.columns = columns;
+    }
+
+    /**
+     * As {@link #of(Path, TextColumns)}, read in {@code encoding}: a charset name (utf-8, latin-1, windows-1252, ...) or
+     * "auto", which reads UTF-8 when the bytes are valid UTF-8 and Windows-1252 (Latin-1 with typographic quotes, as
+     * Project Gutenberg files often are) otherwise; {@link #encodingNote()} then says so.
+     */
+    public static TextInput of(Path path, TextColumns columns, String encoding) {
+        TextInput in = of(path, columns);
+        if (encoding == null || encoding.equalsIgnoreCase("auto")) {
+            if (!validUtf8(path)) {
+                in.charset = java.nio.charset.Charset.forName("windows-1252");
+                in.detected = true;
+            }
+        } else {
+            try {
+                in.charset = java.nio.charset.Charset.forName(encoding.equalsIgnoreCase("latin-1") ? "ISO-8859-1" : encoding);
+            } catch (IllegalArgumentException e) {
+                throw InvalidInputException.field("encoding", " '" + encoding + "' is not a known character encoding"
+                        + " (e.g. utf-8, latin-1, windows-1252, or auto)");
+            }
+        }
+        return in;
+    }
+
+    /** The encoding the file is read in. */
+    public java.nio.charset.Charset charset() {
+        return charset;
+    }
+
+    /** A note when the encoding was detected rather than UTF-8 or asked for, else null. */
+    public String encodingNote() {
+        return detected ? path + " is not valid UTF-8; read it as " + charset.name() + " (Latin-1 with typographic quotes);"
+                + " pass --encoding to choose another" : null;
+    }
+
+    private static boolean validUtf8(Path path) {
+        var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try (var ch = java.nio.channels.FileChannel.open(path)) {
+            java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(1 << 16);
+            java.nio.CharBuffer out = java.nio.CharBuffer.allocate(1 << 16);
+            while (true) {
+                int n = ch.read(in);
+                in.flip();
+                out.clear();
+                var r = decoder.decode(in, out, n < 0);
+                if (r.isError()) {
+                    return false;
+                }
+                if (n < 0) {
+                    return !decoder.flush(out).isError();
+                }
+                in.compact();
+            }
+        } catch (IOException e) {
+            return true; // the read proper reports it, naming the file
+        }
     }
 
     /** Checks that the file exists and has a known extension; reading happens in {@link #forEach}. */
@@ -137,9 +197,8 @@ public final class TextInput {
     }
 
     private java.io.Reader open() throws IOException {
-        var decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CodingErrorAction bad = detected ? CodingErrorAction.REPLACE : CodingErrorAction.REPORT; // 5 bytes Windows-1252 leaves undefined
+        var decoder = charset.newDecoder().onMalformedInput(bad).onUnmappableCharacter(bad);
         return new java.io.InputStreamReader(Files.newInputStream(path), decoder);
     }
 
@@ -148,7 +207,7 @@ public final class TextInput {
             return InvalidInputException.at(path, e.getMessage());
         }
         if (e instanceof CharacterCodingException) {
-            return InvalidInputException.at(path, "not valid UTF-8 text");
+            return InvalidInputException.at(path, "not valid " + charset.name() + " text");
         }
         if (e instanceof NoSuchFileException) {
             return InvalidInputException.at(path, "file not found");

@@ -87,4 +87,24 @@ class TextInputTest {
         Files.write(latin1, new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'});
         assertThatThrownBy(() -> TextInput.of(latin1, TextColumns.DEFAULT).forEach(r -> {})).hasMessageContaining("not valid UTF-8");
     }
+
+    /** Issue 14: a Latin-1 file (common in Project Gutenberg) stopped every run with "not valid UTF-8". */
+    @Test
+    void latin1IsDetectedOrChosen() throws Exception {
+        Path f = dir.resolve("latin1.txt");
+        Files.write(f, "caf\u00e9 cr\u00e8me\n\u201cquoted\u201d\n".getBytes(java.nio.charset.Charset.forName("windows-1252")));
+        TextInput auto = TextInput.of(f, TextColumns.DEFAULT, "auto");
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        auto.forEach(r -> texts.add(r.text()));
+        assertThat(texts).containsExactly("caf\u00e9 cr\u00e8me", "\u201cquoted\u201d");
+        assertThat(auto.encodingNote()).contains(f.toString()).contains("windows-1252");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TextInput.of(f, TextColumns.DEFAULT, "utf-8").forEach(r -> { }))
+                .hasMessageContaining(f.toString()).hasMessageContaining("not valid UTF-8");
+        TextInput latin = TextInput.of(f, TextColumns.DEFAULT, "latin-1");
+        assertThat(latin.encodingNote()).isNull();
+        Path utf8 = Files.writeString(dir.resolve("u.txt"), "caf\u00e9\n");
+        assertThat(TextInput.of(utf8, TextColumns.DEFAULT, "auto").encodingNote()).isNull();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TextInput.of(utf8, TextColumns.DEFAULT, "klingon"))
+                .hasMessageContaining("klingon");
+    }
 }
