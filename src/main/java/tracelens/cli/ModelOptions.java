@@ -41,8 +41,25 @@ public final class ModelOptions {
         return ModelLoader.load(model, tokenizer);
     }
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    /**
+     * Decoder-only commands require --model: the built-in default is an encoder, so without it they could only fail
+     * (checked first, before any input is read).
+     */
+    void requireDecoderOption(String command) {
+        if (mixee != null && mixee.commandLine() != null && mixee.commandLine().getParseResult() != null
+                && !mixee.commandLine().getParseResult().hasMatchedOption("--model")) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "Missing required option: '--model=PATH': "
+                    + command + " needs a decoder (a llama, qwen2, gpt_neox or gpt2 folder, or a llama2.c checkpoint such as"
+                    + " ../shared/models/stories260K/stories260K.bin)");
+        }
+    }
+
     /** Loads a causal LM, or explains that the named model is not one. */
     Decoder loadDecoder(String command) {
+        requireDecoderOption(command);
         HiddenStateModel m = load();
         if (m instanceof Decoder d) {
             return d;

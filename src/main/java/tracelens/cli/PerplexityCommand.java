@@ -49,6 +49,7 @@ public final class PerplexityCommand implements Callable<Integer> {
             throw new InvalidInputException("--batch-size must be positive, found " + batchSize);
         }
         List<String> texts = new ArrayList<>();
+        modelOptions.requireDecoderOption("perplexity");
         TextInput in = inputOptions.open(null, spec.commandLine().getErr(), output);
         in.forEach(r -> texts.add(r.text()));
         if (texts.isEmpty()) {

@@ -180,6 +180,12 @@ class DecoderCommandsTest {
                 "cut.bin", "needs " + all.length);
 
         assertBad(CliRun.of("generate", "--model", "minilm"), "is an encoder", "needs a decoder");
+        // issue 14: without --model these commands defaulted to the built-in encoder and always failed
+        for (CliRun r : new CliRun[] {CliRun.of("generate", "--prompt", "hi"),
+            CliRun.of("perplexity", "--input", fixture("tiny-gpt2").resolve("config.json").toString())}) {
+            assertThat(r.exitCode()).isEqualTo(2);
+            assertThat(r.err().lines().findFirst().orElse("")).startsWith("Missing required option: '--model=PATH'").contains("needs a decoder");
+        }
     }
 
     @Test
