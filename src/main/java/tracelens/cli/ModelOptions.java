@@ -23,7 +23,7 @@ public final class ModelOptions {
         if (tokenizer != null) {
             return tokenizer;
         }
-        Path p = Path.of(model);
+        Path p = tracelens.model.HubCache.resolve(model);
         if (java.nio.file.Files.isDirectory(p)) {
             return p.resolve("tokenizer.json");
         }

@@ -42,10 +42,10 @@ public final class ModelLoader {
             }
             return loadMiniLm();
         }
-        Path path = Path.of(model);
+        Path path = HubCache.resolve(model);
         if (!Files.exists(path)) {
             throw new InvalidInputException("unknown model '" + model + "': not a built-in name (" + MINILM
-                    + ") and no such file or folder");
+                    + "), no such file or folder, and not a Hugging Face id (org/name)");
         }
         if (Files.isRegularFile(path)) {
             if (tracelens.model.decoder.SavedDecoder.is(path)) {

@@ -17,6 +17,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import tracelens.error.InvalidInputException;
+import tracelens.model.HubCache;
 import tracelens.model.ModelLoader;
 import tracelens.results.Results;
 import tracelens.runtime.CrossCpu;
@@ -128,7 +129,7 @@ public record Provenance(String tracelens, String command, ModelRef model, List<
             if (model.equals(ModelLoader.MINILM)) {
                 return FileDigest.of(ModelLoader.miniLmOnnx());
             }
-            Path p = Path.of(model);
+            Path p = HubCache.resolve(model);
             if (Files.isRegularFile(p)) {
                 return FileDigest.of(p);
             }
