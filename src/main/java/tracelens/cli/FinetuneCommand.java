@@ -111,6 +111,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the JSON result to FILE (atomically).")
     Path outFile;
 
+    @Option(names = "--save", paramLabel = "DIR", description = "Save the fine-tuned encoder as a Hugging Face BERT folder"
+            + " (config.json, model.safetensors, tokenizer.json) that --model DIR and transformers load; DIR must not exist.")
+    Path save;
+
     @Mixin
     RuntimeOptions runtime;
 
@@ -120,6 +124,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         OutputPaths.file("--out", outFile);
+        OutputPaths.folder("--save", save);
+        if (save != null && java.nio.file.Files.exists(save)) {
+            throw tracelens.error.InvalidInputException.at(save, "already exists; --save writes a new folder");
+        }
         if (trainLimit < 0 || devLimit < 0) {
             throw new InvalidInputException("--train-limit and --dev-limit must be >= 0");
         }
@@ -148,6 +156,10 @@ public final class FinetuneCommand implements Callable<Integer> {
             modelId = model.id();
             r = new FineTuner(bert, o).run(m, train, dev, t.labels().size(), ProgressBar.of(err, output),
                     line -> { if (!output.quiet) { err.println(line); } });
+            if (save != null) {
+                tracelens.model.bert.HfBertFolder.save(bert, tracelens.model.bert.HfBertFolder.tokenizerJson(modelOptions.model), save,
+                        java.util.Map.of("tracelens_finetune", "task " + t.name() + ", loss " + loss + ", reg " + reg + ", seed " + seed));
+            }
         }
         ObjectNode json = Json.result(spec);
         json.put("model", modelId).put("task", t.name()).put("dev_set", t.devDescription())

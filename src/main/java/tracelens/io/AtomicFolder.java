@@ -32,7 +32,11 @@ public final class AtomicFolder {
             Files.createDirectory(tmp);
             content.write(tmp);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            deleteTree(tmp);
+            String msg = String.valueOf(e.getMessage()).replace(tmp.toString(), abs.toString()); // name the output, not the work folder
+            throw new IOException(msg.startsWith("cannot write") ? msg : "cannot write " + abs + ": " + msg, e);
+        } catch (RuntimeException e) {
             deleteTree(tmp);
             throw e;
         }

@@ -23,6 +23,7 @@ public final class ModelLoader {
     public static final String MINILM = "minilm";
     static final String MINILM_ONNX = "/all-minilm-l6-v2.onnx";
     static final String MINILM_TOKENIZER = "/all-minilm-l6-v2-tokenizer.json";
+    public static final String MINILM_TOKENIZER_RESOURCE = MINILM_TOKENIZER;
 
     private ModelLoader() {}
 

@@ -55,7 +55,13 @@ public final class SafeTensorsStore implements TensorStore {
                 throw InvalidInputException.at(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
             }
             for (String shard : new TreeSet<>(map.values())) {
-                Path resolved = dir.resolve(shard).normalize();
+                Path resolved;
+                try {
+                    resolved = dir.resolve(shard).normalize();
+                } catch (java.nio.file.InvalidPathException e) {
+                    throw InvalidInputException.at(index, "weight_map", "names shard '" + shard.replace("\0", "\\0")
+                            + "', which is not a file name (" + e.getReason() + ")");
+                }
                 if (!resolved.startsWith(dir.normalize()) || !resolved.getParent().equals(dir.normalize())) {
                     throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "' outside the model folder;"
                             + " shards are file names in " + dir);

@@ -165,7 +165,11 @@ public final class SafeTensorsWriter implements AutoCloseable {
                     w.writeHeader(tensors, metadata);
                 }
             } catch (RuntimeException | IOException e) {
-                w.close();
+                if (same) {
+                    w.close(); // an interrupted run's work: kept
+                } else {
+                    w.discard(); // a work file this run just made (e.g. the disk is full): nothing to resume
+                }
                 throw e;
             }
             return w;

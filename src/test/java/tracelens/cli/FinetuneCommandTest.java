@@ -30,8 +30,20 @@ class FinetuneCommandTest {
     void supConThenHeadOnACsvTaskWritesTheResultJson() throws IOException {
         Path out = dir.resolve("r.json");
         CliRun r = CliRun.of("finetune", "--task", csv().toString(), "--loss", "supcon", "--reg", "istar", "--lambda", "-1",
-                "--epochs", "1", "--batch-size", "12", "--head-epochs", "3", "--max-tokens", "16", "--out", out.toString(), "--json", "-q");
+                "--epochs", "1", "--batch-size", "12", "--head-epochs", "3", "--max-tokens", "16", "--out", out.toString(), "--json", "-q",
+                "--save", dir.resolve("saved").toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
+        // issue 14: the fine-tuned encoder is saved as a Hugging Face folder that --model loads
+        assertThat(dir.resolve("saved").resolve("config.json")).exists();
+        Path texts = Files.writeString(dir.resolve("t.txt"), "a short text\n");
+        CliRun a = CliRun.of("activations", "--model", dir.resolve("saved").toString(), "--input", texts.toString(), "--out",
+                dir.resolve("a.safetensors").toString(), "--layers", "6", "-q");
+        CliRun b = CliRun.of("activations", "--input", texts.toString(), "--out", dir.resolve("b.safetensors").toString(), "--layers", "6", "-q");
+        assertThat(a.exitCode()).as(a.err()).isZero();
+        try (var fa = tracelens.model.SafeTensors.open(dir.resolve("a.safetensors"));
+             var fb = tracelens.model.SafeTensors.open(dir.resolve("b.safetensors"))) {
+            assertThat(fa.floats("layer.6")).as("fine-tuning changed the encoder").isNotEqualTo(fb.floats("layer.6"));
+        }
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(new ObjectMapper().readTree(out.toFile())).isEqualTo(j);
         assertThat(j.get("train_size").asInt()).isEqualTo(36);

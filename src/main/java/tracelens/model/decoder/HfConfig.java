@@ -83,4 +83,13 @@ public record HfConfig(Path file, JsonNode root) {
         JsonNode n = root.get(field);
         return n != null && !n.isNull();
     }
+
+    /** Builds the decoder configuration; its consistency errors (heads not dividing the width, ...) name this file. */
+    public DecoderConfig checked(java.util.function.Supplier<DecoderConfig> build) {
+        try {
+            return build.get();
+        } catch (tracelens.error.InvalidInputException e) {
+            throw e.getMessage().startsWith(file.toString()) ? e : tracelens.error.InvalidInputException.at(file, e.getMessage());
+        }
+    }
 }

@@ -24,10 +24,10 @@ public final class Gpt2Family {
             default -> throw new UnsupportedModelException(c.file() + ": field 'activation_function' is '" + act + "'; supported: gelu_new, gelu");
         };
         int heads = c.positive("n_head");
-        return new DecoderConfig("gpt2", c.integer("vocab_size"), hidden, c.integer("n_layer"), heads, heads,
+        return c.checked(() -> new DecoderConfig("gpt2", c.integer("vocab_size"), hidden, c.integer("n_layer"), heads, heads,
                 c.integer("n_inner", 4 * hidden), c.integer("n_positions"), DecoderConfig.Norm.LAYER,
                 (float) c.number("layer_norm_epsilon", 1e-5), DecoderConfig.Positions.LEARNED, 0, 10000.0, true, true, mlp,
-                false, true, c.tokenId("bos_token_id"), c.tokenId("eos_token_id"));
+                false, true, c.tokenId("bos_token_id"), c.tokenId("eos_token_id")));
     }
 
     /** Hugging Face names, with or without the "transformer." prefix: wte, wpe, h.N.{ln_1, attn.c_attn, ...}, ln_f. */

@@ -30,11 +30,11 @@ public final class LlamaFamily {
         boolean bias = qwen || c.flag("attention_bias", false);
         // a missing lm_head.weight also means tied embeddings (some exports drop it)
         boolean tied = c.flag("tie_word_embeddings", !hasLmHead) || !hasLmHead;
-        return new DecoderConfig(type, c.integer("vocab_size"), hidden, c.integer("num_hidden_layers"), heads,
+        return c.checked(() -> new DecoderConfig(type, c.integer("vocab_size"), hidden, c.integer("num_hidden_layers"), heads,
                 c.integer("num_key_value_heads", heads), c.integer("intermediate_size"), c.integer("max_position_embeddings"),
                 DecoderConfig.Norm.RMS, (float) c.number("rms_norm_eps", 1e-6), DecoderConfig.Positions.ROTARY, hidden / heads,
                 c.number("rope_theta", 10000.0), bias, !qwen && bias, DecoderConfig.Mlp.SWIGLU, false, tied,
-                c.tokenId("bos_token_id"), c.tokenId("eos_token_id"));
+                c.tokenId("bos_token_id"), c.tokenId("eos_token_id")));
     }
 
     /** Hugging Face names: model.embed_tokens, model.layers.N.{input_layernorm, self_attn.*_proj, ...}, lm_head. */

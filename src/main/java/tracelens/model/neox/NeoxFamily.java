@@ -29,12 +29,12 @@ public final class NeoxFamily {
         if (c.has("rope_scaling")) {
             throw new UnsupportedModelException(c.file() + ": field 'rope_scaling' is not supported");
         }
-        return new DecoderConfig("gpt_neox", c.integer("vocab_size"), hidden, c.integer("num_hidden_layers"), heads, heads,
+        return c.checked(() -> new DecoderConfig("gpt_neox", c.integer("vocab_size"), hidden, c.integer("num_hidden_layers"), heads, heads,
                 c.integer("intermediate_size"), c.integer("max_position_embeddings"), DecoderConfig.Norm.LAYER,
                 (float) c.number("layer_norm_eps", 1e-5), DecoderConfig.Positions.ROTARY, rotary - rotary % 2,
                 c.number("rotary_emb_base", c.number("rope_theta", 10000.0)), c.flag("attention_bias", true),
                 c.flag("attention_bias", true), mlp, c.flag("use_parallel_residual", true), c.flag("tie_word_embeddings", false),
-                c.tokenId("bos_token_id"), c.tokenId("eos_token_id"));
+                c.tokenId("bos_token_id"), c.tokenId("eos_token_id")));
     }
 
     /** Hugging Face names: gpt_neox.embed_in, gpt_neox.layers.N.{attention.query_key_value, ...}, embed_out. */
