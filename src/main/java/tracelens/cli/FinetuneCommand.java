@@ -186,6 +186,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         String text = Json.write(json);
         if (outFile != null) {
             AtomicFile.writeString(outFile, text + "\n");
+            tracelens.results.TidyCsv.write(json, tracelens.results.TidyCsv.besideJson(outFile));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {

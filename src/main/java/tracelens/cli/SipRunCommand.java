@@ -105,6 +105,7 @@ public final class SipRunCommand implements Callable<Integer> {
         var provenance = tracelens.provenance.Provenance.of("sip run", m.id(), java.util.List.of(out.resolve("samples.jsonl")),
                 settings, seed);
         SipReport.writeResults(r, provenance, out.resolve("results.json"));
+        tracelens.results.TidyCsv.write(SipReport.results(r, provenance), out.resolve("results.csv"));
         SipReport.page(r, provenance).write(out.resolve("report.html"));
         return r;
     }

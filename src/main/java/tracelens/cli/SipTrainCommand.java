@@ -139,6 +139,7 @@ public final class SipTrainCommand implements Callable<Integer> {
         String text = Json.write(n);
         if (outFile != null) {
             AtomicFile.writeString(outFile, text + "\n");
+            tracelens.results.TidyCsv.write(n, tracelens.results.TidyCsv.besideJson(outFile));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {

@@ -82,6 +82,9 @@ class IlmCommandTest {
         assertThat(full.get("indices")).hasSize(200);
         assertThat(full.get("provenance").get("inputs").get(0).get("sha256").asText()).hasSize(64);
         assertThat(Files.readString(out.resolve("ilm.html"))).contains("vegaEmbed");
+        java.util.List<String> csv = Files.readAllLines(out.resolve("results.csv")); // issue 14: the tidy table
+        assertThat(csv.get(0)).isEqualTo(tracelens.results.TidyCsv.HEADER);
+        assertThat(csv.stream().filter(l -> l.contains(",,ilm_effect,")).count()).isEqualTo(sel.get("effects").size());
 
         // the same indices from a file give the same effects; the same seed gives the same draw
         Path idx = Files.writeString(dir.resolve("idx.txt"), full.get("indices").toString());

@@ -79,6 +79,14 @@ class SipRunCommandTest {
         assertThat(ci.get(1).asDouble()).isGreaterThanOrEqualTo(acc).isLessThanOrEqualTo(1.0);
         assertThat(ci.get(0).asDouble()).isEqualTo(tracelens.sip.Metrics.wilson(acc, 54)[0]);
         assertThat(top.get("linear_accuracy_within_chance").asBoolean()).isFalse();
+        // issue 14: the same numbers as a tidy table
+        java.util.List<String> csv = Files.readAllLines(out.resolve("results.csv"));
+        assertThat(csv.get(0)).isEqualTo(tracelens.results.TidyCsv.HEADER);
+        String linear6 = csv.stream().filter(l -> l.contains(",6,linear,accuracy,")).findFirst().orElseThrow();
+        String[] f = linear6.split(",", -1);
+        assertThat(Double.parseDouble(f[4])).isEqualTo(acc);
+        assertThat(Double.parseDouble(f[5])).isEqualTo(ci.get(0).asDouble());
+        assertThat(csv).anyMatch(l -> l.contains(",6,,ilm_effect,")).anyMatch(l -> l.contains(",,,chance_accuracy,"));
         JsonNode prov = j.get("provenance");
         assertThat(prov.get("command").asText()).isEqualTo("sip run");
         assertThat(prov.get("seed").asLong()).isEqualTo(1);
