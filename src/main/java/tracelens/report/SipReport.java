@@ -168,7 +168,7 @@ public final class SipReport {
                 chances.addObject().put("value", r.get("top5_chance_accuracy").asDouble()).put("reference", "top-5 chance");
             }
         }
-        page.chart(accuracyChart(values, chances));
+        page.chart(one ? accuracyChart(values, chances) : comparisonChart(runs));
         page.heading("How the sources cluster (silhouette of pooled representations)");
         ArrayNode sil = JSON.createArrayNode();
         for (JsonNode r : runs) {
@@ -257,6 +257,68 @@ public final class SipReport {
         if (v != null && v.isNumber()) {
             values.addObject().put("layer", layer).put("series", series).put("value", v.asDouble());
         }
+    }
+
+    /**
+     * Several runs on one chart: colour = run, line style = probe, one dashed rule per distinct chance level, and a
+     * switch between layer index and relative depth (layer / the run's last layer), so models of different depth line up.
+     */
+    private static ObjectNode comparisonChart(List<JsonNode> runs) {
+        ArrayNode values = JSON.createArrayNode();
+        ArrayNode chances = JSON.createArrayNode();
+        java.util.Set<Double> seen = new java.util.TreeSet<>();
+        for (JsonNode r : runs) {
+            int last = 0;
+            for (JsonNode l : r.get("layers")) {
+                last = Math.max(last, l.get("layer").asInt());
+            }
+            for (JsonNode l : r.get("layers")) {
+                for (String[] probe : new String[][] {{"linear probe", "linear_accuracy"}, {"MLP probe", "mlp_accuracy"},
+                    {"nearest centroid", "nearest_centroid_accuracy"}}) {
+                    JsonNode v = l.get(probe[1]);
+                    if (v != null && v.isNumber()) {
+                        int layer = l.get("layer").asInt();
+                        ObjectNode o = values.addObject().put("run", name(r)).put("probe", probe[0]).put("layer", layer)
+                                .put("depth", last == 0 ? 0 : (double) layer / last).put("value", v.asDouble());
+                        JsonNode ci = l.get(probe[1] + "_ci95");
+                        if (ci != null && ci.isArray() && ci.size() == 2) {
+                            o.put("lo", ci.get(0).asDouble()).put("hi", ci.get(1).asDouble());
+                        }
+                    }
+                }
+            }
+            double chance = r.get("chance_accuracy").asDouble();
+            if (seen.add(chance)) {
+                chances.addObject().put("value", chance).put("reference", String.format(Locale.ROOT, "chance %.3f", chance));
+            }
+        }
+        ObjectNode spec = JSON.createObjectNode();
+        spec.put("$schema", "https://vega.github.io/schema/vega-lite/v6.json");
+        spec.put("width", 560).put("height", 300);
+        ObjectNode param = spec.putArray("params").addObject().put("name", "xaxis").put("value", "layer");
+        param.putObject("bind").put("input", "radio").put("name", "x axis: ").putArray("options").add("layer").add("relative depth");
+        ArrayNode layers = spec.putArray("layer");
+        ObjectNode line = layers.addObject();
+        line.putObject("data").set("values", values);
+        line.putArray("transform").addObject().put("calculate", "xaxis == 'layer' ? datum.layer : datum.depth").put("as", "x");
+        line.set("mark", JSON.createObjectNode().put("type", "line").put("point", true));
+        ObjectNode e = line.putObject("encoding");
+        e.putObject("x").put("field", "x").put("type", "quantitative").put("title", "layer (0 = embeddings), or relative depth");
+        e.putObject("y").put("field", "value").put("type", "quantitative").put("title", "held-out accuracy");
+        e.putObject("color").put("field", "run").put("type", "nominal").put("title", "run");
+        e.putObject("strokeDash").put("field", "probe").put("type", "nominal").put("title", "probe");
+        ArrayNode tip = e.putArray("tooltip");
+        for (String f : new String[] {"run", "probe", "layer", "value", "lo", "hi"}) {
+            tip.addObject().put("field", f).put("type", f.equals("run") || f.equals("probe") ? "nominal" : "quantitative");
+        }
+        ObjectNode rule = layers.addObject();
+        rule.putObject("data").set("values", chances);
+        rule.set("mark", JSON.createObjectNode().put("type", "rule").put("color", "#666").set("strokeDash",
+                JSON.createArrayNode().add(6).add(4)));
+        ObjectNode re = rule.putObject("encoding");
+        re.putObject("y").put("field", "value").put("type", "quantitative");
+        re.putObject("tooltip").put("field", "reference").put("type", "nominal");
+        return spec;
     }
 
     /** A point with its 95% interval (lo, hi) when the results carry one ({@code KEY_ci95}). */
