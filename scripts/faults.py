@@ -64,7 +64,7 @@ def texts(path, n):
 def kill_and_resume(work):
     rows = []
     inp = os.path.join(work, "texts.txt")
-    texts(inp, 3000)
+    texts(inp, int(os.environ.get("TEXTS", "1200")))
     ref = os.path.join(work, "ref.safetensors")
     t0 = time.time()
     r = run(["activations", "--input", inp, "--out", ref, "--layers", "0,3,6", "--quiet"])
@@ -80,7 +80,7 @@ def kill_and_resume(work):
             os.remove(out)
     r = run(args)
     same = r.returncode == 0 and safetensors_view(out) == safetensors_view(ref)
-    rows.append(("activations --resume (3,000 texts, MiniLM, %.0f s uninterrupted)" % full, killed, same))
+    rows.append(("activations --resume (%d texts, MiniLM, %.0f s uninterrupted)" % (int(os.environ.get("TEXTS", "1200")), full), killed, same))
 
     corpus = os.path.join(work, "corpus.jsonl")
     lines = open(inp).read().split("\n")
