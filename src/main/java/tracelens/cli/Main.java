@@ -16,6 +16,30 @@ public final class Main {
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExitCodeExceptionMapper(ErrorHandler::exitCode);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        withVersion(cl);
+        CommandLine.IParameterExceptionHandler standard = cl.getParameterExceptionHandler();
+        // a misspelt required option ("--inptu") was reported only as the missing "--input": name it, with a suggestion
+        cl.setParameterExceptionHandler((ex, args) -> {
+            if (ex instanceof CommandLine.MissingParameterException) {
+                CommandLine c = ex.getCommandLine();
+                java.util.List<String> unknown = new java.util.ArrayList<>();
+                for (String a : args) {
+                    String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+                    if (name.startsWith("--") && !c.getCommandSpec().optionsMap().containsKey(name)) {
+                        unknown.add(name);
+                    }
+                }
+                if (!unknown.isEmpty()) {
+                    CommandLine.UnmatchedArgumentException u = new CommandLine.UnmatchedArgumentException(c, unknown);
+                    c.getErr().println("Unknown option" + (unknown.size() > 1 ? "s: " : ": ") + String.join(", ", unknown)
+                            + " (" + ex.getMessage() + ")");
+                    CommandLine.UnmatchedArgumentException.printSuggestions(u, c.getErr());
+                    c.getErr().flush();
+                    return 2;
+                }
+            }
+            return standard.handleParseException(ex, args);
+        });
         // runtime options (threads) are applied once, here, for whichever command runs, before it loads a model
         cl.setExecutionStrategy(parsed -> {
             CommandLine.ParseResult leaf = parsed;
@@ -34,5 +58,15 @@ public final class Main {
             return new CommandLine.RunLast().execute(parsed);
         });
         return cl;
+    }
+
+    /** --version answers on every subcommand too (picocli gives subcommands no version of their own). */
+    private static void withVersion(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommandSpec().version().length == 0) {
+                sub.getCommandSpec().versionProvider(new TracelensCommand.Version());
+            }
+            withVersion(sub);
+        }
     }
 }

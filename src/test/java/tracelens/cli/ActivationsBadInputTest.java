@@ -118,4 +118,15 @@ class ActivationsBadInputTest {
         assertThat(CliRun.of().exitCode()).as("bare tracelens prints usage").isEqualTo(2);
         assertThat(CliRun.of("activations", "--help").exitCode()).isZero();
     }
+
+    /** Issue 14: a misspelt required option was reported only as the missing one; --version was empty on subcommands. */
+    @Test
+    void misspeltOptionsAreNamedAndEveryCommandHasAVersion() {
+        CliRun r = CliRun.of("activations", "--inptu", "x.txt", "--out", "y.safetensors");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("Unknown option: --inptu").contains("Possible solutions: --input");
+        CliRun v = CliRun.of("sip", "run", "--version");
+        assertThat(v.exitCode()).isZero();
+        assertThat(v.out()).startsWith("tracelens ");
+    }
 }
