@@ -311,6 +311,12 @@ public final class SipReport {
         for (String f : new String[] {"run", "probe", "layer", "value", "lo", "hi"}) {
             tip.addObject().put("field", f).put("type", f.equals("run") || f.equals("probe") ? "nominal" : "quantitative");
         }
+        chanceRules(layers, chances);
+        return spec;
+    }
+
+    /** Chance levels ({@code value}, {@code reference}) as dashed grey reference rules. */
+    private static void chanceRules(ArrayNode layers, ArrayNode chances) {
         ObjectNode rule = layers.addObject();
         rule.putObject("data").set("values", chances);
         rule.set("mark", JSON.createObjectNode().put("type", "rule").put("color", "#666").set("strokeDash",
@@ -318,7 +324,6 @@ public final class SipReport {
         ObjectNode re = rule.putObject("encoding");
         re.putObject("y").put("field", "value").put("type", "quantitative");
         re.putObject("tooltip").put("field", "reference").put("type", "nominal");
-        return spec;
     }
 
     /** A point with its 95% interval (lo, hi) when the results carry one ({@code KEY_ci95}). */
@@ -356,13 +361,7 @@ public final class SipReport {
         le.putObject("x").put("field", "layer").put("type", "ordinal");
         le.putObject("y").put("field", "value").put("type", "quantitative");
         le.putObject("color").put("field", "series").put("type", "nominal");
-        ObjectNode rule = layers.addObject();
-        rule.putObject("data").set("values", chances);
-        rule.set("mark", JSON.createObjectNode().put("type", "rule").put("color", "#666").set("strokeDash",
-                JSON.createArrayNode().add(6).add(4)));
-        ObjectNode re = rule.putObject("encoding");
-        re.putObject("y").put("field", "value").put("type", "quantitative");
-        re.putObject("tooltip").put("field", "reference").put("type", "nominal");
+        chanceRules(layers, chances);
         return spec;
     }
 

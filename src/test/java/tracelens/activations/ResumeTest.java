@@ -60,6 +60,11 @@ public class ResumeTest {
 
     /** Simulates a kill: stops once {@code limit} texts of the extraction pass are done. */
     public static Progress killAfter(int limit) {
+        return failAfter(limit, SimulatedKill::new);
+    }
+
+    /** Throws {@code failure} once {@code limit} texts of the extraction pass are done. */
+    public static Progress failAfter(int limit, java.util.function.Supplier<? extends Throwable> failure) {
         return new Progress() {
             String task = "";
             long done;
@@ -72,7 +77,11 @@ public class ResumeTest {
             public void advance(long units) {
                 done += units;
                 if (task.startsWith("extracting") && done >= limit) {
-                    throw new SimulatedKill();
+                    Throwable t = failure.get();
+                    if (t instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    throw (Error) t;
                 }
             }
 

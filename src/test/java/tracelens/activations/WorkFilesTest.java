@@ -35,24 +35,7 @@ class WorkFilesTest {
 
     /** Fails like an error (disk full, bad input) once {@code limit} texts are done, unlike ResumeTest's kill. */
     private static Progress failAfter(int limit) {
-        return new Progress() {
-            long done;
-            String task = "";
-
-            public void start(String t, long total) {
-                task = t;
-                done = 0;
-            }
-
-            public void advance(long units) {
-                done += units;
-                if (task.startsWith("extracting") && done >= limit) {
-                    throw new java.io.UncheckedIOException(new IOException("No space left on device"));
-                }
-            }
-
-            public void end() {}
-        };
+        return ResumeTest.failAfter(limit, () -> new java.io.UncheckedIOException(new IOException("No space left on device")));
     }
 
     @Test
