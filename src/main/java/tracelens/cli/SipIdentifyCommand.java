@@ -105,7 +105,7 @@ public final class SipIdentifyCommand implements Callable<Integer> {
             }
             var opts = new SourceIdentify.Options(l, ngram, Math.min(maxLength, m.maxPositions()), epochs, mlp, threshold, conf, corpusOptions.seed);
             SourceIdentify.Result r = SourceIdentify.run(m, sample, text, opts, ProgressBar.of(err, output));
-            IdentifyPages.write(r, out);
+            IdentifyPages.write(r, new IdentifyPages.Context(l, ngram, threshold, what.prompt != null ? what.prompt.length() : 0), out);
             if (output.json) {
                 var json = Json.result(spec);
                 json.put("model", m.id());

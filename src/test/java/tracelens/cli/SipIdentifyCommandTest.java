@@ -59,7 +59,11 @@ class SipIdentifyCommandTest {
         }
         assertThat(tweetTokens).as("tokens of a tweet labelled as tweets").isGreaterThan(tokens.size() / 2);
         String labels = Files.readString(out.resolve("source_labels.html"));
-        assertThat(labels).contains("&nbsp;", "&lt;", "background-color: " + SourceColours.label(0)).doesNotContain("<b>");
+        assertThat(labels).contains("&lt;", "background-color: " + SourceColours.label(0)).doesNotContain("<b>");
+        // issue 14: tokens wrap as prose (no &nbsp; padding gluing them into one unbreakable line), the page states the
+        // layer, the n-gram width and the accuracy against chance with its interval, and "no source" is not a source
+        assertThat(labels).doesNotContain("&nbsp;").contains("white-space:pre-wrap", "<wbr>", "1-gram rows", "95% interval",
+                "against chance 0.500", "<i>no source above the threshold</i>");
         assertThat(Files.readAllLines(out.resolve("tokens.jsonl"))).hasSize(tokens.size());
         assertThat(Files.readString(out.resolve("source_logits.html"))).contains("Identifier confidence per token");
     }
@@ -68,7 +72,10 @@ class SipIdentifyCommandTest {
     void coloursFollowTheSpec() {
         assertThat(SourceColours.label(-1)).isEqualTo("#ffffff");
         assertThat(SourceColours.label(0)).isEqualTo("#1f77b4");
-        assertThat(SourceColours.label(21)).isEqualTo("#aec7e8");
+        assertThat(SourceColours.label(21)).as("sources 20..39 get tab20b (issue 13: 40 distinct colours)").isEqualTo("#5254a3");
+        assertThat(SourceColours.label(41)).isEqualTo("#aec7e8");
+        assertThat(SourceColours.text(20)).as("white on tab20b's dark blue").isEqualTo("#ffffff");
+        assertThat(SourceColours.text(1)).isEqualTo("#000000");
         assertThat(SourceColours.confidence(0)).isEqualTo("#ffffff");
         assertThat(SourceColours.confidence(1)).isEqualTo("#00ff6f"); // (0, 1, 111/255)
         assertThat(SourceColours.confidence(0.5)).isEqualTo("#80ffb7"); // 0.5 + 0.5 * 111/255 = 0.7176 -> 183
