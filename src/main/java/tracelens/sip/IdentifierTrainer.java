@@ -75,6 +75,12 @@ public final class IdentifierTrainer {
     /** Trains on (trainX, trainY) and returns the logits of testX. Labels are 0..classes-1. */
     public static Result trainAndPredict(NDManager parent, float[][] trainX, int[] trainY, float[][] testX, int classes,
             Options o, Progress progress) {
+        return trainAndPredict(parent, trainX, trainY, testX, classes, o, progress, null);
+    }
+
+    /** As above; {@code trained} (may be null) sees the trained identifier before it is closed, e.g. to save it. */
+    public static Result trainAndPredict(NDManager parent, float[][] trainX, int[] trainY, float[][] testX, int classes,
+            Options o, Progress progress, java.util.function.Consumer<Identifier> trained) {
         if (trainX.length == 0) {
             throw new InvalidInputException("no training samples");
         }
@@ -86,6 +92,9 @@ public final class IdentifierTrainer {
             int[] all = new int[trainX.length];
             java.util.Arrays.setAll(all, i -> i);
             try (Fitted f = fit(m, Features.of(m, trainX), sets, all, classes, o, progress)) {
+                if (trained != null) {
+                    trained.accept(f.net());
+                }
                 float[] test = new float[0];
                 if (testX.length > 0) {
                     int[] rows = new int[testX.length];

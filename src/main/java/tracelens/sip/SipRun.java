@@ -83,6 +83,7 @@ public final class SipRun {
         try (ActivationFile file = ActivationFile.open(acts); NDManager manager = DjlRuntime.manager()) {
             int[] y = file.labels();
             names = file.labelNames();
+            String digest = tracelens.provenance.Provenance.modelDigest(model.id());
             int k = names.size();
             double[][] c0 = stackedCovariance(file);
             int[][] idx = splitIndices(isTest);
@@ -97,13 +98,15 @@ public final class SipRun {
                 int[] testY = IdentifierTrainer.pick(y, idx[1]);
                 var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss());
                 var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts,
-                        Progress.named(progress, "layer " + layer + " linear identifier, epochs (early stopping)"));
+                        Progress.named(progress, "layer " + layer + " linear identifier, epochs (early stopping)"),
+                        saver(out, model, layer, "linear", names, Identifier.LINEAR, digest));
                 double mlpAcc = Double.NaN;
                 int mlpEpochs = 0;
                 if (o.mlp()) {
                     var mlpOpts = IdentifierTrainer.Options.of(Identifier.MLP, o.epochs(), o.seed()).withLoss(o.loss());
                     var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts,
-                            Progress.named(progress, "layer " + layer + " MLP identifier, epochs (early stopping)"));
+                            Progress.named(progress, "layer " + layer + " MLP identifier, epochs (early stopping)"),
+                            saver(out, model, layer, "mlp", names, Identifier.MLP, digest));
                     mlpAcc = Metrics.accuracy(mlp.testLogits(), testY, k);
                     mlpEpochs = mlp.epochsRun();
                 }
@@ -126,6 +129,16 @@ public final class SipRun {
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
                 results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds, o.epochs());
+    }
+
+    /** How sip run's identifiers read a text: the layer's states mean-pooled over real tokens, then LayerNorm per row. */
+    public static final String FEATURES = "mean-pooled, layer-normalised per row (sip run)";
+
+    /** Saves each trained identifier as {@code out/identifiers/layer<L>-<probe>.safetensors} (see SavedIdentifier). */
+    private static java.util.function.Consumer<Identifier> saver(Path out, HiddenStateModel model, int layer, String probe,
+            List<String> names, int[] hidden, String digest) {
+        return net -> SavedIdentifier.save(net, new SavedIdentifier.Info(model.id(), digest, layer, FEATURES, names, hidden, false,
+                net.inputs(), null), out.resolve("identifiers").resolve("layer" + layer + "-" + probe + ".safetensors"));
     }
 
     /** Rows the ILM effect of a layer is measured on (the spec's default sample size). */
@@ -205,7 +218,7 @@ public final class SipRun {
     }
 
     /** Each row to zero mean and unit variance over its features (eps 1e-5, as LayerNorm). */
-    static float[][] layerNorm(float[][] x) {
+    public static float[][] layerNorm(float[][] x) {
         float[][] out = new float[x.length][];
         for (int i = 0; i < x.length; i++) {
             double mean = 0;

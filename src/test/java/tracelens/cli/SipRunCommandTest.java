@@ -87,6 +87,33 @@ class SipRunCommandTest {
         assertThat(Double.parseDouble(f[4])).isEqualTo(acc);
         assertThat(Double.parseDouble(f[5])).isEqualTo(ci.get(0).asDouble());
         assertThat(csv).anyMatch(l -> l.contains(",6,,ilm_effect,")).anyMatch(l -> l.contains(",,,chance_accuracy,"));
+        // issue 13: the trained identifiers are saved, and sip predict reuses one without retraining: on the held-out
+        // passages it scores exactly the run's held-out accuracy
+        Path saved = out.resolve("identifiers").resolve("layer6-linear.safetensors");
+        assertThat(saved).exists();
+        assertThat(out.resolve("identifiers").resolve("layer0-mlp.safetensors")).exists();
+        StringBuilder heldOut = new StringBuilder();
+        java.util.List<String> truth = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("samples.jsonl"))) {
+            JsonNode p = JSON.readTree(line);
+            if ("test".equals(p.get("split").asText())) {
+                heldOut.append(JSON.writeValueAsString(java.util.Map.of("text", p.get("text").asText()))).append('\n');
+                truth.add(p.get("source").asText());
+            }
+        }
+        Path texts = Files.writeString(dir.resolve("held-out.jsonl"), heldOut);
+        CliRun pr = CliRun.of("sip", "predict", "--identifier", saved.toString(), "--input", texts.toString(), "--json", "-q");
+        assertThat(pr.exitCode()).as(pr.err()).isZero();
+        JsonNode preds = JSON.readTree(pr.out()).get("predictions");
+        int hits = 0;
+        for (int i = 0; i < truth.size(); i++) {
+            hits += preds.get(i).get("source").asText().equals(truth.get(i)) ? 1 : 0;
+        }
+        assertThat((double) hits / truth.size()).isEqualTo(acc);
+        CliRun other = CliRun.of("sip", "predict", "--identifier", saved.toString(), "--input", texts.toString(), "--model",
+                tracelens.testing.SharedFiles.stories260K().toString());
+        assertThat(other.exitCode()).isEqualTo(2);
+        assertThat(other.err()).contains("was trained on minilm").contains("another model");
         JsonNode prov = j.get("provenance");
         assertThat(prov.get("command").asText()).isEqualTo("sip run");
         assertThat(prov.get("seed").asLong()).isEqualTo(1);
