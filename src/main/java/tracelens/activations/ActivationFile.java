@@ -94,7 +94,11 @@ public final class ActivationFile implements AutoCloseable {
             return List.of();
         }
         try {
-            return List.of(new ObjectMapper().readValue(json, String[].class));
+            String[] names = new ObjectMapper().readValue(json, String[].class);
+            if (names == null || java.util.Arrays.stream(names).anyMatch(java.util.Objects::isNull)) {
+                throw InvalidInputException.at(file.path(), "metadata 'label_names' holds null where source names belong");
+            }
+            return List.of(names);
         } catch (IOException e) {
             throw InvalidInputException.at(file.path(), "metadata 'label_names' is not a JSON array of strings");
         }

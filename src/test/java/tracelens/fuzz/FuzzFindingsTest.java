@@ -22,6 +22,16 @@ class FuzzFindingsTest {
         org.assertj.core.api.Assertions.assertThat(refused("model.safetensors.index.json")).isEqualTo(before + 1);
     }
 
+    @Test
+    void labelNamesThatAreJsonNullAreBadInput() throws Exception {
+        byte[] seed = Seeds.pooledActivations();
+        String text = new String(seed, java.nio.charset.StandardCharsets.ISO_8859_1).replace("[\\\"a\\\",\\\"b\\\"]", "null         "); // same length: 13 characters
+        org.assertj.core.api.Assertions.assertThat(text).contains("\"label_names\":\"null         \"");
+        int before = refused("fuzz-acts.safetensors");
+        new BinaryFormatsFuzzTest().activationCaches(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        org.assertj.core.api.Assertions.assertThat(refused("fuzz-acts.safetensors")).isEqualTo(before + 1);
+    }
+
     private static int refused(String file) {
         return Outcome.TALLY.getOrDefault(file, new int[2])[1];
     }

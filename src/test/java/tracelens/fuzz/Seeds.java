@@ -36,7 +36,8 @@ final class Seeds {
             w.write("layer.2", 0, h.flip());
             w.writeLongs("labels", 0, new long[] {0, 1, 1});
         }, List.of(spec("layer.0", DType.F32, 3, 4), spec("layer.2", DType.F16, 3, 4), spec("labels", DType.I64, 3)),
-                Map.of("format", tracelens.activations.ActivationExtractor.FORMAT, "label_names", "[\"a\",\"b\"]", "pool", "mean"));
+                new java.util.TreeMap<>(Map.of("format", tracelens.activations.ActivationExtractor.FORMAT, "label_names", "[\"a\",\"b\"]",
+                        "pool", "mean")));
     }
 
     /** A token-level cache: layer.1 f16 (2, 3, 4), mask u8 (2, 3), labels. */
@@ -50,7 +51,7 @@ final class Seeds {
             w.write("mask", 0, ByteBuffer.wrap(new byte[] {1, 1, 0, 1, 1, 1}));
             w.writeLongs("labels", 0, new long[] {1, 0});
         }, List.of(spec("layer.1", DType.F16, 2, 3, 4), spec("mask", DType.U8, 2, 3), spec("labels", DType.I64, 2)),
-                Map.of("format", tracelens.activations.ActivationExtractor.FORMAT, "label_names", "[\"x\",\"y\"]"));
+                new java.util.TreeMap<>(Map.of("format", tracelens.activations.ActivationExtractor.FORMAT, "label_names", "[\"x\",\"y\"]")));
     }
 
     /** A llama2.c checkpoint: dim 8, hidden 16, 2 layers, 2 heads, 1 kv head, vocab 12 (shared), seq 6. */
