@@ -127,6 +127,9 @@ def writers(work, d):
         r = random.Random(3)
         for _ in range(3000):
             f.write(",".join("%.4f" % r.gauss(0, 1) for _ in range(32)) + "\n")
+    task = os.path.join(work, "task.csv")
+    with open(task, "w") as f:
+        f.write("text,label\n" + "".join("%s,%d\n" % (l.strip().replace(",", " "), i % 2) for i, l in enumerate(open(inp)) if i < 40))
     prompts = os.path.join(work, "prompts.txt")
     with open(prompts, "w") as f:
         f.write("Once upon a time\nThe cat\n")
@@ -139,6 +142,12 @@ def writers(work, d):
         ("generate --out", ["generate", "--model", STORIES, "--prompts", prompts, "--max-tokens", "200", "--out", d + "/gen.jsonl"]),
         ("finetune-lm --out", ["finetune-lm", "--model", STORIES, "--data", inp, "--epochs", "1", "--out", d + "/lm.safetensors"]),
         ("canvases --out", ["canvases", "--out", d + "/canvases", "--count", "2000"]),
+        ("sip run --out", ["sip", "run", "--corpus", corpus, "--layers", "0", "--epochs", "2", "--out", d + "/run"]),
+        ("sip identify --out", ["sip", "identify", "--corpus", corpus, "--text", "a test text", "--epochs", "2", "--out", d + "/id"]),
+        ("finetune --out --save", ["finetune", "--task", task, "--epochs", "1", "--max-tokens", "16", "--out", d + "/ft.json",
+                                   "--save", d + "/ft-model"]),
+        ("radioactive train-head --out", ["radioactive", "train-head", "--embeddings", acts, "--epochs", "2",
+                                          "--out", d + "/head.safetensors"]),
         ("radioactive mark-embeddings --out", ["radioactive", "mark-embeddings", "--embeddings", acts, "--fraction", "0.1",
                                                "--out", d + "/marked.safetensors"]),
     ]
@@ -193,13 +202,19 @@ def main():
     if os.geteuid() != 0:
         sys.exit("scripts/faults.sh mounts tmpfs file systems: run it as root (or in a container)")
     work = tempfile.mkdtemp(prefix="tracelens-faults-")
-    print("## kill -9 and --resume (%d kills each)" % KILLS)
-    print("| command | kills that landed mid-run | resumed result equal to an uninterrupted run |\n|---|---|---|")
-    for name, killed, same in kill_and_resume(work):
-        print("| %s | %d | %s |" % (name, killed, "yes" if same else "**no**"))
+    phases = os.environ.get("PHASES", "kill,disk,final").split(",")
+    if "kill" in phases or "disk" in phases:  # the disk phase uses the kill phase's corpus and gather cache
+        print("## kill -9 and --resume (%d kills each)" % KILLS)
+        print("| command | kills that landed mid-run | resumed result equal to an uninterrupted run |\n|---|---|---|")
+        for name, killed, same in kill_and_resume(work):
+            print("| %s | %d | %s |" % (name, killed, "yes" if same else "**no**"))
+    if "disk" not in phases:
+        return
     print("\n## Disk full and read-only output\n| fault | command | exit | message | left on the mount | as required |\n|---|---|---|---|---|---|")
     for kind, name, code, msg, left, ok in disk_faults(work):
         print("| %s | %s | %d | %s | %s | %s |" % (kind, name, code, msg.replace("|", "\\|"), left or "nothing", "yes" if ok else "**no**"))
+    if "final" not in phases:
+        return
     full, outcomes = final_write(work)
     print("\n## kill -9 near the final write (%d kills between 80%% and 140%% of a %.0f s run)" % (KILLS, full))
     print("complete old output: %d, complete new output: %d, anything else: %d" % (outcomes["old"], outcomes["new"], outcomes["other"]))
