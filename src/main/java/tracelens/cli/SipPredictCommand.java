@@ -113,9 +113,7 @@ public final class SipPredictCommand implements Callable<Integer> {
                 probs = logits.softmax(1).toFloatArray();
             }
         } finally {
-            try (var s = Files.walk(tmp)) {
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            tracelens.io.AtomicFolder.deleteTree(tmp);
         }
         ObjectNode json = Json.result(spec);
         json.put("identifier", identifier.toString()).put("model", id).put("layer", info.layer());
