@@ -154,13 +154,7 @@ public abstract class Cnn implements Module, HookedModel {
 
     /** Writes the state dict as safetensors in the torchvision layout (what {@link CnnLoader} reads back). */
     public void save(java.nio.file.Path file, Map<String, String> metadata) {
-        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
-        Map<String, float[]> values = new java.util.LinkedHashMap<>();
-        loaded.forEach((n, t) -> {
-            shapes.put(n, t.getShape().getShape());
-            values.put(n, t.toFloatArray());
-        });
-        tracelens.model.SafeTensorsWriter.writeAll(file, shapes, values, metadata);
+        tracelens.model.SafeTensorsWriter.writeArrays(file, loaded, metadata);
     }
 
     @Override

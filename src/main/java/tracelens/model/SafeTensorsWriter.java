@@ -272,6 +272,17 @@ public final class SafeTensorsWriter implements AutoCloseable {
         }
     }
 
+    /** Writes engine arrays (a module's parameters or state dict, by name, in order) as f32 tensors in one go. */
+    public static void writeArrays(Path target, Map<String, ai.djl.ndarray.NDArray> arrays, Map<String, String> metadata) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, float[]> values = new LinkedHashMap<>();
+        arrays.forEach((name, a) -> {
+            shapes.put(name, a.getShape().getShape());
+            values.put(name, a.toFloatArray());
+        });
+        writeAll(target, shapes, values, metadata);
+    }
+
     /** Writes a small set of in-memory f32 tensors in one go (fixtures, converted checkpoints). */
     public static void writeAll(Path target, Map<String, long[]> shapes, Map<String, float[]> values,
             Map<String, String> metadata) {

@@ -54,16 +54,10 @@ public final class ClassifierHead implements Module {
     }
 
     public void save(Path file, Map<String, String> metadata) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Map<String, float[]> values = new LinkedHashMap<>();
-        for (var e : params.asMap().entrySet()) {
-            shapes.put(e.getKey(), e.getValue().getShape().getShape());
-            values.put(e.getKey(), e.getValue().toFloatArray());
-        }
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("format", "tracelens.head/1");
         meta.put("kind", hidden == null ? "linear" : "mlp");
-        SafeTensorsWriter.writeAll(file, shapes, values, meta);
+        SafeTensorsWriter.writeArrays(file, params.asMap(), meta);
     }
 
     public static ClassifierHead load(NDManager m, Path file) {

@@ -30,12 +30,6 @@ public final class SavedIdentifier {
     private SavedIdentifier() {}
 
     public static void save(Identifier net, Info info, Path file) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Map<String, float[]> values = new LinkedHashMap<>();
-        net.parameters().asMap().forEach((name, a) -> {
-            shapes.put(name, a.getShape().getShape());
-            values.put(name, a.toFloatArray());
-        });
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("model", info.model());
@@ -53,7 +47,7 @@ public final class SavedIdentifier {
         if (info.provenance() != null) {
             meta.put("provenance", info.provenance());
         }
-        SafeTensorsWriter.writeAll(file, shapes, values, meta);
+        SafeTensorsWriter.writeArrays(file, net.parameters().asMap(), meta);
     }
 
     /** The metadata of a saved identifier, checked to be one. */

@@ -31,18 +31,12 @@ public final class HfBertFolder {
                 .put("type_vocab_size", c.typeVocabSize()).put("layer_norm_eps", c.layerNormEps())
                 .put("hidden_dropout_prob", 0.1).put("attention_probs_dropout_prob", 0.1).put("initializer_range", 0.02)
                 .put("pad_token_id", 0).put("position_embedding_type", "absolute").put("torch_dtype", "float32");
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Map<String, float[]> values = new LinkedHashMap<>();
-        bert.parameters().asMap().forEach((name, a) -> {
-            shapes.put(name, a.getShape().getShape());
-            values.put(name, a.toFloatArray());
-        });
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("format", "pt"); // what transformers' safetensors loader expects
         try {
             AtomicFolder.write(dir, tmp -> {
                 Files.writeString(tmp.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(cfg));
-                SafeTensorsWriter.writeAll(tmp.resolve("model.safetensors"), shapes, values, meta);
+                SafeTensorsWriter.writeArrays(tmp.resolve("model.safetensors"), bert.parameters().asMap(), meta);
                 Files.write(tmp.resolve("tokenizer.json"), tokenizerJson);
             });
         } catch (IOException e) {

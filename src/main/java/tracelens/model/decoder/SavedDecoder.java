@@ -78,12 +78,6 @@ public final class SavedDecoder implements DecoderParams {
 
     /** Writes {@code model}'s parameters, configuration and tokenizer path (plus {@code metadata}) to {@code file}. */
     public static void save(Decoder model, Path file, Path tokenizerFile, Map<String, String> metadata) {
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Map<String, float[]> values = new LinkedHashMap<>();
-        for (var e : model.parameters().asMap().entrySet()) {
-            shapes.put(e.getKey(), e.getValue().getShape().getShape());
-            values.put(e.getKey(), e.getValue().toFloatArray());
-        }
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put("format", FORMAT);
         try {
@@ -94,7 +88,7 @@ public final class SavedDecoder implements DecoderParams {
         if (tokenizerFile != null) {
             meta.put("tokenizer", tokenizerFile.toAbsolutePath().toString());
         }
-        SafeTensorsWriter.writeAll(file, shapes, values, meta);
+        SafeTensorsWriter.writeArrays(file, model.parameters().asMap(), meta);
     }
 
     @Override
