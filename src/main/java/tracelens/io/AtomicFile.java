@@ -66,9 +66,9 @@ public final class AtomicFile {
     }
 
     /**
-     * Deletes the work files of {@code name} in {@code dir} that killed runs left behind: ".NAME.<pid>-*.partial" whose
-     * process no longer exists (a run that is killed cannot clean up; the next one writing the same file does).
-     * Returns how many it removed.
+     * Deletes the work files (and {@link AtomicFolder}'s work folders) of {@code name} in {@code dir} that killed runs
+     * left behind: ".NAME.<pid>-*.partial" whose process no longer exists (a run that is killed cannot clean up; the
+     * next one writing the same output does). Returns how many it removed.
      */
     public static int removeStalePartials(Path dir, String name) {
         String prefix = "." + name + ".";
@@ -89,7 +89,10 @@ public final class AtomicFile {
                 if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
                     continue; // a running writer's
                 }
-                if (Files.deleteIfExists(f)) {
+                if (Files.isDirectory(f)) {
+                    AtomicFolder.deleteTree(f);
+                    removed++;
+                } else if (Files.deleteIfExists(f)) {
                     removed++;
                 }
             }

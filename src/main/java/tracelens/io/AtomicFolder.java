@@ -9,7 +9,8 @@ import java.util.Comparator;
 
 /**
  * A folder of outputs that appears whole or not at all (an image folder, marked images): filled as a hidden sibling
- * ".NAME.<pid>.partial", then renamed. On an error the work folder is deleted; one a killed run left (its process
+ * ".NAME.<pid>-dir.partial" (AtomicFile's work-file naming, so its sweep of stale work files covers folders), then
+ * renamed. On an error the work folder is deleted; one a killed run left (its process
  * gone) is deleted by the next run writing the same folder.
  */
 public final class AtomicFolder {
@@ -25,8 +26,8 @@ public final class AtomicFolder {
         Path abs = target.toAbsolutePath();
         Path parent = abs.getParent();
         Files.createDirectories(parent);
-        removeStale(parent, abs.getFileName().toString());
-        Path tmp = parent.resolve("." + abs.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
+        AtomicFile.removeStalePartials(parent, abs.getFileName().toString());
+        Path tmp = parent.resolve("." + abs.getFileName() + "." + ProcessHandle.current().pid() + "-dir.partial");
         deleteTree(tmp);
         try {
             Files.createDirectory(tmp);
@@ -39,26 +40,6 @@ public final class AtomicFolder {
         } catch (RuntimeException e) {
             deleteTree(tmp);
             throw e;
-        }
-    }
-
-    private static void removeStale(Path parent, String name) {
-        String prefix = "." + name + ".";
-        try (var s = Files.newDirectoryStream(parent, p -> p.getFileName().toString().startsWith(prefix)
-                && p.getFileName().toString().endsWith(".partial") && Files.isDirectory(p))) {
-            for (Path p : s) {
-                String mid = p.getFileName().toString().substring(prefix.length(), p.getFileName().toString().length() - ".partial".length());
-                try {
-                    long pid = Long.parseLong(mid);
-                    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                        deleteTree(p);
-                    }
-                } catch (NumberFormatException ignored) {
-                    // not one of ours
-                }
-            }
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort
         }
     }
 

@@ -15,6 +15,7 @@ import tracelens.corpus.TextColumns;
 import tracelens.corpus.TextInput;
 import tracelens.error.InvalidInputException;
 import tracelens.io.AtomicFile;
+import tracelens.io.AtomicFolder;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.ModelLoader;
@@ -82,6 +83,15 @@ class WorkFilesTest {
         AtomicFile.writeString(json, "{}");
         assertThat(deadJson).doesNotExist();
         assertThat(json).hasContent("{}");
+    }
+
+    @Test
+    void aKilledRunsWorkFolderIsRemovedByTheNextWriteOfTheSameFolder() throws Exception {
+        Path stale = Files.createDirectories(dir.resolve(".images." + deadPid() + "-dir.partial").resolve("0"));
+        Files.write(stale.resolve("000001.png"), new byte[100]);
+        AtomicFolder.write(dir.resolve("images"), tmp -> Files.writeString(tmp.resolve("a.txt"), "x"));
+        assertThat(dir.resolve("images").resolve("a.txt")).hasContent("x");
+        assertThat(listing()).containsExactly("images");
     }
 
     @Test
