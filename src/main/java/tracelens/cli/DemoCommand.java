@@ -73,7 +73,7 @@ public final class DemoCommand implements Callable<Integer> {
         for (String model : dec.equals("none") ? new String[] {ModelLoader.MINILM} : new String[] {ModelLoader.MINILM, dec}) {
             try (HiddenStateModel m = ModelLoader.load(model)) {
                 Path dir = out.resolve(model.equals(ModelLoader.MINILM) ? "minilm" : Path.of(model).getFileName().toString().replaceFirst("\\.bin$", ""));
-                SipRun.Result r = SipRunCommand.run(m, sample, LayerSelection.parse("all", m.numLayers()), 256, seed, epochs, true,
+                SipRunCommand.Ran r = SipRunCommand.run(m, sample, LayerSelection.parse("all", m.numLayers()), 256, seed, epochs, true,
                         IdentifierTrainer.Loss.BCE, SipRun.MapMethod.PCA, dir, java.util.Map.of("corpus", "sotu (presidents)", "words", "64",
                         "samples_per_source", String.valueOf(samplesPerSource), "split", "document", "test_fraction", "0.3",
                         "seed", String.valueOf(seed)), err, output);

@@ -75,7 +75,7 @@ public final class SipRunCommand implements Callable<Integer> {
         OutputPaths.folder("--out", out);
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
-            SipRun.Result r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
+            Ran r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
                     IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), out, corpusOptions.describe(),
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json, spec);
@@ -83,8 +83,11 @@ public final class SipRunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Runs SIP and writes results.json and report.html; notes on stderr. Shared with the demo. */
-    static SipRun.Result run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
+    /** A finished run and its results as written to results.json (provenance included). */
+    record Ran(SipRun.Result result, com.fasterxml.jackson.databind.node.ObjectNode results) {}
+
+    /** Runs SIP and writes results.json, results.csv and report.html; notes on stderr. Shared with the demo. */
+    static Ran run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
             boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, Path out, java.util.Map<String, String> sampling,
             PrintWriter err, OutputOptions output) {
         boolean talk = !output.quiet && !output.json;
@@ -104,21 +107,18 @@ public final class SipRunCommand implements Callable<Integer> {
         // the samples as drawn (their file's digest) stand for the corpus, which may be a built-in fetched into a cache
         var provenance = tracelens.provenance.Provenance.of("sip run", m.id(), java.util.List.of(out.resolve("samples.jsonl")),
                 settings, seed);
-        SipReport.writeResults(r, provenance, out.resolve("results.json"));
-        tracelens.results.TidyCsv.write(SipReport.results(r, provenance), out.resolve("results.csv"));
-        SipReport.page(r, provenance).write(out.resolve("report.html"));
-        return r;
+        var results = SipReport.results(r, provenance); // built once: the JSON, the table, the page and --json share it
+        SipReport.writeResults(results, out.resolve("results.json"));
+        tracelens.results.TidyCsv.write(results, out.resolve("results.csv"));
+        SipReport.page(java.util.List.of(results)).write(out.resolve("report.html"));
+        return new Ran(r, results);
     }
 
-    static void print(SipRun.Result r, Path out, PrintWriter stdout, boolean json, CommandSpec spec) {
+    static void print(Ran ran, Path out, PrintWriter stdout, boolean json, CommandSpec spec) {
+        SipRun.Result r = ran.result();
         if (json) {
             var node = Json.result(spec);
-            try { // the results as written, provenance included
-                node.setAll((com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
-                        .readTree(out.resolve("results.json").toFile()));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read " + out.resolve("results.json") + ": " + e.getMessage(), e);
-            }
+            node.setAll(ran.results().deepCopy());
             node.put("report", out.resolve("report.html").toString());
             stdout.println(Json.write(node));
         } else {

@@ -18,12 +18,10 @@ public final class SipReport {
 
     private SipReport() {}
 
-    /** Every number of the run. NaN (e.g. no MLP trained) is written as null. */
-    public static ObjectNode results(SipRun.Result r) {
-        return results(r, null);
-    }
-
-    /** The results with the run's provenance (model and digest, samples, settings, seed, version, date) when given. */
+    /**
+     * Every number of the run, NaN (e.g. no MLP trained) written as null, with the run's provenance (model and digest,
+     * samples, settings, seed, version, date) when given.
+     */
     public static ObjectNode results(SipRun.Result r, tracelens.provenance.Provenance provenance) {
         ObjectNode n = JSON.createObjectNode();
         n.put("model", r.model());
@@ -108,12 +106,9 @@ public final class SipReport {
         }
     }
 
-    public static void writeResults(SipRun.Result r, tracelens.provenance.Provenance provenance, Path file) {
-        AtomicFile.write(file, w -> JSON.writerWithDefaultPrettyPrinter().writeValue(w, results(r, provenance)));
-    }
-
-    public static HtmlPage page(SipRun.Result r, tracelens.provenance.Provenance provenance) {
-        return page(List.of(results(r, provenance)));
+    /** Writes {@link #results}' output as results.json. */
+    public static void writeResults(JsonNode results, Path file) {
+        AtomicFile.write(file, w -> JSON.writerWithDefaultPrettyPrinter().writeValue(w, results));
     }
 
     /** One line saying where a run's numbers come from, from its results' provenance (empty for older results). */
