@@ -55,6 +55,7 @@ public final class Main {
                     }
                 }
             }
+            OutputPaths.forgetCreated(); // a command cleans up only the folders it created (tests run many in one JVM)
             return new CommandLine.RunLast().execute(parsed);
         });
         return cl;

@@ -42,6 +42,11 @@ final class OutputPaths {
         }
     }
 
+    /** Starts a command's record of created folders afresh. */
+    static void forgetCreated() {
+        CREATED.clear();
+    }
+
     /**
      * After a failed command: removes the output folders it created that are still empty (nothing of a failed run stays
      * behind; a folder with files in it, e.g. a killed run's work to resume, is left alone).
