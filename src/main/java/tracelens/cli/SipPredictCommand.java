@@ -84,8 +84,10 @@ public final class SipPredictCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         TextInput in = inputOptions.open(null, err, output);
         Path tmp = Files.createTempDirectory("tracelens-predict");
-        List<String> texts = new ArrayList<>();
-        in.forEach(r -> texts.add(r.text().length() > 60 ? r.text().substring(0, 57) + "..." : r.text())); // for the table only
+        List<String> texts = new ArrayList<>(); // the table's text column; --json needs no extra pass over the input
+        if (!output.json) {
+            in.forEach(r -> texts.add(r.text().length() > 60 ? r.text().substring(0, 57) + "..." : r.text()));
+        }
         float[] probs;
         int n;
         int k = info.sources().size();
