@@ -2,7 +2,7 @@
 
 1. kill -9 at random points of `activations --resume` and `sip gather` (the resumable commands), then resume; the
    result must equal an uninterrupted run (tensor bytes and metadata, but the provenance's creation time).
-2. Disk full (a 512 KiB tmpfs) and a read-only mount, for every command that writes a file: exit 2, one line naming
+2. Disk full (a full 1 MiB tmpfs) and a read-only mount, for every command that writes a file: exit 2, one line naming
    the path, nothing left behind on the mount.
 3. kill -9 of `activations` over an existing output at random points: the output is always the complete old file or
    a complete new one.
@@ -133,6 +133,22 @@ def writers(work, d):
     prompts = os.path.join(work, "prompts.txt")
     with open(prompts, "w") as f:
         f.write("Once upon a time\nThe cat\n")
+    imgs, cnn, run_ref = os.path.join(work, "canvases"), os.path.join(work, "cnn"), os.path.join(work, "run-ref")
+    for path, argv in [
+        (imgs, ["canvases", "--out", imgs, "--count", "40"]),
+        (cnn, ["train-cnn", "--arch", "resnet18", "--width", "8", "--train", "200", "--validation", "50", "--test", "50",
+               "--epochs", "1", "--out", cnn]),
+        (run_ref, ["sip", "run", "--corpus", corpus, "--layers", "0", "--epochs", "2", "--out", run_ref])]:
+        if not os.path.exists(path):
+            r = run(argv + ["--quiet"])
+            assert r.returncode == 0, r.stderr
+    mats = {}
+    for name, rows, cols in [("carriers", 10, 8), ("classifier", 10, 8), ("reference", 60, 8), ("suspect", 60, 8)]:
+        mats[name] = os.path.join(work, name + ".csv")
+        with open(mats[name], "w") as f:
+            g = random.Random(name)
+            f.write("".join(",".join("%.5f" % g.gauss(0, 1) for _ in range(cols)) + "\n" for _ in range(rows)))
+    identifier = os.path.join(run_ref, "identifiers", "layer0-linear.safetensors")
     return [
         ("activations", ["activations", "--input", inp, "--out", d + "/a.safetensors"]),
         ("activations --resume", ["activations", "--input", inp, "--out", d + "/a.safetensors", "--resume"]),
@@ -150,6 +166,26 @@ def writers(work, d):
                                           "--out", d + "/head.safetensors"]),
         ("radioactive mark-embeddings --out", ["radioactive", "mark-embeddings", "--embeddings", acts, "--fraction", "0.1",
                                                "--out", d + "/marked.safetensors"]),
+        ("sip report --out", ["sip", "report", "--out", d + "/report.html", run_ref]),
+        ("sip predict --out", ["sip", "predict", "--identifier", identifier, "--input", inp, "--out", d + "/pred.jsonl"]),
+        ("train-cnn --out", ["train-cnn", "--arch", "resnet18", "--width", "8", "--train", "100", "--validation", "20",
+                             "--test", "20", "--epochs", "1", "--out", d + "/cnn"]),
+        ("saliency --out", ["saliency", "--model", cnn, "--arch", "resnet18", "--images", imgs + "/3", "--input-size", "64",
+                            "--normalize", "canvas", "--out", d + "/saliency"]),
+        ("parchgrad evaluate --out", ["parchgrad", "evaluate", "--model", cnn, "--images", "4", "--stats-images", "40",
+                                      "--methods", "grad", "--out", d + "/evaluate.json"]),
+        ("parchgrad toy --svg", ["parchgrad", "toy", "--svg", d + "/toy.svg"]),
+        ("pifi train --out", ["pifi", "train", "--slm", "minilm", "--llm", STORIES, "--llm-layer", "0", "--task", task,
+                              "--epochs", "1", "--max-tokens", "16", "--out", d + "/pifi.json"]),
+        ("radioactive mark --out (folder and key)", ["radioactive", "mark", "--model", cnn, "--images", imgs, "--fraction", "0.5",
+                                                     "--iterations", "2", "--out", d + "/marked"]),
+        ("radioactive mark --key (folder elsewhere)", ["radioactive", "mark", "--model", cnn, "--images", imgs, "--fraction", "0.5",
+                                                       "--iterations", "2", "--out", os.path.join(work, "marked-elsewhere"),
+                                                       "--key", d + "/key.safetensors"]),
+        ("radioactive detect --aligned-out", ["radioactive", "detect", "--carriers", mats["carriers"], "--classifier",
+                                              mats["classifier"], "--reference-features", mats["reference"],
+                                              "--suspect-features", mats["suspect"], "--aligned-out", d + "/aligned.csv"]),
+        ("demo --out", ["demo", "--out", d + "/demo", "--samples-per-source", "4", "--epochs", "2"]),
     ]
 
 
@@ -166,6 +202,7 @@ def disk_faults(work):
                 r = run(argv)
                 err = [l for l in r.stderr.splitlines() if l.startswith("error") or l.startswith("internal error")]
                 left = sorted(f for f in os.listdir(d) if f != ".filler")
+                left += [p for p in [os.path.join(work, "marked-elsewhere")] if os.path.exists(p)]  # nothing elsewhere either
                 ok = r.returncode == 2 and len(err) == 1 and d in err[0] and not left
                 rows.append((kind, name, r.returncode, err[0] if err else r.stderr.strip()[-200:], left, ok))
             finally:

@@ -58,6 +58,10 @@ final class Json {
         Results.number(o, key, v);
     }
 
+    static void number(ObjectNode o, String key, double v, String whyUndefined) {
+        Results.number(o, key, v, whyUndefined);
+    }
+
     static String write(Object node) {
         return Results.write(node);
     }

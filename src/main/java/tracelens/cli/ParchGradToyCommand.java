@@ -47,6 +47,7 @@ public final class ParchGradToyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--svg", svg);
         if (seed < 0 || seed > 0xffffffffL) {
             throw new InvalidInputException("--seed must be in 0..2^32-1 (NumPy's legacy seeds), found " + seed);
         }

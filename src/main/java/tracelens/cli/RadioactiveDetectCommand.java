@@ -76,6 +76,7 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.file("--aligned-out", alignedOut);
         if ((reference == null) != (suspect == null)) {
             throw new InvalidInputException("--reference-features and --suspect-features go together");
         }
@@ -114,14 +115,28 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
             ObjectNode n = Json.result(spec);
             n.set("cosines", Json.MAPPER.valueToTree(r.cosines()));
             n.set("p_values", Json.MAPPER.valueToTree(r.pValues()));
-            n.set("log10_p_values", Json.MAPPER.valueToTree(java.util.Arrays.stream(r.lnPValues()).map(l -> l / Math.log(10)).toArray()));
+            var logs = n.putArray("log10_p_values");
+            for (double l : r.lnPValues()) { // p = 0 exactly (a cosine of 1) has no logarithm: null, with a note
+                if (Double.isFinite(l)) {
+                    logs.add(l / Math.log(10));
+                } else {
+                    logs.addNull();
+                }
+            }
             n.put("combined_p_value", r.combinedP());
-            n.put("log10_combined_p_value", r.log10CombinedP());
+            Json.number(n, "log10_combined_p_value", r.log10CombinedP(),
+                    "a class's cosine is exactly 1, so its p-value and the combined one are exactly 0");
             Json.number(n, "alignment_residual", r.alignmentResidual());
             out.println(Json.write(n));
         } else {
-            out.printf(Locale.ROOT, "%d classes, mean cosine %.4f; combined p = %.3g (log10 p = %.2f)%n", r.cosines().length,
-                    java.util.Arrays.stream(r.cosines()).average().orElse(Double.NaN), r.combinedP(), r.log10CombinedP());
+            double meanCosine = java.util.Arrays.stream(r.cosines()).average().orElse(Double.NaN);
+            if (Double.isInfinite(r.log10CombinedP())) {
+                out.printf(Locale.ROOT, "%d classes, mean cosine %.4f; combined p = 0 (a class's cosine is exactly 1)%n",
+                        r.cosines().length, meanCosine);
+            } else {
+                out.printf(Locale.ROOT, "%d classes, mean cosine %.4f; combined p = %.3g (log10 p = %.2f)%n", r.cosines().length,
+                        meanCosine, r.combinedP(), r.log10CombinedP());
+            }
         }
         out.flush();
         return 0;

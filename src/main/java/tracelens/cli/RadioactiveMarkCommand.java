@@ -125,6 +125,7 @@ public final class RadioactiveMarkCommand implements Callable<Integer> {
         if (keyFile.toAbsolutePath().normalize().startsWith(out.toAbsolutePath().normalize())) {
             throw InvalidInputException.at(keyFile, "lies inside the output folder, which is meant to be published");
         }
+        OutputPaths.file("--key", keyFile);
         ImageFolder data = ImageFolder.read(images);
         Cnn.Arch a = Cnn.Arch.parse(arch);
         PrintWriter err = spec.commandLine().getErr();

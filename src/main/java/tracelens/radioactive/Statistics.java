@@ -70,6 +70,9 @@ public final class Statistics {
             }
             x += -2 * l;
         }
+        if (x == Double.POSITIVE_INFINITY) { // a cosine of exactly 1: that class's p is 0, and so is the combination
+            return new P(0, Double.NEGATIVE_INFINITY);
+        }
         return upperGammaInteger(lnP.length, x / 2);
     }
 

@@ -153,4 +153,22 @@ class RadioactiveCommandsTest {
                 "--embeddings", held.toString());
         assertThat(dims.exitCode()).isEqualTo(2);
     }
+
+    @Test
+    void aClassifierEqualToItsCarriersIsReportedAsPZeroWithNoNaN() throws Exception {
+        Path u = dir.resolve("u.csv");
+        Files.writeString(u, "1,0,0,0\n0,1,0,0\n0,0,1,0\n");
+        Path aligned = dir.resolve("aligned.csv");
+        CliRun d = CliRun.of("radioactive", "detect", "--carriers", u.toString(), "--classifier", u.toString(), "--reference-features",
+                u.toString(), "--suspect-features", u.toString(), "--aligned-out", aligned.toString(), "--json");
+        assertThat(d.exitCode()).as(d.err()).isZero();
+        JsonNode n = new ObjectMapper().readTree(d.out());
+        assertThat(n.get("combined_p_value").asDouble()).isZero();
+        assertThat(n.get("log10_combined_p_value").isNull()).isTrue();
+        assertThat(n.get("notes").toString()).contains("exactly 1");
+        assertThat(d.out()).doesNotContain("NaN").doesNotContain("Infinity");
+        assertThat(Files.readAllLines(aligned)).hasSize(3);
+        CliRun human = CliRun.of("radioactive", "detect", "--carriers", u.toString(), "--classifier", u.toString());
+        assertThat(human.out()).contains("combined p = 0").doesNotContain("NaN");
+    }
 }

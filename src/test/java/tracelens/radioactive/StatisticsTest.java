@@ -125,4 +125,18 @@ class StatisticsTest {
         }
         return s;
     }
+
+    @Test
+    void aCosineOfExactlyOneMakesTheCombinationExactlyZeroNotNaN() {
+        // found by scripts/faults.py: a classifier row equal to its carrier gave "combined p = NaN"
+        Statistics.P one = Statistics.cosine(1, 8);
+        assertThat(one.p()).isZero();
+        Statistics.P combined = Statistics.fisher(new double[] {one.lnP(), Math.log(0.3)});
+        assertThat(combined.p()).isZero();
+        assertThat(combined.lnP()).isEqualTo(Double.NEGATIVE_INFINITY);
+        double[][] u = {{1, 0, 0}, {0, 1, 0}};
+        Detection.Result r = Detection.detect(u, new double[][] {{2, 0, 0}, {0.5, 0.5, 0.1}});
+        assertThat(r.combinedP()).isZero();
+        assertThat(r.cosines()[0]).isEqualTo(1);
+    }
 }
