@@ -40,7 +40,8 @@ public final class HfBertFolder {
                 Files.write(tmp.resolve("tokenizer.json"), tokenizerJson);
             });
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
+            String msg = String.valueOf(e.getMessage()); // AtomicFolder's messages already name the path
+            throw new java.io.UncheckedIOException(msg.startsWith("cannot write") ? msg : "cannot write " + dir + ": " + msg, e);
         }
     }
 
