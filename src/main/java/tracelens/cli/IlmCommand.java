@@ -125,7 +125,6 @@ public final class IlmCommand implements Callable<Integer> {
         String dataName;
         String llm;
         if (activations != null) {
-            tracelens.runtime.DjlRuntime.warmUpInBackground(); // X X^T runs on the engine: load it while reading
             int available;
             try (var f = tracelens.activations.ActivationFile.open(activations)) {
                 available = f.hasLabels() ? f.labels().length : 0;

@@ -7,12 +7,39 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(forArgs(args).execute(args));
     }
 
-    /** The configured command line (tests call {@code execute} on it with captured streams). */
+    /** The command line that runs {@code args}, built as {@link #commandLine(String)} describes. */
+    public static CommandLine forArgs(String... args) {
+        // the launcher's class-data-sharing recording run builds every command, so that all of them are archived
+        boolean all = Boolean.getBoolean("tracelens.all_commands") || args.length == 0;
+        return commandLine(all ? null : args[0]);
+    }
+
+    /** The configured command line with every command (tests call {@code execute} on it with captured streams). */
     public static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The configured command line; when {@code first} names a command, with that one alone (a run needs no other, and
+     * building all of them costs 0.3 s at start, see TracelensCommand.SUBCOMMANDS); otherwise with all of them, for
+     * help, the listing and "did you mean" suggestions.
+     */
+    public static CommandLine commandLine(String first) {
         CommandLine cl = new CommandLine(new TracelensCommand());
+        Class<?> only = null;
+        for (Class<?> c : TracelensCommand.SUBCOMMANDS) {
+            if (c != CommandLine.HelpCommand.class && c.getAnnotation(CommandLine.Command.class).name().equals(first)) {
+                only = c;
+            }
+        }
+        for (Class<?> c : TracelensCommand.SUBCOMMANDS) {
+            if (only == null || c == only) {
+                cl.addSubcommand(c);
+            }
+        }
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExitCodeExceptionMapper(ErrorHandler::exitCode);
         cl.setCaseInsensitiveEnumValuesAllowed(true);

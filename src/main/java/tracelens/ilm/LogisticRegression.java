@@ -92,11 +92,7 @@ public final class LogisticRegression {
      */
     static LogisticRegression binary(double[][] x, int[] y, double c, DMatrixRMaj xxt) {
         int n = x.length;
-        int d = x[0].length;
-        double[] t = new double[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = y[i] == 1 ? 1 : -1;
-        }
+        double[] t = signs(y);
         DMatrixRMaj gram = xxt;
         if (gram == null) {
             DMatrixRMaj xm = new DMatrixRMaj(x);
@@ -111,23 +107,14 @@ public final class LogisticRegression {
         double f = binaryObjective(z, t, wNorm2, c);
         for (int iter = 0; iter < 200; iter++) {
             double[] gamma = new double[n]; // gradient in w: X^T gamma, gamma = alpha - C t s(-t z)
-            double gb = 0;
             double[] h = new double[n]; // C p (1 - p)
-            for (int i = 0; i < n; i++) {
-                double s = sigmoid(-t[i] * z[i]);
-                gamma[i] = alpha[i] - c * t[i] * s;
-                gb -= c * t[i] * s;
-                h[i] = c * s * (1 - s);
-            }
+            double gb = gradient(t, z, alpha, c, gamma, h);
             double[] kGamma = kTimes(k, gamma, n);
             double gnorm = Math.max(Math.sqrt(Math.max(0, dot(gamma, kGamma))), Math.abs(gb));
             if (gnorm < 1e-10) {
                 break;
             }
-            double[] sq = new double[n];
-            for (int i = 0; i < n; i++) {
-                sq[i] = Math.sqrt(h[i]);
-            }
+            double[] sq = sqrt(h);
             Cholesky chol = Cholesky.factor(newtonMatrix(k, sq, n));
             if (chol == null) {
                 throw new NumericalFailureException("logistic regression: the Newton system is not positive definite");
@@ -136,16 +123,10 @@ public final class LogisticRegression {
             double[] pGamma = p.apply(gamma);
             double[] pH = p.apply(h);
             double[] kh = kTimes(k, h, n);
-            double sumH = 0;
-            for (double v : h) {
-                sumH += v;
-            }
+            double sumH = sum(h);
             // the intercept by the Schur complement: c = X^T h, c^T A^-1 X^T v = h^T K P v
             double db = (-gb + dot(kh, pGamma)) / (sumH - dot(kh, pH));
-            double[] dAlpha = new double[n];
-            for (int i = 0; i < n; i++) {
-                dAlpha[i] = -pGamma[i] - pH[i] * db;
-            }
+            double[] dAlpha = direction(pGamma, pH, db);
             double[] kd = kTimes(k, dAlpha, n);
             double slope = dot(gamma, kd) + gb * db;
             double aKd = dot(alpha, kd);
@@ -154,9 +135,7 @@ public final class LogisticRegression {
             double[] nz = new double[n];
             double nf;
             while (true) {
-                for (int i = 0; i < n; i++) {
-                    nz[i] = z[i] + step * (kd[i] + db);
-                }
+                stepped(z, kd, db, step, nz);
                 nf = binaryObjective(nz, t, wNorm2 + 2 * step * aKd + step * step * dKd, c);
                 if (nf <= f + 1e-4 * step * slope || step < 1e-12) {
                     break;
@@ -164,9 +143,7 @@ public final class LogisticRegression {
                 step /= 2;
             }
             boolean stalled = f - nf <= 1e-15 * Math.max(1, Math.abs(f));
-            for (int i = 0; i < n; i++) {
-                alpha[i] += step * dAlpha[i];
-            }
+            axpy(step, dAlpha, alpha);
             b += step * db;
             z = nz;
             wNorm2 = wNorm2 + 2 * step * aKd + step * step * dKd;
@@ -175,11 +152,69 @@ public final class LogisticRegression {
                 break;
             }
         }
-        double[] w = new double[d];
-        for (int i = 0; i < n; i++) {
+        return new LogisticRegression(new double[][] {primal(alpha, x)}, new double[] {b}, 2);
+    }
+
+    // binary() has no loop over the samples itself: each is a small method the JIT compiles once, where loops in
+    // binary() made it compile binary() again and again from the middle (on-stack replacement), 0.7 s of compile time
+    // a run (BENCHMARKS.md).
+    private static double[] signs(int[] y) {
+        double[] t = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            t[i] = y[i] == 1 ? 1 : -1;
+        }
+        return t;
+    }
+
+    /** Fills gamma (alpha - C t s(-t z)) and h (C s (1 - s)); returns the intercept's gradient. */
+    private static double gradient(double[] t, double[] z, double[] alpha, double c, double[] gamma, double[] h) {
+        double gb = 0;
+        for (int i = 0; i < t.length; i++) {
+            double s = sigmoid(-t[i] * z[i]);
+            gamma[i] = alpha[i] - c * t[i] * s;
+            gb -= c * t[i] * s;
+            h[i] = c * s * (1 - s);
+        }
+        return gb;
+    }
+
+    private static double[] sqrt(double[] v) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Math.sqrt(v[i]);
+        }
+        return out;
+    }
+
+    private static double sum(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s;
+    }
+
+    private static double[] direction(double[] pGamma, double[] pH, double db) {
+        double[] out = new double[pGamma.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = -pGamma[i] - pH[i] * db;
+        }
+        return out;
+    }
+
+    private static void stepped(double[] z, double[] kd, double db, double step, double[] out) {
+        for (int i = 0; i < z.length; i++) {
+            out[i] = z[i] + step * (kd[i] + db);
+        }
+    }
+
+    /** w = X^T alpha. */
+    private static double[] primal(double[] alpha, double[][] x) {
+        double[] w = new double[x[0].length];
+        for (int i = 0; i < x.length; i++) {
             axpy(alpha[i], x[i], w);
         }
-        return new LogisticRegression(new double[][] {w}, new double[] {b}, 2);
+        return w;
     }
 
     /**
@@ -256,13 +291,24 @@ public final class LogisticRegression {
         return out;
     }
 
-    /** K v for the row-major n x n K. */
+    /**
+     * K v for the row-major, symmetric n x n K, as the sum of K's rows scaled by v: an a*x + y loop the JIT turns into
+     * SIMD instructions, where a dot product per row stays scalar (it was a fifth of an ilm run, BENCHMARKS.md).
+     */
     private static double[] kTimes(double[] k, double[] v, int n) {
         double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = Cholesky.dot(k, i * n, v, n);
+        for (int j = 0; j < n; j++) {
+            if (v[j] != 0) {
+                rowAxpy(v[j], k, j * n, out);
+            }
         }
         return out;
+    }
+
+    private static void rowAxpy(double s, double[] k, int offset, double[] out) {
+        for (int i = 0; i < out.length; i++) {
+            out[i] += s * k[offset + i];
+        }
     }
 
     /** 1/2 |w|^2 + C sum_i softplus(-t_i z_i), from the margins z and |w|^2. */

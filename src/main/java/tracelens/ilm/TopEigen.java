@@ -39,14 +39,8 @@ public final class TopEigen {
         double[] alpha = new double[n];
         double[] beta = new double[n]; // beta[j] couples q[j] and q[j + 1]
         SplittableRandom random = new SplittableRandom(0x1A2B3C4DL);
-        double scale = 0; // |A| estimate (largest |diagonal| and Ritz value seen), for the breakdown threshold
-        for (int i = 0; i < n; i++) {
-            scale = Math.max(scale, Math.abs(a.unsafe_get(i, i)));
-        }
-        double[][] rows = new double[n][];
-        for (int i = 0; i < n; i++) {
-            rows[i] = java.util.Arrays.copyOfRange(a.data, i * n, (i + 1) * n);
-        }
+        double scale = maxAbsDiagonal(a); // |A| estimate (with the largest Ritz value seen), for the breakdown threshold
+        double[][] rows = rowsOf(a);
         q[0] = randomUnit(n, random, q, 0);
         int nextCheck = Math.min(n, Math.max(2 * p + 20, p + 40));
         double[] w = new double[n];
@@ -61,10 +55,7 @@ public final class TopEigen {
                 Ritz ritz = ritz(alpha, beta, m, p);
                 double bm = m < n ? Math.sqrt(dot(w, w)) : 0;
                 scale = Math.max(scale, Math.abs(ritz.values[0]));
-                double worst = 0; // the largest residual of a wanted pair, relative to |A|
-                for (int i = 0; i < Math.min(p, m); i++) {
-                    worst = Math.max(worst, Math.abs(bm * ritz.last[i]) / Math.max(scale, Double.MIN_NORMAL));
-                }
+                double worst = worstResidual(ritz, bm, Math.min(p, m), scale); // of a wanted pair, relative to |A|
                 boolean converged = worst <= TOLERANCE;
                 if (converged && m >= p) {
                     return build(ritz, q, m, p, n);
@@ -90,12 +81,44 @@ public final class TopEigen {
                 q[m] = randomUnit(n, random, q, m);
             } else {
                 beta[j] = b;
-                q[m] = new double[n];
-                for (int i = 0; i < n; i++) {
-                    q[m][i] = w[i] / b;
-                }
+                q[m] = divided(w, b);
             }
         }
+    }
+
+    // No loop over n in of() itself: each lives in a small method the JIT compiles once, where loops in of() made it
+    // compile of() again and again from the middle (on-stack replacement), 0.3 s of compile time a run (BENCHMARKS.md).
+    private static double maxAbsDiagonal(DMatrixRMaj a) {
+        double scale = 0;
+        for (int i = 0; i < a.numRows; i++) {
+            scale = Math.max(scale, Math.abs(a.unsafe_get(i, i)));
+        }
+        return scale;
+    }
+
+    private static double[][] rowsOf(DMatrixRMaj a) {
+        int n = a.numRows;
+        double[][] rows = new double[n][];
+        for (int i = 0; i < n; i++) {
+            rows[i] = java.util.Arrays.copyOfRange(a.data, i * n, (i + 1) * n);
+        }
+        return rows;
+    }
+
+    private static double worstResidual(Ritz ritz, double bm, int count, double scale) {
+        double worst = 0;
+        for (int i = 0; i < count; i++) {
+            worst = Math.max(worst, Math.abs(bm * ritz.last[i]) / Math.max(scale, Double.MIN_NORMAL));
+        }
+        return worst;
+    }
+
+    private static double[] divided(double[] w, double b) {
+        double[] out = new double[w.length];
+        for (int i = 0; i < w.length; i++) {
+            out[i] = w[i] / b;
+        }
+        return out;
     }
 
     private record Ritz(double[] values, double[][] s, double[] last) {}

@@ -34,6 +34,18 @@ class ActivationFileChecksTest {
         new Embeddings(new float[][] {{1, Float.NaN}, {3, 4}}, new int[] {0, 1}, List.of("a", "b"), 1, Map.of()).write(nan, Map.of());
         assertThatThrownBy(() -> Embeddings.read(nan, null)).isInstanceOf(InvalidInputException.class)
                 .hasMessageContaining("layer.1").hasMessageContaining("NaN");
+        for (int at : new int[] {0, 4095, 4096, 9999}) { // checked in blocks of 4,096: each side of a boundary, and the tail
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+                float[][] big = new float[100][100];
+                big[at / 100][at % 100] = bad;
+                Path f = dir.resolve("bad" + at + ".safetensors");
+                new Embeddings(big, new int[100], List.of("a"), 1, Map.of()).write(f, Map.of());
+                try (ActivationFile a = ActivationFile.open(f)) {
+                    assertThatThrownBy(() -> a.pooled(1)).isInstanceOf(InvalidInputException.class)
+                            .hasMessageContaining("layer.1").hasMessageContaining("at element " + at + ";");
+                }
+            }
+        }
         Path huge = dir.resolve("huge.safetensors");
         SafeTensorsWriter.writeAll(huge, Map.of("layer.99999999999", new long[] {2, 2}), Map.of("layer.99999999999", new float[4]),
                 Map.of("format", "tracelens.activations/1"));

@@ -101,4 +101,27 @@ class IlmTest {
         int[] two = {0, 1, 0, 1, 0, 1, 0, 1};
         assertThatThrownBy(() -> Ilm.run(java.util.Collections.singletonList(x), two, Ilm.Options.defaults())).hasMessageContaining("n_pcs 16 exceeds the 8 samples");
     }
+
+    @Test
+    void gramEqualsPlainDotProductsBitForBit() {
+        Random r = new Random(5);
+        for (int n : new int[] {1, 4, 13}) {
+            double[][] x = new double[n][7];
+            for (double[] row : x) {
+                for (int k = 0; k < row.length; k++) {
+                    row[k] = r.nextGaussian();
+                }
+            }
+            org.ejml.data.DMatrixRMaj g = Ilm.gram(x);
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    double s = 0;
+                    for (int k = 0; k < 7; k++) {
+                        s += x[i][k] * x[j][k];
+                    }
+                    assertThat(g.get(i, j)).as("n %d (%d, %d)", n, i, j).isEqualTo(s);
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,35 @@
+package tracelens.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import tracelens.testing.CliRun;
+
+/** A run builds only the command it names; help, listings and suggestions still see every command. */
+class MainTest {
+    @Test
+    void aNamedCommandIsBuiltAloneAndEverythingElseSeesAll() {
+        assertThat(Main.forArgs("ilm", "--help").getSubcommands().keySet()).containsExactly("ilm");
+        assertThat(Main.forArgs("sip", "run", "--help").getSubcommands().get("sip").getSubcommands()).containsKey("run");
+        int all = TracelensCommand.SUBCOMMANDS.size();
+        assertThat(Main.forArgs().getSubcommands()).hasSize(all);
+        assertThat(Main.forArgs("help", "ilm").getSubcommands()).hasSize(all);
+        assertThat(Main.forArgs("--version").getSubcommands()).hasSize(all);
+        assertThat(Main.forArgs("ilmm").getSubcommands()).hasSize(all);
+    }
+
+    @Test
+    void helpListsEveryCommandAndAMisspeltOneGetsASuggestion() {
+        CliRun help = CliRun.of("--help");
+        for (Class<?> c : TracelensCommand.SUBCOMMANDS) {
+            String name = c.getAnnotation(picocli.CommandLine.Command.class).name();
+            assertThat(help.out()).contains("  " + name + " ");
+        }
+        CliRun typo = CliRun.of("ilmm", "--activations", "x");
+        assertThat(typo.exitCode()).isEqualTo(2);
+        assertThat(typo.err()).contains("ilm");
+        CliRun version = CliRun.of("ilm", "--version");
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.out()).startsWith("tracelens ");
+    }
+}
