@@ -130,10 +130,14 @@ public final class SipTrainCommand implements Callable<Integer> {
         ArrayNode ls = n.putArray("layers");
         for (SipTrain.LayerResult l : r.layers()) {
             ObjectNode x = ls.addObject().put("layer", l.layer());
-            Json.number(x, "linear_accuracy", l.linearAccuracy());
-            Json.number(x, "mlp_accuracy", l.mlpAccuracy());
-            Json.number(x, "top5_accuracy", l.top5Accuracy());
+            // the same interval keys as sip run's: Wilson for accuracies, the bootstrap for macro-F1
+            for (var acc : java.util.List.of(java.util.Map.entry("linear_accuracy", l.linearAccuracy()),
+                    java.util.Map.entry("mlp_accuracy", l.mlpAccuracy()), java.util.Map.entry("top5_accuracy", l.top5Accuracy()))) {
+                Json.number(x, acc.getKey(), acc.getValue());
+                tracelens.report.SipReport.interval(x, acc.getKey(), tracelens.sip.Metrics.wilson(acc.getValue(), l.testRows()));
+            }
             Json.number(x, "macro_f1", l.macroF1());
+            tracelens.report.SipReport.interval(x, "macro_f1", l.macroF1Ci95());
             x.put("train_rows", l.trainRows()).put("test_rows", l.testRows()).put("linear_epochs", l.linearEpochs()).put("mlp_epochs", l.mlpEpochs());
         }
         String text = Json.write(n);

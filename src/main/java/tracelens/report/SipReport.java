@@ -49,6 +49,7 @@ public final class SipReport {
                 o.putNull("top5_accuracy");
             }
             number(o, "macro_f1", l.macroF1());
+            interval(o, "macro_f1", l.macroF1Ci95());
             number(o, "silhouette", l.silhouette());
             number(o, "silhouette_cosine", l.silhouetteCosine());
             number(o, "isoscore", l.geometry().isoScore());
@@ -98,6 +99,15 @@ public final class SipReport {
         }
     }
 
+    /** {@code KEY_ci95} from an interval computed elsewhere (the bootstrap of macro-F1), null when undefined. */
+    public static void interval(ObjectNode o, String key, double[] ci) {
+        if (ci != null && Double.isFinite(ci[0]) && Double.isFinite(ci[1])) {
+            o.putArray(key + "_ci95").add(ci[0]).add(ci[1]);
+        } else {
+            o.putNull(key + "_ci95");
+        }
+    }
+
     private static void number(ObjectNode o, String key, double v) {
         if (Double.isFinite(v)) {
             o.put(key, v);
@@ -142,7 +152,8 @@ public final class SipReport {
                     + provenanceLine(r));
         }
         page.heading("Held-out accuracy by layer");
-        page.paragraph("Bands: 95% Wilson intervals over the held-out samples. Dashed: chance (and top-5 chance).");
+        page.paragraph("Bands: 95% intervals over the held-out samples (Wilson for accuracies, a 1,000-resample bootstrap for"
+                + " macro-F1). Dashed: chance (and top-5 chance).");
         ArrayNode values = JSON.createArrayNode();
         ArrayNode chances = JSON.createArrayNode();
         for (JsonNode r : runs) {
@@ -154,7 +165,7 @@ public final class SipReport {
                 scored(values, layer, prefix + "nearest centroid", l, "nearest_centroid_accuracy");
                 if (one) {
                     scored(values, layer, "linear top-5", l, "top5_accuracy");
-                    point(values, layer, "linear macro-F1", l.get("macro_f1"));
+                    scored(values, layer, "linear macro-F1", l, "macro_f1");
                 }
             }
             chances.addObject().put("value", r.get("chance_accuracy").asDouble()).put("reference", prefix + "chance");
@@ -246,12 +257,6 @@ public final class SipReport {
 
     private static String fmt(JsonNode v) {
         return v != null && v.isNumber() ? String.format(Locale.ROOT, "%.3f", v.asDouble()) : "–";
-    }
-
-    private static void point(ArrayNode values, int layer, String series, JsonNode v) {
-        if (v != null && v.isNumber()) {
-            values.addObject().put("layer", layer).put("series", series).put("value", v.asDouble());
-        }
     }
 
     /**

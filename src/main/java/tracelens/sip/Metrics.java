@@ -53,6 +53,44 @@ public final class Metrics {
      * The 95% Wilson score interval of an accuracy {@code p} measured on {@code n} samples: well behaved at 0, 1 and
      * small n, where p ± 1.96 sqrt(p(1-p)/n) leaves [0, 1] or collapses (at 36 held-out samples it is about ±0.16).
      */
+    /** Resamples of {@link #macroF1Interval}: enough for a percentile interval stable to about 0.005. */
+    public static final int BOOTSTRAP_RESAMPLES = 1000;
+
+    /**
+     * The 95% percentile-bootstrap interval of macro-F1: the held-out samples drawn with replacement
+     * {@code resamples} times (seeded), macro-F1 of each draw, the 2.5th and 97.5th percentiles (linear
+     * interpolation between order statistics, as NumPy's default). Macro-F1 is not a proportion, so Wilson does not
+     * apply. NaN when there are no samples.
+     */
+    public static double[] macroF1Interval(int[] predicted, int[] y, int k, int resamples, long seed) {
+        int n = y.length;
+        if (n == 0 || resamples < 2) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        double[] f = new double[resamples];
+        int[] p = new int[n];
+        int[] t = new int[n];
+        for (int b = 0; b < resamples; b++) {
+            for (int i = 0; i < n; i++) {
+                int j = r.nextInt(n);
+                p[i] = predicted[j];
+                t[i] = y[j];
+            }
+            f[b] = macroF1(p, t, k);
+        }
+        java.util.Arrays.sort(f);
+        return new double[] {percentile(f, 0.025), percentile(f, 0.975)};
+    }
+
+    /** The q-quantile of sorted values, linear between order statistics (NumPy's default "linear" method). */
+    static double percentile(double[] sorted, double q) {
+        double h = (sorted.length - 1) * q;
+        int lo = (int) Math.floor(h);
+        int hi = Math.min(sorted.length - 1, lo + 1);
+        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+    }
+
     public static double[] wilson(double p, int n) {
         if (n <= 0 || !Double.isFinite(p)) {
             return new double[] {Double.NaN, Double.NaN};

@@ -50,7 +50,7 @@ public final class SipRun {
     }
 
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double nearestCentroidAccuracy,
-            double top5Accuracy, double macroF1, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
+            double top5Accuracy, double macroF1, double[] macroF1Ci95, double silhouette, double silhouetteCosine, List<Metrics.Confusion> confused,
             int linearEpochs, int mlpEpochs, Geometry geometry, double ilmEffect) {}
 
     /**
@@ -85,9 +85,9 @@ public final class SipRun {
             names = file.labelNames();
             String digest = tracelens.provenance.Provenance.modelDigest(model.id());
             int k = names.size();
-            double[][] c0 = stackedCovariance(file);
+            double[][] c0 = stackedCovariance(file, progress);
             int[][] idx = splitIndices(isTest);
-            double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()));
+            double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()), progress);
             int layerIndex = 0;
             for (int layer : file.layers()) {
                 float[][] x = file.pooled(layer);
@@ -111,14 +111,25 @@ public final class SipRun {
                     mlpEpochs = mlp.epochsRun();
                 }
                 int[] predicted = Metrics.argmax(lin.testLogits(), k);
-                double nc = NearestCentroid.fit(trainX, trainY, k).accuracy(testX, testY);
-                results.add(new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
-                        Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
-                        Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN), Silhouette.score(x, y, Silhouette.Distance.COSINE),
-                        Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, geometry(x, c0),
-                        ilm[layerIndex++]));
-                maps.addAll(maps(layer, x, y, k, o));
-                progress.advance(0);
+                // the rest of a layer (silhouettes, geometry, maps) takes seconds on large samples: its own task
+                progress.start("layer " + layer + " silhouettes, geometry and maps", 4);
+                try {
+                    double nc = NearestCentroid.fit(trainX, trainY, k).accuracy(testX, testY);
+                    double silE = Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN);
+                    progress.advance(1);
+                    double silC = Silhouette.score(x, y, Silhouette.Distance.COSINE);
+                    progress.advance(1);
+                    Geometry g = geometry(x, c0);
+                    progress.advance(1);
+                    results.add(new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
+                            Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
+                            Metrics.macroF1Interval(predicted, testY, k, Metrics.BOOTSTRAP_RESAMPLES, o.seed() * 31 + layer), silE, silC,
+                            Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, g, ilm[layerIndex++]));
+                    maps.addAll(maps(layer, x, y, k, o));
+                    progress.advance(1);
+                } finally {
+                    progress.end();
+                }
             }
         }
         Double ppl = null;
@@ -149,7 +160,7 @@ public final class SipRun {
      * sample of rows, the layers scored in parallel: a third view of where source information lives, beside the
      * probes and the geometry. NaN when there are too few rows or a single source.
      */
-    static double[] ilmEffects(ActivationFile file, int[] y, int[] rows) {
+    static double[] ilmEffects(ActivationFile file, int[] y, int[] rows, Progress progress) {
         Ilm.Options o = Ilm.Options.defaults();
         double[] out = new double[file.layers().size()];
         int[] labels = new int[rows.length];
@@ -169,7 +180,7 @@ public final class SipRun {
             }
             xs.add(picked);
         }
-        return Ilm.run(xs, labels, o).effects();
+        return Ilm.run(xs, labels, o, 1, Progress.named(progress, "ILM effects, sources as labels (layers)")).effects();
     }
 
 
@@ -177,12 +188,18 @@ public final class SipRun {
      * C0 for IsoScore*: the covariance of every stored layer above the embeddings, pooled vectors stacked, accumulated
      * layer by layer (the stack itself is never held).
      */
-    private static double[][] stackedCovariance(ActivationFile file) {
+    private static double[][] stackedCovariance(ActivationFile file, Progress progress) {
         Covariance.Accumulator acc = new Covariance.Accumulator();
-        for (int layer : file.layers()) {
-            if (layer > 0 || file.layers().size() == 1) {
-                acc.addAll(file.pooled(layer));
+        progress.start("C0 for IsoScore* (layers)", file.layers().size());
+        try {
+            for (int layer : file.layers()) {
+                if (layer > 0 || file.layers().size() == 1) {
+                    acc.addAll(file.pooled(layer));
+                }
+                progress.advance(1);
             }
+        } finally {
+            progress.end();
         }
         return acc.build();
     }

@@ -42,7 +42,7 @@ public final class SipTrain {
             long seedData, long seed, boolean includePadRows) {}
 
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double top5Accuracy, double macroF1,
-            int trainRows, int testRows, int linearEpochs, int mlpEpochs) {}
+            double[] macroF1Ci95, int trainRows, int testRows, int linearEpochs, int mlpEpochs) {}
 
     public record Result(String model, List<String> sources, double chance, int samples, List<LayerResult> layers) {}
 
@@ -117,16 +117,18 @@ public final class SipTrain {
             double mlpAcc = Double.NaN;
             double top5 = Double.NaN;
             double f1 = Double.NaN;
+            double[] f1Ci = {Double.NaN, Double.NaN};
             int linEpochs = 0;
             int mlpEpochs = 0;
             if (o.linear()) {
                 var opts = options(o, Identifier.LINEAR);
                 try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts,
                         Progress.named(progress, "layer " + layer + " linear"))) {
-                    Scores s = score(m, f, x, rowSets, split[1], k, o.loss());
+                    Scores s = score(m, f, x, rowSets, split[1], k, o.loss(), o.seed() * 31 + layer);
                     linAcc = s.accuracy;
                     top5 = s.top5;
                     f1 = s.macroF1;
+                    f1Ci = s.macroF1Ci95;
                     linEpochs = f.epochsRun();
                 }
             }
@@ -134,16 +136,17 @@ public final class SipTrain {
                 var opts = options(o, o.hidden());
                 try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, x, rowSets, split[0], k, opts,
                         Progress.named(progress, "layer " + layer + " MLP"))) {
-                    Scores s = score(m, f, x, rowSets, split[1], k, o.loss());
+                    Scores s = score(m, f, x, rowSets, split[1], k, o.loss(), o.seed() * 31 + layer);
                     mlpAcc = s.accuracy;
                     mlpEpochs = f.epochsRun();
                     if (!o.linear()) {
                         top5 = s.top5;
                         f1 = s.macroF1;
+                        f1Ci = s.macroF1Ci95;
                     }
                 }
             }
-            return new LayerResult(layer, linAcc, mlpAcc, top5, f1, split[0].length, split[1].length, linEpochs, mlpEpochs);
+            return new LayerResult(layer, linAcc, mlpAcc, top5, f1, f1Ci, split[0].length, split[1].length, linEpochs, mlpEpochs);
         }
     }
 
@@ -151,11 +154,11 @@ public final class SipTrain {
         return new IdentifierTrainer.Options(hidden, o.epochs(), o.batchSize(), o.lr(), 5.0, o.patience(), o.seed(), o.loss(), o.layerNorm());
     }
 
-    private record Scores(double accuracy, double top5, double macroF1) {}
+    private record Scores(double accuracy, double top5, double macroF1, double[] macroF1Ci95) {}
 
     /** Held-out scores, streamed batch by batch: accuracy (a hit = the top class is among the row's labels), top-5, macro-F1. */
     private static Scores score(NDManager m, IdentifierTrainer.Fitted f, Features x, int[][] sets, int[] rows, int k,
-            IdentifierTrainer.Loss loss) {
+            IdentifierTrainer.Loss loss, long seed) {
         int[] predicted = new int[rows.length];
         int[] truth = new int[rows.length];
         long[] hits = new long[2];
@@ -182,7 +185,8 @@ public final class SipTrain {
                 hits[1] += ahead < 5 ? 1 : 0;
             }
         });
-        return new Scores((double) hits[0] / rows.length, (double) hits[1] / rows.length, Metrics.macroF1(predicted, truth, k));
+        return new Scores((double) hits[0] / rows.length, (double) hits[1] / rows.length, Metrics.macroF1(predicted, truth, k),
+                Metrics.macroF1Interval(predicted, truth, k, Metrics.BOOTSTRAP_RESAMPLES, seed));
     }
 
     /** Training and held-out row indices. */

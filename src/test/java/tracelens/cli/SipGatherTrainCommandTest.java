@@ -56,6 +56,11 @@ class SipGatherTrainCommandTest {
         assertThat(sj.get("test_rows").asInt()).isEqualTo(36); // one row per held-out sample
         assertThat(sj.get("linear_accuracy").asDouble()).isGreaterThan(0.8);
         assertThat(sj.get("mlp_accuracy").isNull()).isTrue();
+        // the same interval keys as sip run: Wilson on the 36 held-out rows, and a bootstrap for macro-F1
+        assertThat(sj.get("linear_accuracy_ci95").get(0).asDouble())
+                .isEqualTo(tracelens.sip.Metrics.wilson(sj.get("linear_accuracy").asDouble(), 36)[0]);
+        assertThat(sj.get("mlp_accuracy_ci95").isNull()).isTrue();
+        assertThat(sj.get("macro_f1_ci95").get(1).asDouble()).isGreaterThanOrEqualTo(sj.get("macro_f1").asDouble());
 
         CliRun other = CliRun.of("sip", "gather", "--corpus", corpus.toString(), "--words", "0", "--samples-per-source", "40",
                 "--layers", "6", "--max-length", "32", "--out", cache.toString());

@@ -87,6 +87,13 @@ class SipRunCommandTest {
         assertThat(Double.parseDouble(f[4])).isEqualTo(acc);
         assertThat(Double.parseDouble(f[5])).isEqualTo(ci.get(0).asDouble());
         assertThat(csv).anyMatch(l -> l.contains(",6,,ilm_effect,")).anyMatch(l -> l.contains(",,,chance_accuracy,"));
+        // macro-F1's interval is a bootstrap over the 54 held-out samples: around the value, in the table too
+        double f1 = top.get("macro_f1").asDouble();
+        JsonNode f1Ci = top.get("macro_f1_ci95");
+        assertThat(f1Ci.get(0).asDouble()).isLessThanOrEqualTo(f1).isGreaterThan(f1 - 0.3);
+        assertThat(f1Ci.get(1).asDouble()).isGreaterThanOrEqualTo(f1).isLessThanOrEqualTo(1.0);
+        String f1Row = csv.stream().filter(l -> l.contains(",6,,macro_f1,")).findFirst().orElseThrow();
+        assertThat(Double.parseDouble(f1Row.split(",", -1)[5])).isEqualTo(f1Ci.get(0).asDouble());
         // issue 13: the trained identifiers are saved, and sip predict reuses one without retraining: on the held-out
         // passages it scores exactly the run's held-out accuracy
         Path saved = out.resolve("identifiers").resolve("layer6-linear.safetensors");

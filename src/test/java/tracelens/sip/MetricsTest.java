@@ -67,4 +67,42 @@ class MetricsTest {
         assertThat(half[1]).isCloseTo(0.6552567459037317, org.assertj.core.api.Assertions.within(1e-14));
         assertThat(Metrics.wilson(0.5, 0)[0]).isNaN();
     }
+
+    @Test
+    void macroF1BootstrapIntervalIsSeededAndBehavesAtTheEdges() {
+        int[] y = new int[60];
+        int[] right = new int[60];
+        int[] noisy = new int[60];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < 60; i++) {
+            y[i] = i % 3;
+            right[i] = y[i];
+            noisy[i] = r.nextInt(4) == 0 ? (y[i] + 1) % 3 : y[i];
+        }
+        assertThat(Metrics.macroF1Interval(right, y, 3, 1000, 7)).containsExactly(1.0, 1.0); // every resample is perfect
+        double[] a = Metrics.macroF1Interval(noisy, y, 3, 1000, 7);
+        assertThat(Metrics.macroF1Interval(noisy, y, 3, 1000, 7)).containsExactly(a); // same seed, same numbers
+        double f1 = Metrics.macroF1(noisy, y, 3);
+        assertThat(a[0]).isLessThan(f1);
+        assertThat(a[1]).isGreaterThan(f1);
+        assertThat(a[1]).isLessThanOrEqualTo(1.0);
+        // the interval narrows about as 1/sqrt(n): four times the samples, about half the width
+        int[] y4 = new int[240];
+        int[] p4 = new int[240];
+        for (int i = 0; i < 240; i++) {
+            y4[i] = y[i % 60];
+            p4[i] = noisy[i % 60];
+        }
+        double[] b = Metrics.macroF1Interval(p4, y4, 3, 1000, 7);
+        assertThat((b[1] - b[0]) / (a[1] - a[0])).isBetween(0.35, 0.7);
+        assertThat(Metrics.macroF1Interval(new int[0], new int[0], 3, 1000, 7)[0]).isNaN();
+    }
+
+    @Test
+    void percentileIsNumpysLinearMethod() {
+        double[] v = {1, 2, 4, 8, 16}; // np.percentile(v, [2.5, 50, 97.5]) = [1.1, 4.0, 15.2]
+        assertThat(Metrics.percentile(v, 0.025)).isCloseTo(1.1, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(Metrics.percentile(v, 0.5)).isEqualTo(4.0);
+        assertThat(Metrics.percentile(v, 0.975)).isCloseTo(15.2, org.assertj.core.api.Assertions.within(1e-12));
+    }
 }
