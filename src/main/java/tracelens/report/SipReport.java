@@ -326,6 +326,12 @@ public final class SipReport {
         re.putObject("tooltip").put("field", "reference").put("type", "nominal");
     }
 
+    private static void point(ArrayNode values, int layer, String series, JsonNode v) {
+        if (v != null && v.isNumber()) {
+            values.addObject().put("layer", layer).put("series", series).put("value", v.asDouble());
+        }
+    }
+
     /** A point with its 95% interval (lo, hi) when the results carry one ({@code KEY_ci95}). */
     private static void scored(ArrayNode values, int layer, String series, JsonNode l, String key) {
         JsonNode v = l.get(key);
