@@ -3,6 +3,7 @@ package tracelens.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -73,11 +74,16 @@ public final class GeometryCommand implements Callable<Integer> {
             description = "Sign convention of the (informational) partition score. (default: ${DEFAULT-VALUE})")
     String partitionVariant;
 
+    @Option(names = "--out", paramLabel = "DIR", description = "Also write DIR/geometry.json (with provenance), DIR/results.csv"
+            + " (the tidy table: model,layer,probe,metric,value,ci95_low,ci95_high) and DIR/geometry.html.")
+    Path out;
+
     @Mixin
     OutputOptions output;
 
     @Override
     public Integer call() {
+        OutputPaths.folder("--out", out);
         if (!(zeta >= 0 && zeta <= 1)) {
             throw new InvalidInputException("--zeta must be in [0, 1], found " + zeta);
         }
@@ -131,11 +137,14 @@ public final class GeometryCommand implements Callable<Integer> {
             }
             progress.end();
         }
+        ObjectNode root = Json.result(spec);
+        root.put("input", input.toString());
+        root.set("results", results);
+        if (out != null) {
+            write(root, out);
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json) {
-            ObjectNode root = Json.result(spec);
-            root.put("input", input.toString());
-            root.set("results", results);
             out.println(Json.write(root));
         } else {
             out.println("tensor        points  dims  IsoScore  IsoScore*  CosReg   mean cos  TwoNN    MLE      VarEx");
@@ -148,6 +157,67 @@ public final class GeometryCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** geometry.json, results.csv (one row per tensor and measure; "layer.N" tensors give layer N) and geometry.html. */
+    private static void write(ObjectNode root, Path dir) {
+        ObjectNode tidy = Json.MAPPER.createObjectNode();
+        tidy.put("model", root.path("provenance").path("model").path("id").asText(Path.of(root.get("input").asText()).getFileName().toString()));
+        ArrayNode layers = tidy.putArray("layers");
+        ArrayNode values = Json.MAPPER.createArrayNode();
+        List<String[]> rows = new ArrayList<>();
+        String[] measures = {"isoscore", "isoscore_star", "cosreg", "mean_cosine", "twonn", "mle", "varex", "partition_score"};
+        for (var r : root.get("results")) {
+            String tensor = r.get("tensor").asText();
+            ObjectNode l = layers.addObject();
+            if (tensor.matches("layer\\.\\d+")) {
+                l.put("layer", Integer.parseInt(tensor.substring(6)));
+            } else {
+                l.put("layer", tensor);
+            }
+            String[] row = new String[measures.length + 1];
+            row[0] = tensor;
+            for (int i = 0; i < measures.length; i++) {
+                JsonNode v = r.get(measures[i]);
+                if (v != null && v.isNumber()) {
+                    l.put(measures[i], v.asDouble());
+                    values.addObject().put("tensor", tensor).put("measure", measures[i]).put("value", v.asDouble());
+                }
+                row[i + 1] = v != null && v.isNumber() ? String.format(Locale.ROOT, "%.4f", v.asDouble()) : "–";
+            }
+            rows.add(row);
+        }
+        tracelens.io.AtomicFile.write(dir.resolve("geometry.json"), w -> w.write(Json.write(root) + "\n"));
+        tracelens.results.TidyCsv.write(tidy, dir.resolve("results.csv"));
+        String[] header = new String[measures.length + 1];
+        header[0] = "tensor";
+        System.arraycopy(measures, 0, header, 1, measures.length);
+        new tracelens.report.HtmlPage("Geometry of " + root.get("input").asText())
+                .paragraph("IsoScore and IsoScore* (1 = every direction used equally), CosReg and the mean cosine, TwoNN and MLE"
+                        + " intrinsic dimension, VarEx; one row per tensor, in the input's order.")
+                .chart(chart(values, List.of("isoscore", "isoscore_star", "mean_cosine"), "isotropy and cosine"))
+                .chart(chart(values, List.of("twonn", "mle"), "intrinsic dimension"))
+                .table(header, rows)
+                .paragraph(tracelens.report.ProvenanceLine.of(root.get("provenance")))
+                .write(dir.resolve("geometry.html"));
+    }
+
+    private static ObjectNode chart(ArrayNode all, List<String> measures, String title) {
+        ObjectNode spec = Json.MAPPER.createObjectNode();
+        spec.put("$schema", "https://vega.github.io/schema/vega-lite/v6.json");
+        spec.put("title", title).put("width", 560).put("height", 220);
+        ArrayNode values = spec.putObject("data").putArray("values");
+        all.forEach(v -> {
+            if (measures.contains(v.get("measure").asText())) {
+                values.add(v);
+            }
+        });
+        spec.putObject("mark").put("type", "line").put("point", true);
+        ObjectNode enc = spec.putObject("encoding");
+        enc.putObject("x").put("field", "tensor").put("type", "ordinal").put("sort", (String) null).put("title", "tensor");
+        enc.putObject("y").put("field", "value").put("type", "quantitative").put("title", title);
+        enc.putObject("color").put("field", "measure").put("type", "nominal");
+        return spec;
     }
 
     private static String f(com.fasterxml.jackson.databind.JsonNode r, String key) {

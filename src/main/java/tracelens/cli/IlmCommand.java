@@ -190,7 +190,8 @@ public final class IlmCommand implements Callable<Integer> {
             AtomicFile.write(out.resolve("selection.json"), w -> w.write(Json.write(selection) + "\n"));
             AtomicFile.write(out.resolve("ilm.json"), w -> w.write(Json.write(full) + "\n"));
             tracelens.results.TidyCsv.write(full, out.resolve("results.csv"));
-            page(r, dataName, llm, input.indices().length).write(out.resolve("ilm.html"));
+            page(r, dataName, llm, input.indices().length).paragraph(tracelens.report.ProvenanceLine.of(full.get("provenance")))
+                    .write(out.resolve("ilm.html"));
         }
         PrintWriter stdout = spec.commandLine().getOut();
         if (output.json) {

@@ -34,6 +34,16 @@ class GeometryCommandTest {
         assertThat(res.get("isoscore_star").asDouble()).as("zeta 0 is IsoScore").isCloseTo(1, within(1e-9));
         assertThat(res.get("mean_cosine").asDouble()).as("corners cancel out").isCloseTo(-1.0 / 7, within(1e-12));
         assertThat(res.get("twonn").asDouble()).as("a lattice: r1 = r2 everywhere, so mu = 1 and TwoNN is 0 (geometry.md §8)").isZero();
+        // issue 14: --out also writes the JSON with provenance, the tidy table and a page that says what produced it
+        Path out = dir.resolve("geo");
+        CliRun w = CliRun.of("geometry", "--input", f.toString(), "--zeta", "0", "--out", out.toString(), "--quiet");
+        assertThat(w.exitCode()).as(w.err()).isZero();
+        assertThat(new ObjectMapper().readTree(out.resolve("geometry.json").toFile()).get("provenance").get("inputs").get(0)
+                .get("sha256").asText()).hasSize(64);
+        List<String> csvRows = Files.readAllLines(out.resolve("results.csv"));
+        assertThat(csvRows.get(0)).isEqualTo(tracelens.results.TidyCsv.HEADER);
+        assertThat(csvRows).contains("cube.csv,points,,mean_cosine," + res.get("mean_cosine").asDouble() + ",,");
+        assertThat(Files.readString(out.resolve("geometry.html"))).contains("vegaEmbed", "Provenance: geometry", "cube.csv");
     }
 
     @Test

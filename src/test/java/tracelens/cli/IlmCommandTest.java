@@ -81,7 +81,7 @@ class IlmCommandTest {
         JsonNode full = new ObjectMapper().readTree(r.out());
         assertThat(full.get("indices")).hasSize(200);
         assertThat(full.get("provenance").get("inputs").get(0).get("sha256").asText()).hasSize(64);
-        assertThat(Files.readString(out.resolve("ilm.html"))).contains("vegaEmbed");
+        assertThat(Files.readString(out.resolve("ilm.html"))).contains("vegaEmbed", "Provenance: ilm", "sha256 ");
         java.util.List<String> csv = Files.readAllLines(out.resolve("results.csv")); // issue 14: the tidy table
         assertThat(csv.get(0)).isEqualTo(tracelens.results.TidyCsv.HEADER);
         assertThat(csv.stream().filter(l -> l.contains(",,ilm_effect,")).count()).isEqualTo(sel.get("effects").size());
