@@ -32,12 +32,39 @@ public final class SipReportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.html", description = "The report.")
     Path out;
 
+    @Option(names = "--allow-different-corpora", description = "Put runs side by side although their corpus, split or sample"
+            + " differ (refused otherwise: their accuracies are not comparable); the page then says how they differ.")
+    boolean allowDifferent;
+
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
+
     @Override
     public Integer call() {
         OutputPaths.file("--out", out);
-        SipReport.page(read(runs)).write(out);
-        spec.commandLine().getOut().println("wrote " + out);
-        spec.commandLine().getOut().flush();
+        List<JsonNode> nodes = read(runs);
+        List<String> differences = SipReport.corpusDifferences(nodes);
+        if (!differences.isEmpty() && !allowDifferent) {
+            throw new InvalidInputException("these runs were not made on the same corpus and split, so their accuracies are not"
+                    + " comparable: " + String.join("; ", differences) + " (pass --allow-different-corpora to compare them anyway)");
+        }
+        var page = SipReport.page(nodes);
+        if (!differences.isEmpty()) {
+            page.paragraph("Caution: these runs differ in their corpus or split (" + String.join("; ", differences)
+                    + "); they were put side by side with --allow-different-corpora.");
+        }
+        page.write(out);
+        var stdout = spec.commandLine().getOut();
+        if (output.json) {
+            var n = Json.result(spec);
+            n.put("report", out.toString());
+            var d = n.putArray("corpus_differences");
+            differences.forEach(d::add);
+            stdout.println(Json.write(n));
+        } else {
+            stdout.println("wrote " + out);
+        }
+        stdout.flush();
         return 0;
     }
 

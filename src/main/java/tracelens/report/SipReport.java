@@ -137,6 +137,41 @@ public final class SipReport {
                 p.path("tracelens").asText("?"), p.path("created").asText("?"), p.path("numerics").asText("?"));
     }
 
+    /** What says that two runs saw the same samples: the corpus settings in their provenance, and the sources and counts. */
+    private static final List<String> CORPUS_SETTINGS = List.of("corpus", "split", "test_fraction", "words", "samples_per_source", "seed");
+
+    /**
+     * How runs' corpora or splits differ from the first run's ("corpus: a.jsonl vs b.jsonl (run 2)"), empty when they
+     * agree. Settings a run does not record (older results) are not compared.
+     */
+    public static List<String> corpusDifferences(List<JsonNode> runs) {
+        List<String> out = new java.util.ArrayList<>();
+        if (runs.isEmpty()) {
+            return out;
+        }
+        JsonNode first = runs.get(0);
+        for (int i = 1; i < runs.size(); i++) {
+            JsonNode r = runs.get(i);
+            String which = " (" + name(first) + " vs " + name(r) + ")";
+            for (String key : CORPUS_SETTINGS) {
+                JsonNode a = first.path("provenance").path("settings").path(key);
+                JsonNode b = r.path("provenance").path("settings").path(key);
+                if (!a.isMissingNode() && !b.isMissingNode() && !a.asText().equals(b.asText())) {
+                    out.add(key + ": " + a.asText() + " vs " + b.asText() + which);
+                }
+            }
+            if (!first.path("sources").equals(r.path("sources"))) {
+                out.add("sources: " + first.path("sources").size() + " vs " + r.path("sources").size() + " (or other names)" + which);
+            }
+            for (String key : List.of("train_samples", "test_samples")) {
+                if (first.path(key).asInt(-1) != r.path(key).asInt(-1)) {
+                    out.add(key + ": " + first.path(key).asInt() + " vs " + r.path(key).asInt() + which);
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * A report of one or several runs (their results.json): with several, the curves are coloured by run and the
      * map grid has one row per run (seed 0), so models or corpora can be compared side by side.

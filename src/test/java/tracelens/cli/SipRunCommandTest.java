@@ -152,6 +152,21 @@ class SipRunCommandTest {
         CliRun bad = CliRun.of("sip", "report", dir.toString(), "--out", compare.toString());
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.err()).contains("results.json", "not found");
+        // a run on another corpus is refused unless asked for, and then the page says so
+        com.fasterxml.jackson.databind.node.ObjectNode otherResults = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+                out.resolve("results.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) otherResults.get("provenance").get("settings")).put("corpus", "elsewhere.jsonl");
+        Path otherRun = Files.createDirectories(dir.resolve("other"));
+        JSON.writeValue(otherRun.resolve("results.json").toFile(), otherResults);
+        CliRun mixed = CliRun.of("sip", "report", out.toString(), otherRun.toString(), "--out", dir.resolve("mixed.html").toString());
+        assertThat(mixed.exitCode()).isEqualTo(2);
+        assertThat(mixed.err()).contains("corpus: ", "elsewhere.jsonl", "--allow-different-corpora");
+        assertThat(dir.resolve("mixed.html")).doesNotExist();
+        CliRun allowed = CliRun.of("sip", "report", out.toString(), otherRun.toString(), "--out", dir.resolve("mixed.html").toString(),
+                "--allow-different-corpora", "--json");
+        assertThat(allowed.exitCode()).as(allowed.err()).isZero();
+        assertThat(JSON.readTree(allowed.out()).get("corpus_differences").get(0).asText()).startsWith("corpus: ");
+        assertThat(Files.readString(dir.resolve("mixed.html"))).contains("Caution: these runs differ", "elsewhere.jsonl");
     }
 
     @Test
