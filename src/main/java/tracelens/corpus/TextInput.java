@@ -26,10 +26,11 @@ import tracelens.error.InvalidInputException;
  * bounded memory. Formats, chosen by extension: {@code .txt} (one text per line; blank lines skipped),
  * {@code .jsonl} (one object per line with a text field and optionally a source or label field),
  * {@code .csv} (RFC 4180: quoted fields may hold commas, quotes and newlines) and {@code .tsv} (tab
- * separated, no quoting, as GLUE ships it), both with a header row. Errors name the file and line.
+ * separated, no quoting, as GLUE ships it), both with a header row, and {@code .parquet} (through DuckDB, see
+ * ParquetTable; "line" is then the row). Errors name the file and line.
  */
 public final class TextInput {
-    public enum Format { TXT, JSONL, CSV, TSV }
+    public enum Format { TXT, JSONL, CSV, TSV, PARQUET }
 
     private final Path path;
     private final Format format;
@@ -51,7 +52,7 @@ public final class TextInput {
     public static TextInput of(Path path, TextColumns columns, String encoding) {
         TextInput in = of(path, columns);
         if (encoding == null || encoding.equalsIgnoreCase("auto")) {
-            if (!validUtf8(path)) {
+            if (in.format != Format.PARQUET && !validUtf8(path)) {
                 in.charset = java.nio.charset.Charset.forName("windows-1252");
                 in.detected = true;
             }
@@ -119,8 +120,10 @@ public final class TextInput {
             format = Format.CSV;
         } else if (name.endsWith(".tsv")) {
             format = Format.TSV;
+        } else if (name.endsWith(".parquet")) {
+            format = Format.PARQUET;
         } else {
-            throw InvalidInputException.at(path, "unknown input format: expected .txt, .jsonl, .csv or .tsv");
+            throw InvalidInputException.at(path, "unknown input format: expected .txt, .jsonl, .csv, .tsv or .parquet");
         }
         return new TextInput(path, format, detectSource(path, format, columns));
     }
@@ -128,6 +131,15 @@ public final class TextInput {
     /** Fills in the source column from the first record or header when the user named none. */
     private static TextColumns detectSource(Path path, Format format, TextColumns columns) {
         if (columns.source() != null || format == Format.TXT) {
+            return columns;
+        }
+        if (format == Format.PARQUET) {
+            List<String> names = ParquetTable.columns(path);
+            for (String candidate : TextColumns.SOURCE_NAMES) {
+                if (names.contains(candidate)) {
+                    return new TextColumns(columns.text(), candidate);
+                }
+            }
             return columns;
         }
         try (LineReader reader = new LineReader(Files.newBufferedReader(path, StandardCharsets.UTF_8))) {
@@ -182,6 +194,10 @@ public final class TextInput {
 
     /** Reads the whole file once, in order, handing each record to {@code sink}. */
     public void forEach(Consumer<TextRecord> sink) {
+        if (format == Format.PARQUET) { // typed columns: no character encoding to choose
+            ParquetTable.forEach(path, columns.text(), columns.source(), sink);
+            return;
+        }
         try (java.io.Reader reader = open()) {
             switch (format) {
                 case TXT -> readTxt(new LineReader(reader), sink);
