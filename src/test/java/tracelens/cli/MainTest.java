@@ -32,4 +32,25 @@ class MainTest {
         assertThat(version.exitCode()).isZero();
         assertThat(version.out()).startsWith("tracelens ");
     }
+
+    @Test
+    void everyOptionOfEveryCommandHasADescription() {
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Main.forArgs()));
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            for (picocli.CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+                if (String.join("", o.description()).isBlank()) {
+                    missing.add(c.getCommandSpec().qualifiedName() + " " + o.longestName());
+                }
+            }
+            for (picocli.CommandLine.Model.PositionalParamSpec p : c.getCommandSpec().positionalParameters()) {
+                if (String.join("", p.description()).isBlank()) {
+                    missing.add(c.getCommandSpec().qualifiedName() + " " + p.paramLabel());
+                }
+            }
+            todo.addAll(c.getSubcommands().values());
+        }
+        assertThat(missing).isEmpty();
+    }
 }
