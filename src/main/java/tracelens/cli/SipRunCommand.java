@@ -46,12 +46,20 @@ public final class SipRunCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "all", paramLabel = "all|LIST", description = "Hidden states to study. (default: ${DEFAULT-VALUE})")
     String layers;
 
-    @Option(names = "--epochs", defaultValue = "200", paramLabel = "N",
-            description = "Most training epochs; training stops after 20 epochs without a lower loss on a validation tenth. (default: ${DEFAULT-VALUE})")
-    int epochs;
+    @Option(names = "--epochs", paramLabel = "N",
+            description = "Most training epochs; training stops after 20 epochs without a lower loss on a validation tenth (default: 200;"
+                    + " with --protocol original exactly N, default 10).")
+    Integer epochs;
 
     @Option(names = "--no-mlp", description = "Train only the linear probe.")
     boolean noMlp;
+
+    @Option(names = "--hidden", defaultValue = "stage3", paramLabel = "PRESET|LIST",
+            description = "The MLP identifier's hidden sizes: stage3 (5 x 256), tiny, small, medium, large, or a list. (default: ${DEFAULT-VALUE})")
+    String hidden;
+
+    @Mixin
+    TrainingProtocolOptions training;
 
     @Option(names = "--map", defaultValue = "pca", paramLabel = "pca|tsne",
             description = "2-D maps by PCA or by exact t-SNE (perplexity 30, 500 iterations). (default: ${DEFAULT-VALUE})")
@@ -73,10 +81,16 @@ public final class SipRunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         OutputPaths.folder("--out", out);
+        training.validate();
+        SipTrainCommand.hiddenSizes(hidden);
         PassageSampler.Sample sample = corpusOptions.sample();
         try (HiddenStateModel m = modelOptions.load()) {
-            Ran r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, epochs, !noMlp,
-                    IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), out, corpusOptions.describe(),
+            var training = new SipRun.Training(this.training.protocol(), SipTrainCommand.hiddenSizes(hidden), this.training::apply);
+            var sampling = new java.util.LinkedHashMap<>(corpusOptions.describe());
+            this.training.record(sampling);
+            sampling.put("hidden", java.util.Arrays.toString(training.mlpHidden()));
+            Ran r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, this.training.epochs(epochs, 200),
+                    !noMlp, IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), training, out, sampling,
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json, spec);
         }
@@ -90,12 +104,19 @@ public final class SipRunCommand implements Callable<Integer> {
     static Ran run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
             boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, Path out, java.util.Map<String, String> sampling,
             PrintWriter err, OutputOptions output) {
+        return run(m, sample, layers, maxLength, seed, epochs, mlp, loss, map, SipRun.Training.DEFAULT, out, sampling, err, output);
+    }
+
+    static Ran run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
+            boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, SipRun.Training training, Path out,
+            java.util.Map<String, String> sampling, PrintWriter err, OutputOptions output) {
         boolean talk = !output.quiet && !output.json;
         if (talk) {
             err.printf("SIP on %s: %d sources, %d samples%n", m.id(), sample.sources().size(), sample.passages().size());
             sample.notes().forEach(n -> err.println("note: " + n));
         }
-        var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss, map);
+        var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss, map,
+                training);
         SipRun.Result r = SipRun.run(m, sample, opts, out, ProgressBar.of(err, output));
         java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(sampling);
         settings.put("layers", java.util.Arrays.toString(layers));

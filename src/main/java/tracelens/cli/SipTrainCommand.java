@@ -57,8 +57,12 @@ public final class SipTrainCommand implements Callable<Integer> {
                 "an identical text occurs under, as in Extreme Classification corpora). (default: ${DEFAULT-VALUE})"})
     String loss;
 
-    @Option(names = "--epochs", defaultValue = "10", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "10", paramLabel = "N",
+            description = "Most epochs (exactly this many with --protocol original). (default: ${DEFAULT-VALUE})")
     int epochs;
+
+    @Mixin
+    TrainingProtocolOptions training;
 
     @Option(names = "--batch-size", defaultValue = "64", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
     int batchSize;
@@ -118,14 +122,18 @@ public final class SipTrainCommand implements Callable<Integer> {
         if (epochs <= 0 || batchSize <= 0 || !(lr > 0) || patience <= 0 || !(trainFraction > 0 && trainFraction < 1)) {
             throw new InvalidInputException("--epochs, --batch-size, --lr and --patience must be positive, --train-fraction in (0, 1)");
         }
+        training.validate();
         int[] layerList = layers == null ? null : parseList(layers, "--layers");
         SipTrain.Options o = new SipTrain.Options(layerList, inp, linear, mlp, hiddenSizes(hidden), ln, IdentifierTrainer.Loss.parse(loss),
-                epochs, batchSize, lr, patience, mode, trainFraction, seedData, seed, includePadRows);
+                epochs, batchSize, lr, patience, mode, trainFraction, seedData, seed, includePadRows, training::apply);
         SipTrain.Result r = SipTrain.train(cache, o, ProgressBar.of(spec.commandLine().getErr(), output));
         ObjectNode n = Json.result(spec);
         n.put("model", r.model()).put("cache", cache.toString()).put("input", inp.name().toLowerCase(Locale.ROOT))
                 .put("split", split.toLowerCase(Locale.ROOT)).put("loss", loss.toLowerCase(Locale.ROOT)).put("layernorm", ln)
                 .put("hidden", Arrays.toString(o.hidden())).put("samples", r.samples()).put("chance_accuracy", r.chance());
+        java.util.Map<String, String> protocol = new java.util.LinkedHashMap<>();
+        training.record(protocol);
+        protocol.forEach(n::put);
         r.sources().forEach(n.putArray("sources")::add);
         ArrayNode ls = n.putArray("layers");
         for (SipTrain.LayerResult l : r.layers()) {
@@ -137,7 +145,7 @@ public final class SipTrainCommand implements Callable<Integer> {
                 tracelens.report.SipReport.interval(x, acc.getKey(), tracelens.sip.Metrics.wilson(acc.getValue(), l.testRows()));
             }
             Json.number(x, "macro_f1", l.macroF1());
-            tracelens.report.SipReport.interval(x, "macro_f1", l.macroF1Ci95());
+            tracelens.report.SipReport.interval(x, "macro_f1", new double[] {l.macroF1Low(), l.macroF1High()});
             x.put("train_rows", l.trainRows()).put("test_rows", l.testRows()).put("linear_epochs", l.linearEpochs()).put("mlp_epochs", l.mlpEpochs());
         }
         String text = Json.write(n);

@@ -31,6 +31,7 @@ public final class SipReport {
         n.put("chance_accuracy", r.chance());
         n.put("top5_chance_accuracy", Math.min(1.0, 5.0 / r.sources().size()));
         n.put("epoch_budget", r.epochBudget());
+        n.put("protocol", r.protocol().name().toLowerCase(Locale.ROOT));
         n.put("train_samples", r.trainSamples());
         n.put("test_samples", r.testSamples());
         if (r.perplexity() != null) {
@@ -58,8 +59,10 @@ public final class SipReport {
             number(o, "ilm_effect", l.ilmEffect());
             o.put("linear_epochs", l.linearEpochs());
             o.put("mlp_epochs", l.mlpEpochs());
-            o.put("linear_at_epoch_limit", l.linearEpochs() >= r.epochBudget());
-            o.put("mlp_at_epoch_limit", Double.isFinite(l.mlpAccuracy()) && l.mlpEpochs() >= r.epochBudget());
+            // under the original protocol every probe runs the whole budget by design: nothing to flag
+            boolean early = r.protocol() == tracelens.sip.IdentifierTrainer.Protocol.TRACELENS;
+            o.put("linear_at_epoch_limit", early && l.linearEpochs() >= r.epochBudget());
+            o.put("mlp_at_epoch_limit", early && Double.isFinite(l.mlpAccuracy()) && l.mlpEpochs() >= r.epochBudget());
             ArrayNode conf = o.putArray("most_confused");
             for (Metrics.Confusion c : l.confused()) {
                 conf.addObject().put("actual", r.sources().get(c.actual())).put("predicted", r.sources().get(c.predicted())).put("count", c.count());

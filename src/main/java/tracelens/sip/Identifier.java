@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A source identifier: Linear(in, h1) -> ReLU -> ... -> Linear(h_last, K), a linear probe when there are no hidden
+ * A source identifier: Linear(in, h1) -> ReLU (or GELU, tanh) -> ... -> Linear(h_last, K), a linear probe when there are no hidden
  * layers. Every Linear starts orthogonal with gain sqrt(2) and zero bias, as the SIP code initialises it. Owns its
  * parameters (close it). Optionally a learnable LayerNorm normalises the input first.
  */
@@ -20,7 +20,30 @@ public final class Identifier implements tracelens.nn.Module {
     public static final int[] MLP = {256, 256, 256, 256, 256};
     public static final int[] LINEAR = {};
 
+    /** The hidden layers' activation (sip.md §3): relu (default), gelu (exact erf form) or tanh. */
+    public enum Act {
+        RELU, GELU, TANH;
+
+        public static Act parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "relu" -> RELU;
+                case "gelu" -> GELU;
+                case "tanh" -> TANH;
+                default -> throw tracelens.error.InvalidInputException.field("activation", " must be relu, gelu or tanh, found '" + s + "'");
+            };
+        }
+
+        NDArray apply(NDArray h) {
+            return switch (this) {
+                case RELU -> Activation.relu(h);
+                case GELU -> Activation.gelu(h);
+                case TANH -> Activation.tanh(h);
+            };
+        }
+    }
+
     private final NDManager manager;
+    private final Act act;
     private final List<NDArray> weights = new ArrayList<>(); // [out, in]
     private final List<NDArray> biases = new ArrayList<>();
     private final NDArray gamma; // input LayerNorm, or null
@@ -35,6 +58,11 @@ public final class Identifier implements tracelens.nn.Module {
 
     /** With {@code layerNorm}, the input first passes a learnable LayerNorm (gamma 1, beta 0, eps 1e-5; sip.md §3). */
     public Identifier(NDManager parent, int inputs, int[] hidden, int outputs, long seed, boolean layerNorm) {
+        this(parent, inputs, hidden, outputs, seed, layerNorm, Act.RELU);
+    }
+
+    public Identifier(NDManager parent, int inputs, int[] hidden, int outputs, long seed, boolean layerNorm, Act act) {
+        this.act = act;
         this.manager = parent.newSubManager();
         if (layerNorm) {
             gamma = manager.ones(new Shape(inputs));
@@ -70,7 +98,7 @@ public final class Identifier implements tracelens.nn.Module {
         for (int i = 0; i < weights.size(); i++) {
             h = Linear.linear(h, weights.get(i), biases.get(i)).get(0);
             if (i + 1 < weights.size()) {
-                h = Activation.relu(h);
+                h = act.apply(h);
             }
         }
         return h;
@@ -80,6 +108,10 @@ public final class Identifier implements tracelens.nn.Module {
     @Override
     public tracelens.nn.Parameters parameters() {
         return params;
+    }
+
+    public Act activation() {
+        return act;
     }
 
     public int inputs() {

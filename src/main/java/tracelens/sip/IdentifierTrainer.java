@@ -12,7 +12,6 @@ import tracelens.error.InvalidInputException;
 import tracelens.progress.Progress;
 import tracelens.losses.Bce;
 import tracelens.losses.CrossEntropy;
-import tracelens.train.Adam;
 import tracelens.train.LrSchedule;
 import tracelens.train.TrainingLoop;
 
@@ -39,11 +38,37 @@ public final class IdentifierTrainer {
         }
     }
 
-    /** {@code layerNorm}: a learnable LayerNorm on the input (gamma 1, beta 0, eps 1e-5), as SIP's sentence mode. */
+    /**
+     * How identifiers are trained. TRACELENS (the default): a stratified validation tenth, the best epoch's weights,
+     * early stopping. ORIGINAL: as the SIP code (sip.md §5): every training row gets gradient, exactly the epoch budget,
+     * the final weights.
+     */
+    public enum Protocol {
+        TRACELENS, ORIGINAL;
+
+        public static Protocol parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "tracelens" -> TRACELENS;
+                case "original" -> ORIGINAL;
+                default -> throw InvalidInputException.field("protocol", " must be tracelens or original, found '" + s + "'");
+            };
+        }
+    }
+
+    /**
+     * {@code layerNorm}: a learnable LayerNorm on the input (gamma 1, beta 0, eps 1e-5), as SIP's sentence mode;
+     * {@code warmupSteps}: of the linear schedule (the original's default 1).
+     */
     public record Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss,
-            boolean layerNorm) {
+            boolean layerNorm, Protocol protocol, tracelens.train.Optimizer.Kind optimizer, Identifier.Act activation, int warmupSteps) {
         public Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed) {
             this(hidden, epochs, batchSize, lr, clip, patience, seed, Loss.BCE, false);
+        }
+
+        public Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss,
+                boolean layerNorm) {
+            this(hidden, epochs, batchSize, lr, clip, patience, seed, loss, layerNorm, Protocol.TRACELENS,
+                    tracelens.train.Optimizer.Kind.ADAM, Identifier.Act.RELU, 1);
         }
 
         public Options(int[] hidden, int epochs, int batchSize, double lr, double clip, int patience, long seed, Loss loss) {
@@ -54,6 +79,9 @@ public final class IdentifierTrainer {
             if (epochs <= 0 || batchSize <= 0 || !(lr > 0) || !(clip > 0) || patience <= 0) {
                 throw new InvalidInputException("epochs, batch size, learning rate, clip and patience must be positive");
             }
+            if (warmupSteps < 0) {
+                throw InvalidInputException.field("warmup_steps", " must be at least 0, found " + warmupSteps);
+            }
         }
 
         /** SIP's optimiser settings with the given architecture, epoch budget and patience 20. */
@@ -62,7 +90,12 @@ public final class IdentifierTrainer {
         }
 
         public Options withLoss(Loss l) {
-            return new Options(hidden, epochs, batchSize, lr, clip, patience, seed, l, layerNorm);
+            return new Options(hidden, epochs, batchSize, lr, clip, patience, seed, l, layerNorm, protocol, optimizer, activation, warmupSteps);
+        }
+
+        /** The protocol, optimiser, hidden-layer activation and warm-up steps. */
+        public Options with(Protocol p, tracelens.train.Optimizer.Kind opt, Identifier.Act act, int warmup) {
+            return new Options(hidden, epochs, batchSize, lr, clip, patience, seed, loss, layerNorm, p, opt, act, warmup);
         }
     }
 
@@ -147,33 +180,51 @@ public final class IdentifierTrainer {
             throw new InvalidInputException("no training samples");
         }
         Random random = new Random(o.seed());
-        int[] first = new int[train.length];
-        for (int i = 0; i < train.length; i++) {
-            first[i] = labelSets[train[i]][0];
+        boolean original = o.protocol() == Protocol.ORIGINAL;
+        int[] fit = train;
+        int[] val = new int[0];
+        if (!original) { // the original trains on every row for the whole budget and keeps the final weights
+            int[] first = new int[train.length];
+            for (int i = 0; i < train.length; i++) {
+                first[i] = labelSets[train[i]][0];
+            }
+            int[][] split = validationSplit(first, classes, random);
+            fit = pick(train, split[0]);
+            val = pick(train, split[1]);
         }
-        int[][] split = validationSplit(first, classes, random);
-        int[] fit = pick(train, split[0]);
-        int[] val = pick(train, split[1]);
         int outputs = o.loss() == Loss.HASH ? BinaryHash.bits(classes) : classes;
-        Identifier net = new Identifier(parent, x.dim(), o.hidden(), outputs, o.seed(), o.layerNorm());
+        Identifier net = new Identifier(parent, x.dim(), o.hidden(), outputs, o.seed(), o.layerNorm(), o.activation());
         try {
-            Adam optimizer = new Adam(net.manager(), net.parameters().trainable(), 0, o.clip());
-            TrainingLoop.Settings settings = new TrainingLoop.Settings(o.epochs(), o.batchSize(), o.lr(), LrSchedule.sipLinear(),
-                    o.patience(), false, true, false, "training", List.of("loss"), "lower --lr");
-            TrainingLoop.StepLoss loss = (scope, idx) -> {
-                NDArray by = scope.create(targets(labelSets, idx, classes, o.loss()), new Shape(idx.length, outputs));
-                NDArray z = net.forward(x.batch(scope, idx));
-                return List.of(o.loss() == Loss.CE ? CrossEntropy.mean(z, by) : Bce.mean(z, by));
-            };
-            // the validation tenth's loss; without one, the epoch's training loss
-            TrainingLoop.Validation validation = terms -> val.length == 0 ? terms[0] : validationLoss(parent, net, x, labelSets, val, classes, o);
-            TrainingLoop.Result r = TrainingLoop.run(parent, net.parameters(), optimizer, fit, random, settings, loss, validation,
-                    TrainingLoop.Listeners.NONE, progress);
-            return new Fitted(net, r.epochs().size(), r.bestEpoch(), r.bestValidation(), r.meanTerm(0), o.loss(), o.batchSize());
+            return fit(parent, net, x, labelSets, fit, val, random, classes, o, progress);
         } catch (RuntimeException e) {
             net.close();
             throw e;
         }
+    }
+
+    /**
+     * Trains {@code net} (already initialised) on rows {@code fit} with the epoch permutations drawn from {@code random},
+     * validating on {@code val} (none: the epoch's training loss is reported instead). Tests give a reference
+     * initialisation this way.
+     */
+    static Fitted fit(NDManager parent, Identifier net, Features x, int[][] labelSets, int[] fit, int[] val, Random random, int classes,
+            Options o, Progress progress) {
+        boolean original = o.protocol() == Protocol.ORIGINAL;
+        int outputs = net.outputs();
+        tracelens.train.Optimizer optimizer = o.optimizer().create(net.manager(), net.parameters().trainable(), o.clip());
+        TrainingLoop.Settings settings = new TrainingLoop.Settings(o.epochs(), o.batchSize(), o.lr(), LrSchedule.sipLinear(o.warmupSteps()),
+                original ? 0 : o.patience(), false, !original, false, "training", List.of("loss"), "lower --lr");
+        TrainingLoop.StepLoss loss = (scope, idx) -> {
+            NDArray by = scope.create(targets(labelSets, idx, classes, o.loss()), new Shape(idx.length, outputs));
+            NDArray z = net.forward(x.batch(scope, idx));
+            return List.of(o.loss() == Loss.CE ? CrossEntropy.mean(z, by) : Bce.mean(z, by));
+        };
+        // the validation tenth's loss; without one, the epoch's training loss
+        TrainingLoop.Validation validation = terms -> val.length == 0 ? terms[0] : validationLoss(parent, net, x, labelSets, val, classes, o);
+        TrainingLoop.Result r = TrainingLoop.run(parent, net.parameters(), optimizer, fit, random, settings, loss, validation,
+                TrainingLoop.Listeners.NONE, progress);
+        return new Fitted(net, r.epochs().size(), original ? r.epochs().size() : r.bestEpoch(), r.bestValidation(), r.meanTerm(0),
+                o.loss(), o.batchSize());
     }
 
     /** Targets (rows, outputs): one-hot (BCE, CE), multi-hot (multi-label) or the binary-hash code of the first label. */

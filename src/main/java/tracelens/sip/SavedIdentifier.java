@@ -25,7 +25,12 @@ public final class SavedIdentifier {
 
     /** What an identifier reads and names. {@code features}: e.g. "mean-pooled, LayerNorm per row". */
     public record Info(String model, String modelSha256, int layer, String features, List<String> sources, int[] hidden,
-            boolean layerNorm, int inputs, String provenance) {}
+            boolean layerNorm, int inputs, String provenance, Identifier.Act activation) {
+        public Info(String model, String modelSha256, int layer, String features, List<String> sources, int[] hidden,
+                boolean layerNorm, int inputs, String provenance) {
+            this(model, modelSha256, layer, features, sources, hidden, layerNorm, inputs, provenance, Identifier.Act.RELU);
+        }
+    }
 
     private SavedIdentifier() {}
 
@@ -38,6 +43,7 @@ public final class SavedIdentifier {
         meta.put("features", info.features());
         meta.put("inputs", String.valueOf(info.inputs()));
         meta.put("layer_norm", String.valueOf(info.layerNorm()));
+        meta.put("activation", net.activation().name().toLowerCase(java.util.Locale.ROOT));
         try {
             meta.put("sources", JSON.writeValueAsString(info.sources()));
             meta.put("hidden", JSON.writeValueAsString(info.hidden()));
@@ -59,7 +65,8 @@ public final class SavedIdentifier {
         try {
             return new Info(m.get("model"), m.get("model_sha256"), Integer.parseInt(m.get("layer")), m.get("features"),
                     Arrays.asList(JSON.readValue(m.get("sources"), String[].class)), JSON.readValue(m.get("hidden"), int[].class),
-                    Boolean.parseBoolean(m.get("layer_norm")), Integer.parseInt(m.get("inputs")), m.get("provenance"));
+                    Boolean.parseBoolean(m.get("layer_norm")), Integer.parseInt(m.get("inputs")), m.get("provenance"),
+                    Identifier.Act.parse(m.getOrDefault("activation", "relu")));
         } catch (JsonProcessingException | NumberFormatException | NullPointerException e) {
             throw InvalidInputException.at(file, "saved identifier with unreadable metadata (" + e.getMessage() + ")");
         }
@@ -68,7 +75,7 @@ public final class SavedIdentifier {
     /** The identifier, its parameters read from {@code file} (shapes checked); the caller closes it. */
     public static Identifier load(NDManager m, Path file) {
         Info info = info(file);
-        Identifier net = new Identifier(m, info.inputs(), info.hidden(), info.sources().size(), 0, info.layerNorm());
+        Identifier net = new Identifier(m, info.inputs(), info.hidden(), info.sources().size(), 0, info.layerNorm(), info.activation());
         try (SafeTensors st = SafeTensors.open(file)) {
             for (Map.Entry<String, NDArray> e : net.parameters().asMap().entrySet()) {
                 if (!st.contains(e.getKey())) {

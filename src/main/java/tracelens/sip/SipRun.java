@@ -36,7 +36,20 @@ import tracelens.runtime.DjlRuntime;
  */
 public final class SipRun {
     public record Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
-            int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map) {}
+            int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map, Training training) {
+        public Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
+                int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map) {
+            this(layers, maxLength, batchSize, seed, epochs, mlp, mapSeeds, mapSources, mapSamples, loss, map, Training.DEFAULT);
+        }
+    }
+
+    /**
+     * How the identifiers are trained beyond the loss: the protocol, the MLP's hidden sizes, the optimiser, the
+     * activation and the warm-up steps ({@code apply} sets all but the sizes on trainer options).
+     */
+    public record Training(IdentifierTrainer.Protocol protocol, int[] mlpHidden, java.util.function.UnaryOperator<IdentifierTrainer.Options> apply) {
+        public static final Training DEFAULT = new Training(IdentifierTrainer.Protocol.TRACELENS, Identifier.MLP, o -> o);
+    }
 
     /** How the 2-D maps are drawn. */
     public enum MapMethod { PCA, TSNE;
@@ -64,7 +77,8 @@ public final class SipRun {
 
     public record Result(String model, String architecture, List<String> sources, int trainSamples, int testSamples,
             double chance, Double perplexity, List<LayerResult> layers, List<Map2d> maps, MapMethod mapMethod,
-            List<String> skipped, int duplicateTexts, long tokens, double extractionSeconds, int epochBudget) {}
+            List<String> skipped, int duplicateTexts, long tokens, double extractionSeconds, int epochBudget,
+            IdentifierTrainer.Protocol protocol) {}
 
     private SipRun() {}
 
@@ -96,17 +110,18 @@ public final class SipRun {
                 int[] trainY = IdentifierTrainer.pick(y, idx[0]);
                 float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
                 int[] testY = IdentifierTrainer.pick(y, idx[1]);
-                var linOpts = IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss());
+                var linOpts = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss()));
                 var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts,
                         Progress.named(progress, "layer " + layer + " linear identifier, epochs (early stopping)"),
                         saver(out, model, layer, "linear", names, Identifier.LINEAR, digest));
                 double mlpAcc = Double.NaN;
                 int mlpEpochs = 0;
                 if (o.mlp()) {
-                    var mlpOpts = IdentifierTrainer.Options.of(Identifier.MLP, o.epochs(), o.seed()).withLoss(o.loss());
+                    var mlpOpts = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), o.seed())
+                            .withLoss(o.loss()));
                     var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts,
                             Progress.named(progress, "layer " + layer + " MLP identifier, epochs (early stopping)"),
-                            saver(out, model, layer, "mlp", names, Identifier.MLP, digest));
+                            saver(out, model, layer, "mlp", names, o.training().mlpHidden(), digest));
                     mlpAcc = Metrics.accuracy(mlp.testLogits(), testY, k);
                     mlpEpochs = mlp.epochsRun();
                 }
@@ -139,7 +154,7 @@ public final class SipRun {
         }
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
-                results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds, o.epochs());
+                results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds, o.epochs(), o.training().protocol());
     }
 
     /** How sip run's identifiers read a text: the layer's states mean-pooled over real tokens, then LayerNorm per row. */

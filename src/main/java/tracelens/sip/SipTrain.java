@@ -37,12 +37,21 @@ public final class SipTrain {
 
     public enum SplitMode { DOCUMENT, TOKEN_ROW }
 
+    /** {@code training}: the protocol, optimiser, activation and warm-up steps set on each identifier's options. */
     public record Options(int[] layers, Input input, boolean linear, boolean mlp, int[] hidden, boolean layerNorm,
             IdentifierTrainer.Loss loss, int epochs, int batchSize, double lr, int patience, SplitMode split, double trainFraction,
-            long seedData, long seed, boolean includePadRows) {}
+            long seedData, long seed, boolean includePadRows, java.util.function.UnaryOperator<IdentifierTrainer.Options> training) {
+        public Options(int[] layers, Input input, boolean linear, boolean mlp, int[] hidden, boolean layerNorm,
+                IdentifierTrainer.Loss loss, int epochs, int batchSize, double lr, int patience, SplitMode split, double trainFraction,
+                long seedData, long seed, boolean includePadRows) {
+            this(layers, input, linear, mlp, hidden, layerNorm, loss, epochs, batchSize, lr, patience, split, trainFraction, seedData,
+                    seed, includePadRows, t -> t);
+        }
+    }
 
+    /** {@code macroF1Low}/{@code High}: its 95% bootstrap interval. */
     public record LayerResult(int layer, double linearAccuracy, double mlpAccuracy, double top5Accuracy, double macroF1,
-            double[] macroF1Ci95, int trainRows, int testRows, int linearEpochs, int mlpEpochs) {}
+            double macroF1Low, double macroF1High, int trainRows, int testRows, int linearEpochs, int mlpEpochs) {}
 
     public record Result(String model, List<String> sources, double chance, int samples, List<LayerResult> layers) {}
 
@@ -146,12 +155,13 @@ public final class SipTrain {
                     }
                 }
             }
-            return new LayerResult(layer, linAcc, mlpAcc, top5, f1, f1Ci, split[0].length, split[1].length, linEpochs, mlpEpochs);
+            return new LayerResult(layer, linAcc, mlpAcc, top5, f1, f1Ci[0], f1Ci[1], split[0].length, split[1].length, linEpochs, mlpEpochs);
         }
     }
 
     private static IdentifierTrainer.Options options(Options o, int[] hidden) {
-        return new IdentifierTrainer.Options(hidden, o.epochs(), o.batchSize(), o.lr(), 5.0, o.patience(), o.seed(), o.loss(), o.layerNorm());
+        return o.training().apply(new IdentifierTrainer.Options(hidden, o.epochs(), o.batchSize(), o.lr(), 5.0, o.patience(), o.seed(),
+                o.loss(), o.layerNorm()));
     }
 
     private record Scores(double accuracy, double top5, double macroF1, double[] macroF1Ci95) {}

@@ -12,7 +12,7 @@ import java.util.List;
  * Weight decay skips 1-D parameters (biases and LayerNorm gains), the usual convention for transformers (Hugging
  * Face's Trainer). The moments live in {@code manager}; gradients are read from the parameters after a backward pass.
  */
-public final class Adam {
+public final class Adam implements Optimizer {
     private final List<NDArray> params;
     private final List<NDArray> m1 = new ArrayList<>();
     private final List<NDArray> m2 = new ArrayList<>();
@@ -42,22 +42,16 @@ public final class Adam {
      * {@code scope}. Returns the global gradient norm before clipping; a non-finite norm leaves the parameters as
      * they were.
      */
+    @Override
     public double step(NDManager scope, double lr) {
         t++;
-        List<NDArray> grads = new ArrayList<>(params.size());
-        ai.djl.ndarray.NDList norms = new ai.djl.ndarray.NDList(params.size());
-        for (NDArray p : params) {
-            NDArray g = p.getGradient();
-            g.tempAttach(scope);
-            grads.add(g);
-            norms.add(g.norm());
-        }
-        // the global L2 norm from the per-tensor norms: few native calls, one read-back per step
-        double norm = ai.djl.ndarray.NDArrays.stack(norms).norm().getFloat();
+        Gradients gradients = Gradients.of(params, scope);
+        List<NDArray> grads = gradients.grads();
+        double norm = gradients.norm();
         if (!Double.isFinite(norm)) {
             return norm; // no update from a non-finite gradient: the caller decides (stop with an error)
         }
-        float scale = clip > 0 && norm > clip ? (float) (clip / (norm + 1e-6)) : 1f;
+        float scale = gradients.clipScale(clip);
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2 = 1 - Math.pow(beta2, t);
         // PyTorch's p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) is the engine's fused step
@@ -76,6 +70,7 @@ public final class Adam {
         return norm;
     }
 
+    @Override
     public int steps() {
         return t;
     }

@@ -16,7 +16,18 @@ public interface LrSchedule {
      * has multiplier 0.
      */
     static LrSchedule sipLinear() {
-        return (step, total) -> step < 1 ? step : Math.max(0, (double) (total - step) / (total - 1));
+        return sipLinear(1);
+    }
+
+    /**
+     * As {@link #sipLinear()} with {@code warmup} warm-up steps (the original's --warmup_steps): m(s) = s / W for
+     * s < W, else max(0, (S - s) / max(1, S - W)), update k using m(k - 1).
+     */
+    static LrSchedule sipLinear(int warmup) {
+        if (warmup < 0) {
+            throw tracelens.error.InvalidInputException.field("warmup_steps", " must be at least 0, found " + warmup);
+        }
+        return (step, total) -> step < warmup ? (double) step / warmup : Math.max(0, (double) (total - step) / Math.max(1, total - warmup));
     }
 
     /** Linear warm-up over round(fraction * total) steps to the full rate, then linear decay to 0 at the end. */

@@ -89,7 +89,7 @@ public final class TrainingLoop {
     private TrainingLoop() {}
 
     /** Trains without validation, listeners or progress. */
-    public static Result run(NDManager m, Parameters params, Adam adam, int[] rows, Random random, Settings s, StepLoss loss) {
+    public static Result run(NDManager m, Parameters params, Optimizer adam, int[] rows, Random random, Settings s, StepLoss loss) {
         return run(m, params, adam, rows, random, s, loss, null, Listeners.NONE, Progress.NONE);
     }
 
@@ -97,7 +97,7 @@ public final class TrainingLoop {
      * Trains {@code params}' trainable arrays on {@code rows}. {@code random} draws the epoch permutations (the caller
      * may have drawn from it before, e.g. for initialisation). Temporaries of each step live in a scope under {@code m}.
      */
-    public static Result run(NDManager m, Parameters params, Adam adam, int[] rows, Random random, Settings s, StepLoss loss,
+    public static Result run(NDManager m, Parameters params, Optimizer adam, int[] rows, Random random, Settings s, StepLoss loss,
             Validation validation, Listeners listeners, Progress progress) {
         if (rows.length == 0) {
             throw new InvalidInputException("no training samples");
@@ -186,7 +186,7 @@ public final class TrainingLoop {
         return new Result(epochs, bestEpoch, bestScore, step);
     }
 
-    private static double[] step(NDManager m, Adam adam, StepLoss loss, int[] idx, double lr, int step, int epoch, Settings s) {
+    private static double[] step(NDManager m, Optimizer adam, StepLoss loss, int[] idx, double lr, int step, int epoch, Settings s) {
         try (NDManager scope = m.newSubManager()) {
             double[] values;
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -170,6 +170,34 @@ class SipRunCommandTest {
     }
 
     @Test
+    void theOriginalProtocolRunsExactlyItsEpochsAndIsRecorded() throws IOException {
+        Path out = dir.resolve("original");
+        CliRun r = CliRun.of("sip", "run", "--corpus", corpus(30).toString(), "--words", "0", "--samples-per-source", "30",
+                "--layers", "0,6", "--protocol", "original", "--optimizer", "rmsprop", "--activation", "tanh", "--hidden", "tiny",
+                "--warmup-steps", "2", "--out", out.toString(), "--json", "--quiet");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode j = JSON.readTree(out.resolve("results.json").toFile());
+        assertThat(j.get("protocol").asText()).isEqualTo("original");
+        assertThat(j.get("epoch_budget").asInt()).as("the original's default budget").isEqualTo(10);
+        for (JsonNode l : j.get("layers")) {
+            assertThat(l.get("linear_epochs").asInt()).isEqualTo(10);
+            assertThat(l.get("mlp_epochs").asInt()).isEqualTo(10);
+            assertThat(l.get("linear_at_epoch_limit").asBoolean()).as("a fixed budget is not a probe stopping short").isFalse();
+        }
+        JsonNode settings = j.get("provenance").get("settings");
+        assertThat(settings.get("protocol").asText()).isEqualTo("original");
+        assertThat(settings.get("optimizer").asText()).isEqualTo("rmsprop");
+        assertThat(settings.get("activation").asText()).isEqualTo("tanh");
+        assertThat(settings.get("warmup_steps").asText()).isEqualTo("2");
+        assertThat(settings.get("hidden").asText()).isEqualTo("[128]");
+        assertThat(tracelens.sip.SavedIdentifier.info(out.resolve("identifiers/layer6-mlp.safetensors")).activation())
+                .isEqualTo(tracelens.sip.Identifier.Act.TANH);
+        CliRun bad = CliRun.of("sip", "run", "--corpus", corpus(30).toString(), "--protocol", "theirs", "--out", dir.resolve("x").toString());
+        assertThat(bad.exitCode()).isEqualTo(2);
+        assertThat(bad.err()).contains("protocol", "tracelens or original");
+    }
+
+    @Test
     void badCorpora() throws IOException {
         Path one = Files.writeString(dir.resolve("one.jsonl"), "{\"text\": \"a b c\", \"source\": \"x\"}\n{\"text\": \"d e f\", \"source\": \"x\"}\n");
         CliRun r = CliRun.of("sip", "run", "--corpus", one.toString(), "--words", "0", "--out", dir.resolve("o").toString());
