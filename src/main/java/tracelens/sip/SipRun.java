@@ -103,7 +103,15 @@ public final class SipRun {
             int[][] idx = splitIndices(isTest);
             double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()), progress);
             int layerIndex = 0;
+            String fingerprint = fingerprint(model, o, out.resolve("samples.jsonl"));
             for (int layer : file.layers()) {
+                Finished done = Finished.read(out, layer, fingerprint);
+                if (done != null) { // a finished layer of an earlier run of the same settings: kept, not retrained
+                    results.add(done.result());
+                    maps.addAll(done.maps());
+                    layerIndex++;
+                    continue;
+                }
                 float[][] x = file.pooled(layer);
                 float[][] normed = layerNorm(x);
                 float[][] trainX = IdentifierTrainer.rows(normed, idx[0]);
@@ -136,11 +144,14 @@ public final class SipRun {
                     progress.advance(1);
                     Geometry g = geometry(x, c0);
                     progress.advance(1);
-                    results.add(new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
+                    LayerResult result = new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
                             Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
                             Metrics.macroF1Interval(predicted, testY, k, Metrics.BOOTSTRAP_RESAMPLES, o.seed() * 31 + layer), silE, silC,
-                            Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, g, ilm[layerIndex++]));
-                    maps.addAll(maps(layer, x, y, k, o));
+                            Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, g, ilm[layerIndex++]);
+                    List<Map2d> layerMaps = maps(layer, x, y, k, o);
+                    new Finished(fingerprint, result, layerMaps).write(out);
+                    results.add(result);
+                    maps.addAll(layerMaps);
                     progress.advance(1);
                 } finally {
                     progress.end();
@@ -155,6 +166,63 @@ public final class SipRun {
         int nTest = (int) passages.stream().filter(PassageSampler.Passage::test).count();
         return new Result(model.id(), model.architecture(), names, passages.size() - nTest, nTest, 1.0 / names.size(), ppl,
                 results, maps, o.map(), sample.skipped(), sample.duplicateTexts(), tokens, seconds, o.epochs(), o.training().protocol());
+    }
+
+    /**
+     * A finished layer, written to {@code out/layers/layer<L>.json} as soon as it is done, so that a killed run keeps
+     * it and a rerun with the same settings (the same fingerprint) resumes after it instead of retraining it.
+     */
+    record Finished(String fingerprint, LayerResult result, List<Map2d> maps) {
+        private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+        static Path file(Path out, int layer) {
+            return out.resolve("layers").resolve("layer" + layer + ".json");
+        }
+
+        void write(Path out) {
+            tracelens.io.AtomicFile.write(file(out, result.layer()), w -> w.write(JSON.writeValueAsString(this)));
+        }
+
+        /** The layer's earlier result if one of the same settings is there, else null (an unreadable one is redone). */
+        static Finished read(Path out, int layer, String fingerprint) {
+            Path f = file(out, layer);
+            if (!java.nio.file.Files.isRegularFile(f)) {
+                return null;
+            }
+            try {
+                Finished done = JSON.readValue(f.toFile(), Finished.class);
+                return fingerprint.equals(done.fingerprint()) && done.result().layer() == layer ? done : null;
+            } catch (java.io.IOException | RuntimeException e) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * What a layer's result depends on: the model, the samples (their file's SHA-256: texts, sources, split) and every
+     * option that shapes training, scoring and the maps.
+     */
+    static String fingerprint(HiddenStateModel model, Options o, Path samples) {
+        String digest;
+        try {
+            digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(java.nio.file.Files.readAllBytes(samples)));
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            digest = "unreadable-" + System.nanoTime(); // never matches: the layers are redone
+        }
+        IdentifierTrainer.Options lin = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed())
+                .withLoss(o.loss()));
+        IdentifierTrainer.Options mlp = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), o.seed())
+                .withLoss(o.loss()));
+        return String.join("|", "sip-run-layer/1", model.id(), digest, String.valueOf(o.maxLength()), String.valueOf(o.seed()),
+                String.valueOf(o.mlp()), String.valueOf(o.mapSeeds()), String.valueOf(o.mapSources()), String.valueOf(o.mapSamples()),
+                o.map().name(), describe(lin), describe(mlp));
+    }
+
+    private static String describe(IdentifierTrainer.Options t) {
+        return java.util.Arrays.toString(t.hidden()) + "," + t.epochs() + "," + t.batchSize() + "," + t.lr() + "," + t.clip() + ","
+                + t.patience() + "," + t.seed() + "," + t.loss() + "," + t.layerNorm() + "," + t.protocol() + "," + t.optimizer() + ","
+                + t.activation() + "," + t.warmupSteps();
     }
 
     /** How sip run's identifiers read a text: the layer's states mean-pooled over real tokens, then LayerNorm per row. */

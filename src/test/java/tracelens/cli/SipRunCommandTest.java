@@ -169,12 +169,16 @@ class SipRunCommandTest {
         assertThat(Files.readString(dir.resolve("mixed.html"))).contains("Caution: these runs differ", "elsewhere.jsonl");
     }
 
+    private String[] args(Path out) throws IOException {
+        return new String[] {"sip", "run", "--corpus", corpus(30).toString(), "--words", "0", "--samples-per-source", "30",
+            "--layers", "0,6", "--protocol", "original", "--optimizer", "rmsprop", "--activation", "tanh", "--hidden", "tiny",
+            "--warmup-steps", "2", "--out", out.toString(), "--json", "--quiet"};
+    }
+
     @Test
     void theOriginalProtocolRunsExactlyItsEpochsAndIsRecorded() throws IOException {
         Path out = dir.resolve("original");
-        CliRun r = CliRun.of("sip", "run", "--corpus", corpus(30).toString(), "--words", "0", "--samples-per-source", "30",
-                "--layers", "0,6", "--protocol", "original", "--optimizer", "rmsprop", "--activation", "tanh", "--hidden", "tiny",
-                "--warmup-steps", "2", "--out", out.toString(), "--json", "--quiet");
+        CliRun r = CliRun.of(args(out));
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode j = JSON.readTree(out.resolve("results.json").toFile());
         assertThat(j.get("protocol").asText()).isEqualTo("original");
@@ -192,6 +196,25 @@ class SipRunCommandTest {
         assertThat(settings.get("hidden").asText()).isEqualTo("[128]");
         assertThat(tracelens.sip.SavedIdentifier.info(out.resolve("identifiers/layer6-mlp.safetensors")).activation())
                 .isEqualTo(tracelens.sip.Identifier.Act.TANH);
+        // issue 13: finished layers are kept as they complete; a rerun of the same settings resumes after them
+        JsonNode layer0 = JSON.readTree(out.resolve("layers/layer0.json").toFile());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) layer0.get("result")).put("linearAccuracy", 0.123456);
+        JSON.writeValue(out.resolve("layers/layer0.json").toFile(), layer0); // as if a killed run had finished layer 0 with this
+        java.nio.file.Files.delete(out.resolve("layers/layer6.json"));
+        java.nio.file.Files.delete(out.resolve("results.json"));
+        CliRun again = CliRun.of(args(out));
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        JsonNode k = JSON.readTree(out.resolve("results.json").toFile());
+        assertThat(k.get("layers").get(0).get("linear_accuracy").asDouble()).as("layer 0 was taken over, not retrained").isEqualTo(0.123456);
+        assertThat(k.get("layers").get(1).get("linear_accuracy")).as("layer 6 was retrained to the same number").isEqualTo(
+                j.get("layers").get(1).get("linear_accuracy"));
+        assertThat(k.get("layers").get(1).get("macro_f1_ci95")).isEqualTo(j.get("layers").get(1).get("macro_f1_ci95"));
+        String[] changed = args(out);
+        changed[java.util.Arrays.asList(changed).indexOf("tanh")] = "relu"; // another setting: every layer is redone
+        CliRun other = CliRun.of(changed);
+        assertThat(other.exitCode()).as(other.err()).isZero();
+        assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("layers").get(0).get("linear_accuracy").asDouble())
+                .isNotEqualTo(0.123456);
         CliRun bad = CliRun.of("sip", "run", "--corpus", corpus(30).toString(), "--protocol", "theirs", "--out", dir.resolve("x").toString());
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.err()).contains("protocol", "tracelens or original");
