@@ -141,6 +141,10 @@ public final class SipRunCommand implements Callable<Integer> {
             var node = Json.result(spec);
             node.setAll(ran.results().deepCopy());
             node.put("report", out.resolve("report.html").toString());
+            if (node.get("maps") instanceof com.fasterxml.jackson.databind.node.ObjectNode maps) { // big arrays stay in the file
+                maps.remove("points");
+                maps.put("points_in", out.resolve("results.json").toString());
+            }
             stdout.println(Json.write(node));
         } else {
             stdout.printf(Locale.ROOT, "%nSource identification on %s: %d sources, %d training / %d held-out samples, chance %.3f%n",

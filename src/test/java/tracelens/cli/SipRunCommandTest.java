@@ -143,6 +143,8 @@ class SipRunCommandTest {
                 .as("same samples, model and layers: the activations are reused").isEqualTo(stamp);
         assertThat(JSON.readTree(again.out()).get("layers")).isEqualTo(j.get("layers"));
         assertThat(JSON.readTree(out.resolve("results.json").toFile()).get("maps").get("points").size()).isGreaterThan(100);
+        assertThat(j.get("maps").has("points")).as("--json leaves the map points in results.json").isFalse();
+        assertThat(j.get("maps").get("points_in").asText()).endsWith("results.json");
 
         // two runs side by side in one report; a folder that is not a run is refused
         Path compare = dir.resolve("compare.html");
