@@ -146,6 +146,7 @@ public final class ParchGradEvaluateCommand implements Callable<Integer> {
         }
         if (out != null) {
             AtomicFile.write(out, w -> w.write(Json.write(json) + "\n"));
+            tracelens.results.TidyCsv.write(json, tracelens.results.TidyCsv.besideJson(out));
         }
         PrintWriter stdout = spec.commandLine().getOut();
         if (output.json) {

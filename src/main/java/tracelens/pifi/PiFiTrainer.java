@@ -46,8 +46,9 @@ public final class PiFiTrainer {
 
     public record Epoch(int epoch, double trainLoss, double validationAccuracy, double seconds) {}
 
+    /** {@code testMacroF1Ci95}: the 95% bootstrap interval of the test macro-F1 (Metrics.macroF1Interval). */
     public record Result(List<Epoch> epochs, int bestEpoch, double validationAccuracy, double testAccuracy, double testMacroF1,
-            int steps, long trainableParameters, long frozenParameters) {}
+            int steps, long trainableParameters, long frozenParameters, double[] testMacroF1Ci95) {}
 
     private PiFiTrainer() {}
 
@@ -89,10 +90,10 @@ public final class PiFiTrainer {
         }
         double[] test = evaluate(m, model, tok, split.test(), classes, o, progress);
         return new Result(epochs, r.bestEpoch(), r.bestValidation(), test[0], test[1], r.steps(),
-                model.parameters().count(true), model.parameters().count(false) - model.parameters().count(true));
+                model.parameters().count(true), model.parameters().count(false) - model.parameters().count(true), new double[] {test[2], test[3]});
     }
 
-    /** Accuracy and macro-F1 of {@code data} (eval mode, batches of 64). */
+    /** Accuracy, macro-F1 and macro-F1's 95% bootstrap interval of {@code data} (eval mode, batches of 64). */
     static double[] evaluate(NDManager m, PiFiModel model, TextTokenizer tok, List<TaskData.Example> data, int classes, Options o,
             Progress progress) {
         List<TextTokenizer.Tokens> tokens = encode(tok, data, o.maxTokens());
@@ -114,7 +115,8 @@ public final class PiFiTrainer {
             progress.end();
         }
         int[] predicted = Metrics.argmax(logits, classes);
-        return new double[] {Metrics.accuracy(logits, y, classes), Metrics.macroF1(predicted, y, classes)};
+        double[] ci = Metrics.macroF1Interval(predicted, y, classes, Metrics.BOOTSTRAP_RESAMPLES, o.seed());
+        return new double[] {Metrics.accuracy(logits, y, classes), Metrics.macroF1(predicted, y, classes), ci[0], ci[1]};
     }
 
     private static List<TextTokenizer.Tokens> encode(TextTokenizer tok, List<TaskData.Example> data, int maxTokens) {

@@ -99,7 +99,8 @@ public final class Metrics {
         double z2n = z * z / n;
         double centre = (p + z2n / 2) / (1 + z2n);
         double half = z / (1 + z2n) * Math.sqrt(p * (1 - p) / n + z2n / (4.0 * n));
-        return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
+        // at p = 0 or 1 the bound is exactly 0 or 1 (rounding would leave 0.9999999999999999)
+        return new double[] {p == 0 ? 0 : Math.max(0, centre - half), p == 1 ? 1 : Math.min(1, centre + half)};
     }
 
     public static double macroF1(int[] predicted, int[] y, int k) {

@@ -33,6 +33,10 @@ class FinetuneCommandTest {
                 "--epochs", "1", "--batch-size", "12", "--head-epochs", "3", "--max-tokens", "16", "--out", out.toString(), "--json", "-q",
                 "--save", dir.resolve("saved").toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode ci = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertThat(ci.get("accuracy_ci95").get(0).asDouble())
+                .isEqualTo(tracelens.sip.Metrics.wilson(ci.get("accuracy").asDouble(), ci.get("dev_size").asInt())[0]);
+        assertThat(ci.get("macro_f1_ci95").get(0).asDouble()).isLessThanOrEqualTo(ci.get("macro_f1").asDouble());
         // issue 14: the fine-tuned encoder is saved as a Hugging Face folder that --model loads
         assertThat(dir.resolve("saved").resolve("config.json")).exists();
         Path texts = Files.writeString(dir.resolve("t.txt"), "a short text\n");

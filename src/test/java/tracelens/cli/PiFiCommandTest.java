@@ -43,6 +43,13 @@ class PiFiCommandTest {
         assertThat(r.get("test_accuracy").asDouble()).isBetween(0.0, 1.0);
         assertThat(r.get("provenance").get("settings").get("llm-layer").asText()).isEqualTo("-1");
         assertThat(Files.readString(dir.resolve("pifi.json"))).contains("\"test_accuracy\"");
+        // issue 14: intervals (Wilson for accuracy, bootstrap for macro-F1) and the tidy table beside the JSON
+        double acc = r.get("test_accuracy").asDouble();
+        assertThat(r.get("test_accuracy_ci95").get(0).asDouble())
+                .isEqualTo(tracelens.sip.Metrics.wilson(acc, r.get("test_examples").asInt())[0]);
+        assertThat(r.get("test_macro_f1_ci95").get(1).asDouble()).isGreaterThanOrEqualTo(r.get("test_macro_f1").asDouble());
+        assertThat(Files.readAllLines(dir.resolve("pifi.csv"))).contains("minilm,,,test_accuracy," + acc + ","
+                + r.get("test_accuracy_ci95").get(0).asDouble() + "," + r.get("test_accuracy_ci95").get(1).asDouble());
         CliRun again = CliRun.of("pifi", "train", "--llm", llm, "--task", t.toString(), "--epochs", "2", "--batch-size", "16", "--lr", "1e-4",
                 "--json");
         JsonNode r2 = new ObjectMapper().readTree(again.out());

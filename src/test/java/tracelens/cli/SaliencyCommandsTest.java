@@ -33,13 +33,15 @@ class SaliencyCommandsTest {
         assertThat(model.resolve("model.safetensors")).exists();
 
         CliRun eval = CliRun.of("parchgrad", "evaluate", "--model", model.toString(), "--canvas", "40", "--images", "3",
-                "--methods", "grad", "--variants", "none,ins,cls", "--stats-images", "30", "--json");
+                "--methods", "grad", "--variants", "none,ins,cls", "--stats-images", "30", "--json", "--out", dir.resolve("eval.json").toString());
         assertThat(eval.exitCode()).as(eval.err()).isZero();
         JsonNode e = new ObjectMapper().readTree(eval.out());
+        List<String> tidy = Files.readAllLines(dir.resolve("eval.csv")); // issue 14: the tidy table beside --out
         for (String key : List.of("grad/none", "grad/ins", "grad/cls")) {
             JsonNode s = e.get("summary").get(key);
             assertThat(s.get("valid_images").asInt()).as(key).isEqualTo(3);
             assertThat(s.get("mu_in").asDouble()).as(key).isBetween(0.0, 1.0);
+            assertThat(tidy).anyMatch(l -> l.endsWith(",," + key + ",mu_in," + s.get("mu_in").asDouble() + ",,"));
         }
         assertThat(e.get("hooked")).hasSize(8);
         assertThat(model.resolve("channel-statistics.safetensors")).exists();

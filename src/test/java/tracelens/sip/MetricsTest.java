@@ -62,6 +62,8 @@ class MetricsTest {
         double z2 = 1.959963984540054 * 1.959963984540054;
         assertThat(Metrics.wilson(0, 10)).containsExactly(new double[] {0, z2 / (10 + z2)}, org.assertj.core.api.Assertions.within(1e-12));
         assertThat(Metrics.wilson(1, 10)).containsExactly(new double[] {10 / (10 + z2), 1}, org.assertj.core.api.Assertions.within(1e-12));
+        assertThat(Metrics.wilson(1, 27)[1]).as("exactly 1, not 0.9999999999999999").isEqualTo(1.0);
+        assertThat(Metrics.wilson(0, 27)[0]).isEqualTo(0.0);
         double[] half = Metrics.wilson(0.5, 36);
         assertThat(half[0]).isCloseTo(0.34474325409626827, org.assertj.core.api.Assertions.within(1e-14));
         assertThat(half[1]).isCloseTo(0.6552567459037317, org.assertj.core.api.Assertions.within(1e-14));
