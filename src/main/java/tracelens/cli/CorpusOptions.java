@@ -48,6 +48,15 @@ public final class CorpusOptions {
     @Option(names = "--cache", paramLabel = "DIR", description = "Cache folder for the built-in corpus (default: $TRACELENS_CACHE or ~/.cache/tracelens).")
     Path cache;
 
+    @Option(names = "--pg19-books", defaultValue = "100", paramLabel = "N",
+            description = "PG19 folders: the first N books of train/ in name order, as the original. (default: ${DEFAULT-VALUE})")
+    int pg19Books;
+
+    @Option(names = "--pg19-lines", defaultValue = "256", paramLabel = "L",
+            description = "PG19 folders: read up to L + 1 lines a book and keep books with more than L lines, as the original;"
+                    + " 0 reads whole books and keeps all. (default: ${DEFAULT-VALUE})")
+    int pg19Lines;
+
     /** The sampling settings, recorded beside a cache so that it says how its samples were drawn. */
     java.util.Map<String, String> describe() {
         java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -59,12 +68,16 @@ public final class CorpusOptions {
         m.put("split", split);
         m.put("test_fraction", String.valueOf(testFraction));
         m.put("seed", String.valueOf(seed));
+        if (SourceCorpus.isPg19(corpus)) {
+            m.put("pg19_books", String.valueOf(pg19Books));
+            m.put("pg19_lines", String.valueOf(pg19Lines));
+        }
         return m;
     }
 
     PassageSampler.Sample sample() {
         var docs = SourceCorpus.read(corpus, new TextColumns(textColumn, sourceColumn), SotuCorpus.parseField(sourceField),
-                cache != null ? cache : DjlRuntime.cacheRoot());
+                cache != null ? cache : DjlRuntime.cacheRoot(), new SourceCorpus.Pg19(pg19Books, pg19Lines));
         return PassageSampler.sample(docs, new PassageSampler.Options(words, samplesPerSource, minSamples, maxSources,
                 PassageSampler.Split.parse(split), testFraction, seed));
     }

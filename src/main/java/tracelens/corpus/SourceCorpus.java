@@ -25,7 +25,32 @@ public final class SourceCorpus {
 
     private SourceCorpus() {}
 
+    /**
+     * PG19 book selection (sip.md §1.2): the first {@code books} files of train/ in name order, each read up to
+     * {@code lines} + 1 lines, kept only when it has more than {@code lines} lines; {@code lines} 0 reads whole books
+     * and keeps all of them.
+     */
+    public record Pg19(int books, int lines) {
+        public static final Pg19 ORIGINAL = new Pg19(100, 256);
+
+        public Pg19 {
+            if (books < 1 || lines < 0) {
+                throw new InvalidInputException("--pg19-books must be at least 1 and --pg19-lines at least 0");
+            }
+        }
+    }
+
     public static List<Document> read(String corpus, TextColumns columns, SotuCorpus.SourceField sotuField, Path cache) {
+        return read(corpus, columns, sotuField, cache, Pg19.ORIGINAL);
+    }
+
+    /** Whether {@code corpus} names a PG19-style folder (metadata.csv beside train/). */
+    public static boolean isPg19(String corpus) {
+        Path p = Path.of(corpus);
+        return Files.isRegularFile(p.resolve("metadata.csv")) && Files.isDirectory(p.resolve("train"));
+    }
+
+    public static List<Document> read(String corpus, TextColumns columns, SotuCorpus.SourceField sotuField, Path cache, Pg19 pg19) {
         if (corpus.equals(SOTU)) {
             return SotuCorpus.documents(SotuCorpus.read(SotuCorpus.dataDir(cache)), sotuField);
         }
@@ -37,7 +62,7 @@ public final class SourceCorpus {
             if (Files.isRegularFile(path.resolve("texts.txt")) && Files.isRegularFile(path.resolve("labels.txt"))) {
                 return extremeClassification(path);
             }
-            return Files.isRegularFile(path.resolve("metadata.csv")) && Files.isDirectory(path.resolve("train")) ? pg19(path) : folder(path);
+            return isPg19(corpus) ? pg19(path, pg19) : folder(path);
         }
         return path.getFileName().toString().endsWith(".txt") ? wikitext(path) : records(path, columns);
     }
@@ -94,7 +119,7 @@ public final class SourceCorpus {
      * {@code train/<id>.txt}. Books in file-name order; each line is cleaned as the SIP successor code does (the
      * matches of [\w.,]+ joined by single spaces, then "12:3" and "12 3" number pairs removed).
      */
-    private static List<Document> pg19(Path dir) {
+    private static List<Document> pg19(Path dir, Pg19 selection) {
         java.util.Map<String, String> titles = new java.util.HashMap<>();
         try {
             for (String line : Files.readAllLines(dir.resolve("metadata.csv"), StandardCharsets.UTF_8)) {
@@ -108,11 +133,22 @@ public final class SourceCorpus {
         }
         List<Document> docs = new ArrayList<>();
         try (Stream<Path> books = Files.list(dir.resolve("train"))) {
-            for (Path b : books.filter(SourceCorpus::isTxt).sorted().toList()) {
+            for (Path b : books.filter(SourceCorpus::isTxt).sorted().limit(selection.books()).toList()) {
                 String id = b.getFileName().toString().replaceFirst("\\.txt$", "");
                 StringBuilder text = new StringBuilder();
-                for (String line : text(b).split("\n")) {
-                    String clean = pg19Clean(line);
+                String[] lines = text(b).split("\n", -1);
+                int read = lines.length;
+                if (lines.length > 0 && lines[lines.length - 1].isEmpty()) {
+                    read--; // the newline that ends the last line starts no line
+                }
+                if (selection.lines() > 0) {
+                    read = Math.min(read, selection.lines() + 1); // the original reads until it has more than `lines`
+                    if (read <= selection.lines()) {
+                        continue; // a book of `lines` lines or fewer is dropped
+                    }
+                }
+                for (int i = 0; i < read; i++) {
+                    String clean = pg19Clean(lines[i]);
                     if (!clean.isBlank()) {
                         text.append(clean).append(' ');
                     }

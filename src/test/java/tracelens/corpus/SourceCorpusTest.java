@@ -58,11 +58,37 @@ class SourceCorpusTest {
         Files.writeString(dir.resolve("pg19/metadata.csv"), "10,The Bible,1611\n20,\"Moby Dick\",1851\n");
         Files.writeString(pg.resolve("20.txt"), "Call me Ishmael.\nChapter 1:2 and 3 4 -- whale!\n");
         Files.writeString(pg.resolve("10.txt"), "In the beginning\n");
-        List<Document> docs = read(dir.resolve("pg19"));
+        List<Document> docs = SourceCorpus.read(dir.resolve("pg19").toString(), TextColumns.DEFAULT, SotuCorpus.SourceField.PRESIDENT, dir,
+                new SourceCorpus.Pg19(100, 0)); // whole books, all kept
         assertThat(docs).extracting(Document::source).containsExactly("The Bible", "Moby Dick");
         // the spec deletes number pairs after joining words with single spaces, so two spaces remain where they were
         assertThat(docs.get(1).text()).isEqualTo("Call me Ishmael. Chapter  and  whale");
         assertThat(SourceCorpus.pg19Clean("verse 3:16 says 1 2 go")).isEqualTo("verse  says  go");
+    }
+
+    @Test
+    void pg19SelectionIsTheOriginals() throws IOException {
+        // sip.md §1.2: the first N files in name order, read until more than 256 lines, kept only past 256 lines
+        Path pg = Files.createDirectories(dir.resolve("pg/train"));
+        Files.writeString(dir.resolve("pg/metadata.csv"), "");
+        for (int[] book : new int[][] {{1, 300}, {2, 256}, {3, 257}, {4, 400}}) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 1; i <= book[1]; i++) {
+                b.append("w").append(i).append('\n');
+            }
+            Files.writeString(pg.resolve("b" + book[0] + ".txt"), b);
+        }
+        List<Document> docs = SourceCorpus.read(dir.resolve("pg").toString(), TextColumns.DEFAULT, SotuCorpus.SourceField.PRESIDENT, dir,
+                SourceCorpus.Pg19.ORIGINAL);
+        assertThat(docs).extracting(Document::source).containsExactly("b1", "b3", "b4"); // b2 has only 256 lines
+        for (Document d : docs) {
+            String[] words = d.text().split(" ");
+            assertThat(words).hasSize(257);
+            assertThat(words[256]).isEqualTo("w257");
+        }
+        List<Document> firstTwo = SourceCorpus.read(dir.resolve("pg").toString(), TextColumns.DEFAULT, SotuCorpus.SourceField.PRESIDENT, dir,
+                new SourceCorpus.Pg19(2, 256));
+        assertThat(firstTwo).extracting(Document::source).containsExactly("b1"); // of b1 and b2, only b1 is long enough
     }
 
     @Test
