@@ -93,6 +93,10 @@ public final class SipTrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the JSON result to FILE (atomically).")
     Path outFile;
 
+    @Option(names = "--identifiers", paramLabel = "DIR", description = "Save every trained identifier in DIR as"
+            + " layer<L>-linear|mlp.safetensors (parameters, source names, model, layer, the features it reads).")
+    Path identifiers;
+
     @Mixin
     RuntimeOptions runtime;
 
@@ -102,6 +106,7 @@ public final class SipTrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         OutputPaths.file("--out", outFile);
+        OutputPaths.folder("--identifiers", identifiers);
         String in = input;
         if (in == null) {
             in = pooledCache() ? "sentence" : "bigram";
@@ -126,7 +131,7 @@ public final class SipTrainCommand implements Callable<Integer> {
         int[] layerList = layers == null ? null : parseList(layers, "--layers");
         SipTrain.Options o = new SipTrain.Options(layerList, inp, linear, mlp, hiddenSizes(hidden), ln, IdentifierTrainer.Loss.parse(loss),
                 epochs, batchSize, lr, patience, mode, trainFraction, seedData, seed, includePadRows, training::apply);
-        SipTrain.Result r = SipTrain.train(cache, o, ProgressBar.of(spec.commandLine().getErr(), output));
+        SipTrain.Result r = SipTrain.train(cache, o, ProgressBar.of(spec.commandLine().getErr(), output), identifiers);
         ObjectNode n = Json.result(spec);
         n.put("model", r.model()).put("cache", cache.toString()).put("input", inp.name().toLowerCase(Locale.ROOT))
                 .put("split", split.toLowerCase(Locale.ROOT)).put("loss", loss.toLowerCase(Locale.ROOT)).put("layernorm", ln)

@@ -58,6 +58,15 @@ public final class SipTrain {
     private SipTrain() {}
 
     public static Result train(Path dir, Options o, Progress progress) {
+        return train(dir, o, progress, null);
+    }
+
+    /**
+     * As above; with {@code identifiers} not null, every trained identifier is saved there as
+     * {@code layer<L>-linear|mlp.safetensors} (SavedIdentifier: parameters, source names, model and digest, layer,
+     * the features it reads).
+     */
+    public static Result train(Path dir, Options o, Progress progress, Path identifiers) {
         Path acts = dir.resolve(SipGather.ACTIVATIONS);
         Path samplesFile = dir.resolve(SipGather.SAMPLES);
         if (!Files.isRegularFile(acts) || !Files.isRegularFile(samplesFile)) {
@@ -86,15 +95,28 @@ public final class SipTrain {
                 }
             }
             List<LayerResult> results = new ArrayList<>();
+            Saver saver = identifiers == null ? null : new Saver(identifiers, file.metadata("model"),
+                    tracelens.provenance.Provenance.modelDigest(file.metadata("model")), names, o);
             for (int layer : layers) {
-                results.add(layer(manager, file, layer, samples, sets, k, o, progress));
+                results.add(layer(manager, file, layer, samples, sets, k, o, progress, saver));
             }
             return new Result(file.metadata("model"), names, 1.0 / k, n, results);
         }
     }
 
+    /** Where and as what sip train saves its identifiers. */
+    private record Saver(Path dir, String model, String digest, List<String> names, Options o) {
+        void save(Identifier net, int layer, String probe, int[] hidden) {
+            String features = o.input() == Input.SENTENCE ? "mean over real tokens, learnable LayerNorm (sip train --input sentence)"
+                    : "token " + o.input().name().toLowerCase(java.util.Locale.ROOT) + " rows [h_t; h_t+1; ...] (sip train --input "
+                            + o.input().name().toLowerCase(java.util.Locale.ROOT) + ")";
+            SavedIdentifier.save(net, new SavedIdentifier.Info(model, digest, layer, features, names, hidden, o.layerNorm(), net.inputs(),
+                    null, net.activation()), dir.resolve("layer" + layer + "-" + probe + ".safetensors"));
+        }
+    }
+
     private static LayerResult layer(NDManager manager, ActivationFile file, int layer, List<Sample> samples, int[][] sampleSets, int k,
-            Options o, Progress progress) {
+            Options o, Progress progress, Saver saver) {
         try (NDManager m = manager.newSubManager()) {
             Features x;
             int[] rowSample;
@@ -139,6 +161,9 @@ public final class SipTrain {
                     f1 = s.macroF1;
                     f1Ci = s.macroF1Ci95;
                     linEpochs = f.epochsRun();
+                    if (saver != null) {
+                        saver.save(f.net(), layer, "linear", Identifier.LINEAR);
+                    }
                 }
             }
             if (o.mlp()) {
@@ -148,6 +173,9 @@ public final class SipTrain {
                     Scores s = score(m, f, x, rowSets, split[1], k, o.loss(), o.seed() * 31 + layer);
                     mlpAcc = s.accuracy;
                     mlpEpochs = f.epochsRun();
+                    if (saver != null) {
+                        saver.save(f.net(), layer, "mlp", o.hidden());
+                    }
                     if (!o.linear()) {
                         top5 = s.top5;
                         f1 = s.macroF1;

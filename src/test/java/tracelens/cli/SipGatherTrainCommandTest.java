@@ -49,13 +49,25 @@ class SipGatherTrainCommandTest {
         assertThat(top.get("mlp_accuracy").asDouble()).isGreaterThan(0.6);
         assertThat(top.get("train_rows").asInt()).isGreaterThan(1000);
 
+        Path ids = dir.resolve("ids");
         CliRun s = CliRun.of("sip", "train", "--cache", cache.toString(), "--input", "sentence", "--probe", "linear", "--layers", "6",
-                "--epochs", "100", "--json", "-q");
+                "--epochs", "100", "--json", "-q", "--identifiers", ids.toString());
         assertThat(s.exitCode()).as(s.err()).isZero();
         JsonNode sj = SipRunCommandTest.JSON.readTree(s.out()).get("layers").get(0);
         assertThat(sj.get("test_rows").asInt()).isEqualTo(36); // one row per held-out sample
         assertThat(sj.get("linear_accuracy").asDouble()).isGreaterThan(0.8);
         assertThat(sj.get("mlp_accuracy").isNull()).isTrue();
+        // issue 13: the trained identifier is saved with what it reads; sip predict (mean-pooled, sip run's) refuses it
+        tracelens.sip.SavedIdentifier.Info info = tracelens.sip.SavedIdentifier.info(ids.resolve("layer6-linear.safetensors"));
+        assertThat(info.layer()).isEqualTo(6);
+        assertThat(info.sources()).hasSize(3);
+        assertThat(info.features()).contains("sip train --input sentence");
+        assertThat(info.layerNorm()).isTrue();
+        Path texts = Files.writeString(dir.resolve("texts.txt"), "a text\n");
+        CliRun predict = CliRun.of("sip", "predict", "--identifier", ids.resolve("layer6-linear.safetensors").toString(), "--input",
+                texts.toString());
+        assertThat(predict.exitCode()).isEqualTo(2);
+        assertThat(predict.err()).contains("sip train --input sentence");
         // the same interval keys as sip run: Wilson on the 36 held-out rows, and a bootstrap for macro-F1
         assertThat(sj.get("linear_accuracy_ci95").get(0).asDouble())
                 .isEqualTo(tracelens.sip.Metrics.wilson(sj.get("linear_accuracy").asDouble(), 36)[0]);
