@@ -75,6 +75,19 @@ public final class CorpusOptions {
         return m;
     }
 
+    /**
+     * For commands that hold out passages per source (sip run, sip identify): one sample per source cannot be split,
+     * which only sip gather + sip train --split token-row can use.
+     */
+    PassageSampler.Sample heldOutSample() {
+        if (samplesPerSource < 2) {
+            throw new tracelens.error.InvalidInputException("--samples-per-source " + samplesPerSource + ": this command holds out"
+                    + " passages of every source, so it needs at least 2; one sample per source (the successor setup) works with"
+                    + " 'sip gather' and 'sip train --split token-row'");
+        }
+        return sample();
+    }
+
     PassageSampler.Sample sample() {
         var docs = SourceCorpus.read(corpus, new TextColumns(textColumn, sourceColumn), SotuCorpus.parseField(sourceField),
                 cache != null ? cache : DjlRuntime.cacheRoot(), new SourceCorpus.Pg19(pg19Books, pg19Lines));

@@ -89,7 +89,7 @@ public final class SipIdentifyCommand implements Callable<Integer> {
             throw new InvalidInputException("--ngram must be 1, 2 or 3, found " + ngram);
         }
         SourceIdentify.Confidence conf = Choice.of(SourceIdentify.Confidence.class, "--confidence", confidence);
-        var sample = corpusOptions.sample();
+        var sample = corpusOptions.heldOutSample();
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         try (HiddenStateModel m = modelOptions.load()) {

@@ -83,7 +83,7 @@ public final class SipRunCommand implements Callable<Integer> {
         OutputPaths.folder("--out", out);
         training.validate();
         SipTrainCommand.hiddenSizes(hidden);
-        PassageSampler.Sample sample = corpusOptions.sample();
+        PassageSampler.Sample sample = corpusOptions.heldOutSample();
         try (HiddenStateModel m = modelOptions.load()) {
             var training = new SipRun.Training(this.training.protocol(), SipTrainCommand.hiddenSizes(hidden), this.training::apply);
             var sampling = new java.util.LinkedHashMap<>(corpusOptions.describe());

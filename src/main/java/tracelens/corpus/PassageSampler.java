@@ -35,8 +35,8 @@ public final class PassageSampler {
 
     public record Options(int words, int samplesPerSource, int minSamples, int maxSources, Split split, double testFraction, long seed) {
         public Options {
-            if (words < 0 || samplesPerSource < 2 || minSamples < 0 || maxSources < 2 || !(testFraction > 0 && testFraction < 1)) {
-                throw InvalidInputException.field("words", " >= 0, --samples-per-source >= 2, --max-sources >= 2 and a test fraction in (0, 1) are required");
+            if (words < 0 || samplesPerSource < 1 || minSamples < 0 || maxSources < 2 || !(testFraction > 0 && testFraction < 1)) {
+                throw InvalidInputException.field("words", " >= 0, --samples-per-source >= 1, --max-sources >= 2 and a test fraction in (0, 1) are required");
             }
         }
     }
@@ -88,13 +88,18 @@ public final class PassageSampler {
                 }
             }
             int available = train.size() + test.size();
-            if (available < Math.max(2, o.minSamples())) {
-                skipped.add(e.getKey() + " (" + available + " passages, fewer than --min-samples " + Math.max(2, o.minSamples()) + ")");
+            // one sample per source (the successor setup) needs one passage, whatever --min-samples says
+            int least = o.samplesPerSource() == 1 ? 1 : Math.max(2, o.minSamples());
+            if (available < least) {
+                skipped.add(e.getKey() + " (" + available + " passages, fewer than --min-samples " + least + ")");
                 continue;
             }
             Collections.shuffle(train, random);
             Collections.shuffle(test, random);
-            if (o.split() == Split.DOCUMENT) {
+            if (o.samplesPerSource() == 1) { // the successor setup: one sample per source, split later by token rows
+                Passage p = (train.isEmpty() ? test : train).get(0);
+                out.add(new Passage(p.text(), p.source(), p.document(), false));
+            } else if (o.split() == Split.DOCUMENT) {
                 int nTest = Math.max(1, (int) Math.round(o.samplesPerSource() * o.testFraction()));
                 out.addAll(train.subList(0, Math.min(o.samplesPerSource() - Math.min(nTest, test.size()), train.size())));
                 out.addAll(test.subList(0, Math.min(nTest, test.size())));

@@ -142,7 +142,8 @@ public final class SipTrain {
             }
             if (split[0].length == 0 || split[1].length == 0) {
                 throw new InvalidInputException("layer " + layer + ": the split leaves " + split[0].length + " training and "
-                        + split[1].length + " held-out rows; use more samples or another --split");
+                        + split[1].length + " held-out rows; use more samples or another --split (with one sample per source,"
+                        + " --split token-row)");
             }
             double linAcc = Double.NaN;
             double mlpAcc = Double.NaN;

@@ -87,4 +87,27 @@ class SipGatherTrainCommandTest {
         assertThat(corrupt.exitCode()).isEqualTo(2);
         assertThat(corrupt.err()).contains("activations.safetensors");
     }
+
+    @Test
+    void oneSamplePerSourceWorksWhereTheSplitAllowsIt() throws Exception {
+        Path corpus = SipRunCommandTest.corpus(dir, 5);
+        CliRun run = CliRun.of("sip", "run", "--corpus", corpus.toString(), "--words", "0", "--samples-per-source", "1", "--out",
+                dir.resolve("run").toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("--samples-per-source 1", "sip train --split token-row");
+        Path cache = dir.resolve("one");
+        CliRun g = CliRun.of("sip", "gather", "--corpus", corpus.toString(), "--words", "0", "--samples-per-source", "1", "--layers", "6",
+                "--out", cache.toString(), "-q");
+        assertThat(g.exitCode()).as(g.err()).isZero();
+        assertThat(Files.readAllLines(cache.resolve("samples.jsonl"))).hasSize(3); // one per source
+        CliRun doc = CliRun.of("sip", "train", "--cache", cache.toString(), "--input", "unigram", "--split", "document", "--epochs", "2");
+        assertThat(doc.exitCode()).isEqualTo(2);
+        assertThat(doc.err()).contains("0 held-out rows", "--split token-row");
+        CliRun rows = CliRun.of("sip", "train", "--cache", cache.toString(), "--input", "unigram", "--split", "token-row", "--epochs", "2",
+                "--json", "-q");
+        assertThat(rows.exitCode()).as(rows.err()).isZero();
+        JsonNode l = SipRunCommandTest.JSON.readTree(rows.out()).get("layers").get(0);
+        assertThat(l.get("train_rows").asInt()).isPositive();
+        assertThat(l.get("test_rows").asInt()).isPositive();
+    }
 }
