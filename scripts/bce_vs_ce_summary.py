@@ -7,7 +7,11 @@ work = sys.argv[1]
 runs = {}
 for f in glob.glob(os.path.join(work, "*-k*-s*-*.json")):
     m = re.match(r"(.+)-k(\d+)-s(\d+)-(bce|ce)\.json$", os.path.basename(f))
-    d = json.load(open(f))
+    try:
+        d = json.load(open(f))
+    except ValueError:
+        print("skipped (not finished): " + f, file=sys.stderr)
+        continue
     runs.setdefault((m.group(1), int(m.group(2)), m.group(4)), []).append(d)
 
 
