@@ -31,7 +31,7 @@ class ReadmeExamplesTest {
         List<String> out = new ArrayList<>();
         Matcher m = Pattern.compile("```bash\\n(.*?)```", Pattern.DOTALL).matcher(readme);
         while (m.find()) {
-            for (String line : m.group(1).replaceAll("\\\\\\n\\s*", " ").split("\\n")) {
+            for (String line : m.group(1).replaceAll("\\s*\\\\\\n\\s*", " ").split("\\n")) {
                 String c = line.replaceFirst("\\s+#\\s.*$", "").strip();
                 if (!c.isEmpty() && !c.startsWith("#")) {
                     out.add(c);
