@@ -103,7 +103,11 @@ public final class SipRun {
             int[][] idx = splitIndices(isTest);
             double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()), progress);
             int layerIndex = 0;
-            String fingerprint = fingerprint(model, o, out.resolve("samples.jsonl"));
+            // the identifiers' options, built once for every layer and for the fingerprint of finished layers
+            var linOpts = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss()));
+            var mlpOpts = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), o.seed())
+                    .withLoss(o.loss()));
+            String fingerprint = fingerprint(model, o, SipGather.samplesDigest(passages), linOpts, mlpOpts);
             for (int layer : file.layers()) {
                 Finished done = Finished.read(out, layer, fingerprint);
                 if (done != null) { // a finished layer of an earlier run of the same settings: kept, not retrained
@@ -118,15 +122,12 @@ public final class SipRun {
                 int[] trainY = IdentifierTrainer.pick(y, idx[0]);
                 float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
                 int[] testY = IdentifierTrainer.pick(y, idx[1]);
-                var linOpts = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss()));
                 var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts,
                         Progress.named(progress, "layer " + layer + " linear identifier, epochs (early stopping)"),
                         saver(out, model, layer, "linear", names, Identifier.LINEAR, digest));
                 double mlpAcc = Double.NaN;
                 int mlpEpochs = 0;
                 if (o.mlp()) {
-                    var mlpOpts = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), o.seed())
-                            .withLoss(o.loss()));
                     var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts,
                             Progress.named(progress, "layer " + layer + " MLP identifier, epochs (early stopping)"),
                             saver(out, model, layer, "mlp", names, o.training().mlpHidden(), digest));
@@ -199,22 +200,12 @@ public final class SipRun {
     }
 
     /**
-     * What a layer's result depends on: the model, the samples (their file's SHA-256: texts, sources, split) and every
-     * option that shapes training, scoring and the maps.
+     * What a layer's result depends on: the model, the samples (the SHA-256 of samples.jsonl, SipGather.samplesDigest:
+     * texts, sources, split) and every option that shapes training, scoring and the maps.
      */
-    static String fingerprint(HiddenStateModel model, Options o, Path samples) {
-        String digest;
-        try {
-            digest = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(java.nio.file.Files.readAllBytes(samples)));
-        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
-            digest = "unreadable-" + System.nanoTime(); // never matches: the layers are redone
-        }
-        IdentifierTrainer.Options lin = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed())
-                .withLoss(o.loss()));
-        IdentifierTrainer.Options mlp = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), o.seed())
-                .withLoss(o.loss()));
-        return String.join("|", "sip-run-layer/1", model.id(), digest, String.valueOf(o.maxLength()), String.valueOf(o.seed()),
+    static String fingerprint(HiddenStateModel model, Options o, String samplesDigest, IdentifierTrainer.Options lin,
+            IdentifierTrainer.Options mlp) {
+        return String.join("|", "sip-run-layer/1", model.id(), samplesDigest, String.valueOf(o.maxLength()), String.valueOf(o.seed()),
                 String.valueOf(o.mlp()), String.valueOf(o.mapSeeds()), String.valueOf(o.mapSources()), String.valueOf(o.mapSamples()),
                 o.map().name(), describe(lin), describe(mlp));
     }
