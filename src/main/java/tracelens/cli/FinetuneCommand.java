@@ -169,13 +169,13 @@ public final class FinetuneCommand implements Callable<Integer> {
                 .put("max_tokens", maxTokens).put("steps", r.steps()).put("metric", t.metric())
                 .put("accuracy", r.accuracy()).put("mcc", r.mcc()).put("macro_f1", r.macroF1())
                 .put("analysis_zeta", analysisZeta).put("seconds", (System.nanoTime() - start) / 1e9);
-        tracelens.report.SipReport.interval(json, "accuracy", tracelens.sip.Metrics.wilson(r.accuracy(), dev.size()));
+        tracelens.results.Results.interval(json, "accuracy", tracelens.sip.Metrics.wilson(r.accuracy(), dev.size()));
         int[] devLabels = dev.stream().mapToInt(TaskData.Example::label).toArray();
         int classes = java.util.Arrays.stream(devLabels).max().orElse(0) + 1;
         for (int p : r.predictions()) {
             classes = Math.max(classes, p + 1);
         }
-        tracelens.report.SipReport.interval(json, "macro_f1", tracelens.sip.Metrics.macroF1Interval(r.predictions(), devLabels, classes,
+        tracelens.results.Results.interval(json, "macro_f1", tracelens.sip.Metrics.macroF1Interval(r.predictions(), devLabels, classes,
                 tracelens.sip.Metrics.BOOTSTRAP_RESAMPLES, seed));
         ArrayNode ep = json.putArray("history");
         for (FineTuner.Epoch e : r.epochs()) {

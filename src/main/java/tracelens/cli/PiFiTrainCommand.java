@@ -180,11 +180,11 @@ public final class PiFiTrainCommand implements Callable<Integer> {
         json.put("frozen_parameters", r.frozenParameters());
         json.put("best_epoch", r.bestEpoch());
         Json.number(json, "validation_accuracy", r.validationAccuracy());
-        tracelens.report.SipReport.interval(json, "validation_accuracy", tracelens.sip.Metrics.wilson(r.validationAccuracy(), split.validation().size()));
+        tracelens.results.Results.interval(json, "validation_accuracy", tracelens.sip.Metrics.wilson(r.validationAccuracy(), split.validation().size()));
         Json.number(json, "test_accuracy", r.testAccuracy());
-        tracelens.report.SipReport.interval(json, "test_accuracy", tracelens.sip.Metrics.wilson(r.testAccuracy(), split.test().size()));
+        tracelens.results.Results.interval(json, "test_accuracy", tracelens.sip.Metrics.wilson(r.testAccuracy(), split.test().size()));
         Json.number(json, "test_macro_f1", r.testMacroF1());
-        tracelens.report.SipReport.interval(json, "test_macro_f1", r.testMacroF1Ci95());
+        tracelens.results.Results.interval(json, "test_macro_f1", r.testMacroF1Ci95());
         json.put("metrics_note", "corpus-level accuracy and macro-F1 (the original averages per-batch values)");
         ArrayNode hist = json.putArray("history");
         for (PiFiTrainer.Epoch e : r.epochs()) {

@@ -147,10 +147,10 @@ public final class SipTrainCommand implements Callable<Integer> {
             for (var acc : java.util.List.of(java.util.Map.entry("linear_accuracy", l.linearAccuracy()),
                     java.util.Map.entry("mlp_accuracy", l.mlpAccuracy()), java.util.Map.entry("top5_accuracy", l.top5Accuracy()))) {
                 Json.number(x, acc.getKey(), acc.getValue());
-                tracelens.report.SipReport.interval(x, acc.getKey(), tracelens.sip.Metrics.wilson(acc.getValue(), l.testRows()));
+                tracelens.results.Results.interval(x, acc.getKey(), tracelens.sip.Metrics.wilson(acc.getValue(), l.testRows()));
             }
             Json.number(x, "macro_f1", l.macroF1());
-            tracelens.report.SipReport.interval(x, "macro_f1", new double[] {l.macroF1Low(), l.macroF1High()});
+            tracelens.results.Results.interval(x, "macro_f1", new double[] {l.macroF1Low(), l.macroF1High()});
             x.put("train_rows", l.trainRows()).put("test_rows", l.testRows()).put("linear_epochs", l.linearEpochs()).put("mlp_epochs", l.mlpEpochs());
         }
         String text = Json.write(n);

@@ -1,5 +1,8 @@
 package tracelens.report;
 
+import static tracelens.results.Results.interval;
+import static tracelens.results.Results.number;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -93,29 +96,10 @@ public final class SipReport {
     private static void accuracy(ObjectNode o, String key, double v, SipRun.Result r) {
         number(o, key, v);
         double[] ci = Metrics.wilson(v, r.testSamples());
+        interval(o, key, ci);
         if (Double.isFinite(ci[0])) {
-            o.putArray(key + "_ci95").add(ci[0]).add(ci[1]);
             double chance = key.startsWith("top5") ? Math.min(1.0, 5.0 / r.sources().size()) : r.chance();
             o.put(key + "_within_chance", chance >= ci[0] && chance <= ci[1]);
-        } else {
-            o.putNull(key + "_ci95");
-        }
-    }
-
-    /** {@code KEY_ci95} from an interval computed elsewhere (the bootstrap of macro-F1), null when undefined. */
-    public static void interval(ObjectNode o, String key, double[] ci) {
-        if (ci != null && Double.isFinite(ci[0]) && Double.isFinite(ci[1])) {
-            o.putArray(key + "_ci95").add(ci[0]).add(ci[1]);
-        } else {
-            o.putNull(key + "_ci95");
-        }
-    }
-
-    private static void number(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        } else {
-            o.putNull(key);
         }
     }
 

@@ -51,6 +51,15 @@ public final class Results {
         }
     }
 
+    /** {@code KEY_ci95}: a 95% interval as [low, high], or null when it is undefined (no samples). */
+    public static void interval(ObjectNode o, String key, double[] ci) {
+        if (ci != null && Double.isFinite(ci[0]) && Double.isFinite(ci[1])) {
+            o.putArray(key + "_ci95").add(ci[0]).add(ci[1]);
+        } else {
+            o.putNull(key + "_ci95");
+        }
+    }
+
     public static String write(Object node) {
         try {
             return MAPPER.writeValueAsString(node);
