@@ -277,8 +277,7 @@ public final class SafeTensors implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             float v = f32.getFloat(base + 4 * i);
             if (!Float.isFinite(v)) {
-                throw InvalidInputException.at(file, "tensor '" + name + "'", "holds " + v + " at element " + i
-                        + "; non-finite weights or activations would give meaningless results");
+                throw nonFinite(file, name, v, i);
             }
         }
     }
@@ -378,10 +377,14 @@ public final class SafeTensors implements AutoCloseable {
         for (int from = 0; from < values.length; from += 4096) { // in blocks: a small loop the JIT compiles at once
             int i = firstNonFinite(values, from, Math.min(values.length, from + 4096));
             if (i >= 0) {
-                throw InvalidInputException.at(file, "tensor '" + name + "'", "holds " + values[i] + " at element " + i
-                        + "; non-finite weights or activations would give meaningless results");
+                throw nonFinite(file, name, values[i], i);
             }
         }
+    }
+
+    private static InvalidInputException nonFinite(Path file, String name, float v, int element) {
+        return InvalidInputException.at(file, "tensor '" + name + "'", "holds " + v + " at element " + element
+                + "; non-finite weights or activations would give meaningless results");
     }
 
     private static int firstNonFinite(float[] values, int from, int to) {
