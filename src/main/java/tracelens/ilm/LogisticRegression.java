@@ -93,12 +93,7 @@ public final class LogisticRegression {
     static LogisticRegression binary(double[][] x, int[] y, double c, DMatrixRMaj xxt) {
         int n = x.length;
         double[] t = signs(y);
-        DMatrixRMaj gram = xxt;
-        if (gram == null) {
-            DMatrixRMaj xm = new DMatrixRMaj(x);
-            gram = new DMatrixRMaj(n, n);
-            CommonOps_DDRM.multTransB(xm, xm, gram); // X X^T, once
-        }
+        DMatrixRMaj gram = xxt != null ? xxt : Ilm.gram(x); // X X^T, once
         double[] k = gram.data;
         double[] alpha = ridgeStart(k, t, c, n);
         double b = 0;
