@@ -25,11 +25,11 @@ public final class AtomicFolder {
     public static void write(Path target, Content content) throws IOException {
         Path abs = target.toAbsolutePath();
         Path parent = abs.getParent();
-        Files.createDirectories(parent);
-        AtomicFile.removeStalePartials(parent, abs.getFileName().toString());
         Path tmp = parent.resolve("." + abs.getFileName() + "." + ProcessHandle.current().pid() + "-dir.partial");
-        deleteTree(tmp);
-        try {
+        try { // every I/O error below names the output ("cannot write DIR: why"), so callers never add it again
+            Files.createDirectories(parent);
+            AtomicFile.removeStalePartials(parent, abs.getFileName().toString());
+            deleteTree(tmp);
             Files.createDirectory(tmp);
             content.write(tmp);
             Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);

@@ -40,8 +40,7 @@ public final class HfBertFolder {
                 Files.write(tmp.resolve("tokenizer.json"), tokenizerJson);
             });
         } catch (IOException e) {
-            String msg = String.valueOf(e.getMessage()); // AtomicFolder's messages already name the path
-            throw new java.io.UncheckedIOException(msg.startsWith("cannot write") ? msg : "cannot write " + dir + ": " + msg, e);
+            throw new java.io.UncheckedIOException(e.getMessage(), e); // AtomicFolder's message: "cannot write DIR: why"
         }
     }
 
