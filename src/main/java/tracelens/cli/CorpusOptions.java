@@ -10,7 +10,7 @@ import tracelens.runtime.DjlRuntime;
 
 /** Which labelled texts SIP reads and how it samples and splits them: shared by the sip commands. */
 public final class CorpusOptions {
-    @Option(names = "--corpus", required = true, paramLabel = "sotu|PATH", description = "The labelled texts.")
+    @Option(names = "--corpus", paramLabel = "sotu|PATH", description = "The labelled texts (required but for 'sip identify --identifier').")
     String corpus;
 
     @Option(names = "--words", defaultValue = "64", paramLabel = "N", description = "Words per passage; 0 = whole documents. (default: ${DEFAULT-VALUE})")
@@ -89,6 +89,9 @@ public final class CorpusOptions {
     }
 
     PassageSampler.Sample sample() {
+        if (corpus == null) {
+            throw new tracelens.error.InvalidInputException("Missing required option: '--corpus=sotu|PATH'");
+        }
         var docs = SourceCorpus.read(corpus, new TextColumns(textColumn, sourceColumn), SotuCorpus.parseField(sourceField),
                 cache != null ? cache : DjlRuntime.cacheRoot(), new SourceCorpus.Pg19(pg19Books, pg19Lines));
         return PassageSampler.sample(docs, new PassageSampler.Options(words, samplesPerSource, minSamples, maxSources,

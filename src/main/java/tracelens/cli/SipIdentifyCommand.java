@@ -17,6 +17,7 @@ import tracelens.lm.Sampler;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.decoder.Decoder;
 import tracelens.report.IdentifyPages;
+import tracelens.sip.SavedIdentifier;
 import tracelens.sip.SourceIdentify;
 
 @Command(name = "identify",
@@ -25,11 +26,15 @@ import tracelens.sip.SourceIdentify;
             "Trains a token-level identifier on one layer's n-gram rows of the corpus's training samples (reporting",
             "its held-out token accuracy), then labels each token of --text, or of the greedy continuation of --prompt",
             "(a decoder generates until 50 tokens in all, as the SIP code does). Tokens below --threshold are unknown.",
-            "Writes DIR/source_labels.html, DIR/source_logits.html and DIR/tokens.jsonl."},
+            "Writes DIR/source_labels.html, DIR/source_logits.html, DIR/tokens.jsonl and the trained identifier,",
+            "DIR/identifier.safetensors, which --identifier FILE reuses without a corpus or retraining (as it does those",
+            "of 'sip train --input unigram|bigram|trigram')."},
         mixinStandardHelpOptions = true, sortOptions = false,
         footer = {"", "Example:",
             "  tracelens sip identify --model ../shared/models/stories260K/stories260K.bin --corpus books/ \\",
-            "      --prompt 'Once upon a time' --layer -1 --ngram 2 --out identify"})
+            "      --prompt 'Once upon a time' --layer -1 --ngram 2 --out identify",
+            "  tracelens sip identify --model ../shared/models/stories260K/stories260K.bin \\",
+            "      --identifier identify/identifier.safetensors --text 'The dragon slept.' --out identify2"})
 public final class SipIdentifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -53,6 +58,10 @@ public final class SipIdentifyCommand implements Callable<Integer> {
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
     Path out;
+
+    @Option(names = "--identifier", paramLabel = "FILE",
+            description = "A saved token-level identifier to apply instead of training one (its layer and n-gram size are used).")
+    Path identifier;
 
     @Option(names = "--layer", defaultValue = "-1", paramLabel = "L", description = "Hidden state to identify from. (default: ${DEFAULT-VALUE}, the last)")
     String layer;
@@ -89,11 +98,20 @@ public final class SipIdentifyCommand implements Callable<Integer> {
             throw new InvalidInputException("--ngram must be 1, 2 or 3, found " + ngram);
         }
         SourceIdentify.Confidence conf = Choice.of(SourceIdentify.Confidence.class, "--confidence", confidence);
-        var sample = corpusOptions.heldOutSample();
+        var parsed = spec.commandLine().getParseResult();
+        if (identifier != null) {
+            for (String name : new String[] {"--corpus", "--layer", "--ngram", "--mlp", "--epochs"}) {
+                if (parsed.hasMatchedOption(name)) {
+                    throw new InvalidInputException(name + " does not go with --identifier: the saved identifier fixes its corpus,"
+                            + " layer, n-gram size and architecture");
+                }
+            }
+        }
+        var sample = identifier == null ? corpusOptions.heldOutSample() : null;
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
         try (HiddenStateModel m = modelOptions.load()) {
-            int l = LayerSelection.parse(layer, m.numLayers())[0];
+            int l = identifier == null ? LayerSelection.parse(layer, m.numLayers())[0] : -1;
             String text = what.text;
             if (what.prompt != null) {
                 if (!(m instanceof Decoder d)) {
@@ -104,14 +122,29 @@ public final class SipIdentifyCommand implements Callable<Integer> {
                 text = what.prompt + g.text();
             }
             var opts = new SourceIdentify.Options(l, ngram, Math.min(maxLength, m.maxPositions()), epochs, mlp, threshold, conf, corpusOptions.seed);
-            SourceIdentify.Result r = SourceIdentify.run(m, sample, text, opts, ProgressBar.of(err, output));
+            var progress = ProgressBar.of(err, output);
+            SourceIdentify.Result r;
+            if (identifier == null) {
+                r = SourceIdentify.run(m, sample, text, opts, out.resolve("identifier.safetensors"), progress);
+            } else {
+                r = SourceIdentify.apply(m, identifier, text, opts, progress);
+                l = SavedIdentifier.info(identifier).layer();
+                ngram = SavedIdentifier.tokenRowsNgram(SavedIdentifier.info(identifier).features());
+            }
             IdentifyPages.write(r, new IdentifyPages.Context(l, ngram, threshold, what.prompt != null ? what.prompt.length() : 0), out);
             if (output.json) {
                 var json = Json.result(spec);
                 json.put("model", m.id());
                 json.put("layer", l);
                 json.put("text", r.text());
-                json.put("held_out_token_accuracy", r.heldOutTokenAccuracy());
+                json.put("ngram", ngram);
+                if (identifier != null) {
+                    json.put("identifier", identifier.toString());
+                    json.putNull("held_out_token_accuracy");
+                } else {
+                    json.put("identifier", out.resolve("identifier.safetensors").toString());
+                    json.put("held_out_token_accuracy", r.heldOutTokenAccuracy());
+                }
                 var srcs = json.putArray("sources");
                 r.sources().forEach(srcs::add);
                 var toks = json.putArray("tokens");
@@ -121,8 +154,14 @@ public final class SipIdentifyCommand implements Callable<Integer> {
                 }
                 stdout.println(Json.write(json));
             } else {
-                stdout.printf(Locale.ROOT, "token-level identifier on layer %d (%d-gram, %d training rows): held-out token accuracy %.3f, chance %.3f%n",
-                        l, ngram, r.trainRows(), r.heldOutTokenAccuracy(), 1.0 / r.sources().size());
+                if (identifier != null) {
+                    stdout.printf(Locale.ROOT, "saved token-level identifier %s (layer %d, %d-gram, %d sources)%n", identifier, l, ngram,
+                            r.sources().size());
+                } else {
+                    stdout.printf(Locale.ROOT, "token-level identifier on layer %d (%d-gram, %d training rows): held-out token accuracy %.3f,"
+                            + " chance %.3f; saved as %s%n", l, ngram, r.trainRows(), r.heldOutTokenAccuracy(), 1.0 / r.sources().size(),
+                            out.resolve("identifier.safetensors"));
+                }
                 int[] counts = new int[r.sources().size()];
                 int unknown = 0;
                 for (SourceIdentify.TokenLabel t : r.tokens()) {

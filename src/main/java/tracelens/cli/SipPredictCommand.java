@@ -27,7 +27,6 @@ import tracelens.io.AtomicFile;
 import tracelens.model.DType;
 import tracelens.model.HiddenStateModel;
 import tracelens.model.ModelLoader;
-import tracelens.provenance.Provenance;
 import tracelens.runtime.DjlRuntime;
 import tracelens.sip.Identifier;
 import tracelens.sip.SavedIdentifier;
@@ -76,11 +75,7 @@ public final class SipPredictCommand implements Callable<Integer> {
                     + SipRun.FEATURES + ")");
         }
         String id = model != null ? model : info.model();
-        String digest = Provenance.modelDigest(id);
-        if (info.modelSha256() != null && !"null".equals(info.modelSha256()) && !info.modelSha256().equals(digest)) {
-            throw InvalidInputException.at(identifier, "was trained on " + info.model() + " (weights sha256 " + info.modelSha256().substring(0, 12)
-                    + "), but " + id + " has sha256 " + (digest == null ? "none" : digest.substring(0, 12)) + ": another model");
-        }
+        SavedIdentifier.checkModel(identifier, info, id);
         PrintWriter err = spec.commandLine().getErr();
         TextInput in = inputOptions.open(null, err, output);
         Path tmp = Files.createTempDirectory("tracelens-predict");

@@ -47,7 +47,11 @@ public final class IdentifyPages {
     static String page(SourceIdentify.Result r, boolean byLabel, Context c) {
         int k = r.sources().size();
         double[] ci = tracelens.sip.Metrics.wilson(r.heldOutTokenAccuracy(), r.testRows());
-        StringBuilder about = new StringBuilder(String.format(Locale.ROOT, "<p>Token-level identifier on layer %d, %d-gram rows,"
+        StringBuilder about = new StringBuilder(r.testRows() == 0 // a saved identifier, applied: nothing held out in this run
+                ? String.format(Locale.ROOT, "<p>Saved token-level identifier on layer %d, %d-gram rows, %d sources (chance %.3f);"
+                        + " its held-out accuracy is the one reported when it was trained. Tokens whose confidence is below %.2f are"
+                        + " shown as <i>no source above the threshold</i>.", c.layer(), c.ngram(), k, 1.0 / k, c.threshold())
+                : String.format(Locale.ROOT, "<p>Token-level identifier on layer %d, %d-gram rows,"
                 + " trained on %d rows: held-out token accuracy %.3f (95%% interval %.3f to %.3f over %d rows) against chance %.3f"
                 + " (%d sources). Tokens whose confidence is below %.2f are shown as <i>no source above the threshold</i>.",
                 c.layer(), c.ngram(), r.trainRows(), r.heldOutTokenAccuracy(), ci[0], ci[1], r.testRows(), 1.0 / k, k, c.threshold()));

@@ -56,6 +56,35 @@ public final class SavedIdentifier {
         SafeTensorsWriter.writeArrays(file, net.parameters().asMap(), meta);
     }
 
+    private static final String[] NGRAMS = {null, "unigram", "bigram", "trigram"};
+
+    /** The features of a token-level identifier: n-gram rows of one layer's token states; {@code madeBy} names the command. */
+    public static String tokenRows(int ngram, String madeBy) {
+        return "token " + NGRAMS[ngram] + " rows [h_t; h_t+1; ...] (" + madeBy + ")";
+    }
+
+    /** The n of a token-level identifier's features (see {@link #tokenRows}), or -1 when it reads something else. */
+    public static int tokenRowsNgram(String features) {
+        for (int n = 1; n < NGRAMS.length; n++) {
+            if (features != null && features.startsWith("token " + NGRAMS[n] + " rows ")) {
+                return n;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Refuses to apply the identifier in {@code file} to model {@code id} when the identifier recorded other weights
+     * (a SHA-256 of the model's files that differs): its features would come from another model.
+     */
+    public static void checkModel(Path file, Info info, String id) {
+        String digest = tracelens.provenance.Provenance.modelDigest(id);
+        if (info.modelSha256() != null && !"null".equals(info.modelSha256()) && !info.modelSha256().equals(digest)) {
+            throw InvalidInputException.at(file, "was trained on " + info.model() + " (weights sha256 " + info.modelSha256().substring(0, 12)
+                    + "), but " + id + " has sha256 " + (digest == null ? "none" : digest.substring(0, 12)) + ": another model");
+        }
+    }
+
     /** The metadata of a saved identifier, checked to be one. */
     public static Info info(Path file) {
         Map<String, String> m = SafeTensors.headerMetadata(file);

@@ -108,8 +108,7 @@ public final class SipTrain {
     private record Saver(Path dir, String model, String digest, List<String> names, Options o) {
         void save(Identifier net, int layer, String probe, int[] hidden) {
             String features = o.input() == Input.SENTENCE ? "mean over real tokens, learnable LayerNorm (sip train --input sentence)"
-                    : "token " + o.input().name().toLowerCase(java.util.Locale.ROOT) + " rows [h_t; h_t+1; ...] (sip train --input "
-                            + o.input().name().toLowerCase(java.util.Locale.ROOT) + ")";
+                    : SavedIdentifier.tokenRows(o.input().ngram(), "sip train --input " + o.input().name().toLowerCase(java.util.Locale.ROOT));
             SavedIdentifier.save(net, new SavedIdentifier.Info(model, digest, layer, features, names, hidden, o.layerNorm(), net.inputs(),
                     null, net.activation()), dir.resolve("layer" + layer + "-" + probe + ".safetensors"));
         }

@@ -66,6 +66,37 @@ class SipIdentifyCommandTest {
                 "against chance 0.500", "<i>no source above the threshold</i>");
         assertThat(Files.readAllLines(out.resolve("tokens.jsonl"))).hasSize(tokens.size());
         assertThat(Files.readString(out.resolve("source_logits.html"))).contains("Identifier confidence per token");
+
+        // issue 13: the trained identifier is saved and --identifier reuses it without corpus or training: same labels
+        Path saved = out.resolve("identifier.safetensors");
+        assertThat(j.get("identifier").asText()).isEqualTo(saved.toString());
+        CliRun again = CliRun.of("sip", "identify", "--identifier", saved.toString(), "--text", text, "--out", dir.resolve("id2").toString(), "--json");
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        JsonNode k = JSON.readTree(again.out());
+        assertThat(k.get("layer").asInt()).isEqualTo(j.get("layer").asInt());
+        assertThat(k.get("ngram").asInt()).isEqualTo(1);
+        assertThat(k.get("held_out_token_accuracy").isNull()).isTrue();
+        assertThat(k.get("tokens")).hasSize(tokens.size());
+        for (int i = 0; i < tokens.size(); i++) {
+            assertThat(k.get("tokens").get(i).get("label").asInt()).as("token %d", i).isEqualTo(tokens.get(i).get("label").asInt());
+            assertThat(k.get("tokens").get(i).get("confidence").asDouble()).isCloseTo(tokens.get(i).get("confidence").asDouble(),
+                    org.assertj.core.api.Assertions.within(1e-6));
+        }
+        assertThat(Files.readString(dir.resolve("id2/source_labels.html"))).contains("Saved token-level identifier on layer");
+
+        // bad input: options the identifier fixes, and an identifier of another model
+        CliRun clash = CliRun.of("sip", "identify", "--identifier", saved.toString(), "--layer", "2", "--text", text, "--out",
+                dir.resolve("id3").toString());
+        assertThat(clash.exitCode()).isEqualTo(2);
+        assertThat(clash.err()).contains("--layer does not go with --identifier");
+        CliRun other = CliRun.of("sip", "identify", "--model", SharedFiles.require("models/stories260K/stories260K.bin").toString(),
+                "--identifier", saved.toString(), "--text", text, "--out", dir.resolve("id4").toString());
+        assertThat(other.exitCode()).as(other.err()).isEqualTo(2);
+        assertThat(other.err()).contains(saved.toString(), "another model");
+        assertThat(dir.resolve("id4")).doesNotExist();
+        CliRun noCorpus = CliRun.of("sip", "identify", "--text", text, "--out", dir.resolve("id5").toString());
+        assertThat(noCorpus.exitCode()).isEqualTo(2);
+        assertThat(noCorpus.err()).contains("--corpus");
     }
 
     @Test
