@@ -55,9 +55,18 @@ public final class ActivationExtractor {
      * {@code layers}: hidden states, stored as {@code layer.<i>}; {@code sites}: any other activation sites of the model,
      * stored under the site's name (e.g. {@code blocks.3.attn_out}).
      */
-    public record Options(int[] layers, List<String> sites, Pooling pool, int maxLength, int batchSize, DType dtype) {
+    public record Options(int[] layers, List<String> sites, Pooling pool, int maxLength, int batchSize, DType dtype, Window window) {
         public Options(int[] layers, Pooling pool, int maxLength, int batchSize, DType dtype) {
             this(layers, List.of(), pool, maxLength, batchSize, dtype);
+        }
+
+        public Options(int[] layers, List<String> sites, Pooling pool, int maxLength, int batchSize, DType dtype) {
+            this(layers, sites, pool, maxLength, batchSize, dtype, Window.TRACELENS);
+        }
+
+        /** These options with texts read through {@code w} (maxLength being its T). */
+        public Options withWindow(Window w) {
+            return new Options(layers, sites, pool, maxLength, batchSize, dtype, w);
         }
 
         public Options {
@@ -105,6 +114,9 @@ public final class ActivationExtractor {
         settings.put("pool", opts.pool().name().toLowerCase());
         settings.put("max_length", String.valueOf(opts.maxLength()));
         settings.put("dtype", opts.dtype().name().toLowerCase());
+        if (opts.window() != Window.TRACELENS) { // recorded when not the default, so earlier caches keep their provenance
+            settings.put("window", opts.window().name().toLowerCase());
+        }
         return Provenance.now("activations", new Provenance.ModelRef(model, Provenance.modelDigest(model)), List.of(input),
                 settings, null);
     }
@@ -148,7 +160,7 @@ public final class ActivationExtractor {
         progress.start("tokenizing " + input.path().getFileName(), 0);
         try {
             input.forEach(r -> {
-                TextTokenizer.Tokens t = tok.encode(r.text(), maxLength);
+                TextTokenizer.Tokens t = opts.window().encode(tok, r.text(), maxLength);
                 scan.add(t, r, input.hasSources());
                 progress.advance(1);
             });
@@ -219,7 +231,7 @@ public final class ActivationExtractor {
                     if (i / rows.chunkSize < skipChunks) {
                         progress.advance(1); // done by the interrupted run
                     } else {
-                        rows.add(i, tok.encode(r.text(), maxLength));
+                        rows.add(i, opts.window().encode(tok, r.text(), maxLength));
                     }
                 });
                 rows.flush();
@@ -384,7 +396,7 @@ public final class ActivationExtractor {
         }
 
         private void runBatch(List<Item> items) {
-            TokenBatch batch = TokenBatch.of(items.stream().map(Item::tokens).toList(), model.tokenizer().padId(), model.padLeft());
+            TokenBatch batch = opts.window().batch(items.stream().map(Item::tokens).toList(), model, opts.maxLength());
             int b = batch.batch();
             int t = batch.width();
             try (NDManager scope = root.newSubManager()) {
@@ -402,7 +414,7 @@ public final class ActivationExtractor {
                         for (int i = 0; i < b; i++) {
                             // in the file every row starts at its first real token, whatever side the batch padded
                             int n = batch.lengths()[i];
-                            int first = model.padLeft() ? t - n : 0;
+                            int first = batch.padLeft() ? t - n : 0;
                             out.write(name, items.get(i).index() * width * (long) c, encode(name, items.get(i).index(), h, (i * t + first) * c, n * c));
                         }
                     } else {

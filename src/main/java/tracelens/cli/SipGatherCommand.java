@@ -11,6 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tracelens.activations.LayerSelection;
+import tracelens.activations.Window;
 import tracelens.corpus.PassageSampler;
 import tracelens.error.InvalidInputException;
 import tracelens.model.DType;
@@ -53,6 +54,9 @@ public final class SipGatherCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "256", paramLabel = "N", description = "Tokens per sample (T). (default: ${DEFAULT-VALUE})")
     int maxLength;
 
+    @Option(names = "--window", defaultValue = "tracelens", paramLabel = "tracelens|original", description = SipRunCommand.WINDOW_HELP)
+    String window;
+
     @Option(names = "--batch-size", defaultValue = "16", paramLabel = "N", description = "(default: ${DEFAULT-VALUE})")
     int batchSize;
 
@@ -74,6 +78,7 @@ public final class SipGatherCommand implements Callable<Integer> {
             default -> throw new InvalidInputException("--pool must be none or mean, found '" + pool + "'");
         };
         DType type = ActivationsCommand.storedType(dtype);
+        Window.parse(window); // checked before any work
         if (maxLength < 2 || batchSize <= 0) {
             throw new InvalidInputException("--max-length must be at least 2 and --batch-size positive");
         }
@@ -87,7 +92,7 @@ public final class SipGatherCommand implements Callable<Integer> {
         try (HiddenStateModel m = modelOptions.load()) {
             model = m.id();
             r = SipGather.gather(m, sample, new SipGather.Options(LayerSelection.parse(layers, m.numLayers()), maxLength, batchSize,
-                    tokens, type, force, corpusOptions.describe()), out, ProgressBar.of(err, output));
+                    tokens, type, force, corpusOptions.describe(), Window.parse(window)), out, ProgressBar.of(err, output));
         }
         PrintWriter stdout = spec.commandLine().getOut();
         if (output.json) {

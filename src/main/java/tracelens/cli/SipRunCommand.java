@@ -10,6 +10,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import tracelens.activations.LayerSelection;
+import tracelens.activations.Window;
 import tracelens.corpus.PassageSampler;
 import tracelens.model.HiddenStateModel;
 import tracelens.report.SipReport;
@@ -72,6 +73,14 @@ public final class SipRunCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "256", paramLabel = "N", description = "Longest token sequence. (default: ${DEFAULT-VALUE})")
     int maxLength;
 
+    @Option(names = "--window", defaultValue = "tracelens", paramLabel = "tracelens|original", description = WINDOW_HELP)
+    String window;
+
+    /** --window's help, shared with sip gather. */
+    static final String WINDOW_HELP = "How a passage becomes the model's input: tracelens (special tokens, cut to --max-length, padded per"
+            + " batch) or original (the SIP code: the first --max-length words, no special tokens, at most --max-length - 1 tokens,"
+            + " left-padded to --max-length, positions over the padding). (default: ${DEFAULT-VALUE})";
+
     @Mixin
     RuntimeOptions runtime;
 
@@ -82,6 +91,7 @@ public final class SipRunCommand implements Callable<Integer> {
     public Integer call() {
         OutputPaths.folder("--out", out);
         training.validate();
+        Window.parse(window); // checked before any work
         SipTrainCommand.hiddenSizes(hidden);
         PassageSampler.Sample sample = corpusOptions.heldOutSample();
         try (HiddenStateModel m = modelOptions.load()) {
@@ -90,7 +100,7 @@ public final class SipRunCommand implements Callable<Integer> {
             this.training.record(sampling);
             sampling.put("hidden", java.util.Arrays.toString(training.mlpHidden()));
             Ran r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, this.training.epochs(epochs, 200),
-                    !noMlp, IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), training, out, sampling,
+                    !noMlp, IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), training, Window.parse(window), out, sampling,
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json, spec);
         }
@@ -104,11 +114,12 @@ public final class SipRunCommand implements Callable<Integer> {
     static Ran run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
             boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, Path out, java.util.Map<String, String> sampling,
             PrintWriter err, OutputOptions output) {
-        return run(m, sample, layers, maxLength, seed, epochs, mlp, loss, map, SipRun.Training.DEFAULT, out, sampling, err, output);
+        return run(m, sample, layers, maxLength, seed, epochs, mlp, loss, map, SipRun.Training.DEFAULT, Window.TRACELENS, out, sampling,
+                err, output);
     }
 
     static Ran run(HiddenStateModel m, PassageSampler.Sample sample, int[] layers, int maxLength, long seed, int epochs,
-            boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, SipRun.Training training, Path out,
+            boolean mlp, IdentifierTrainer.Loss loss, SipRun.MapMethod map, SipRun.Training training, Window window, Path out,
             java.util.Map<String, String> sampling, PrintWriter err, OutputOptions output) {
         boolean talk = !output.quiet && !output.json;
         if (talk) {
@@ -116,11 +127,12 @@ public final class SipRunCommand implements Callable<Integer> {
             sample.notes().forEach(n -> err.println("note: " + n));
         }
         var opts = new SipRun.Options(layers, maxLength, 32, seed, epochs, mlp, 3, Math.min(4, sample.sources().size()), 100, loss, map,
-                training);
+                training, window);
         SipRun.Result r = SipRun.run(m, sample, opts, out, ProgressBar.of(err, output));
         java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(sampling);
         settings.put("layers", java.util.Arrays.toString(layers));
         settings.put("max_length", String.valueOf(maxLength));
+        settings.put("window", window.name().toLowerCase(Locale.ROOT));
         settings.put("epochs", String.valueOf(epochs));
         settings.put("mlp", String.valueOf(mlp));
         settings.put("loss", loss.name().toLowerCase(Locale.ROOT));

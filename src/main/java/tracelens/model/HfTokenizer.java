@@ -93,6 +93,16 @@ public final class HfTokenizer implements TextTokenizer {
         return head == text || t.truncated() ? t : new Tokens(t.ids(), t.typeIds(), true);
     }
 
+    @Override
+    public Tokens encodePlain(String text, int maxLength) {
+        String head = TextTokenizer.head(text, maxLength);
+        Encoding enc = tokenizer.encode(head, false, false);
+        long[] ids = enc.getIds();
+        boolean cut = ids.length > maxLength || head != text;
+        return new Tokens(Arrays.copyOf(ids, Math.min(ids.length, maxLength)),
+                Arrays.copyOf(enc.getTypeIds(), Math.min(ids.length, maxLength)), cut);
+    }
+
     private Tokens truncate(long[] ids, long[] typeIds, int maxLength) {
         if (ids.length <= maxLength) {
             return new Tokens(ids, typeIds, false);

@@ -19,6 +19,9 @@ public interface TextTokenizer extends AutoCloseable {
     /** Encodes one text as the model expects it (special tokens included), cut to at most {@code maxLength} ids. */
     Tokens encode(String text, int maxLength);
 
+    /** Encodes one text without special tokens (no BOS, CLS or SEP), cut to at most {@code maxLength} ids. */
+    Tokens encodePlain(String text, int maxLength);
+
     /** Characters per token beyond which a text is cut before tokenizing: no real token is this long. */
     int MAX_CHARS_PER_TOKEN = 64;
 

@@ -5,15 +5,32 @@ import java.util.List;
 /**
  * A padded batch of token ids, row-major (B, T). {@code mask} is 1 on real tokens and 0 on padding;
  * {@code lengths} are the real token counts. Padding is on the right for encoders; decoders may pad left.
+ * {@code positionsOverPadding}: positions run 0..T-1 over the padded row (the SIP code's fixed window) instead of
+ * counting real tokens only.
  */
-public record TokenBatch(int batch, int width, long[] ids, long[] typeIds, long[] mask, int[] lengths, boolean padLeft) {
+public record TokenBatch(int batch, int width, long[] ids, long[] typeIds, long[] mask, int[] lengths, boolean padLeft,
+        boolean positionsOverPadding) {
 
     public static TokenBatch of(List<TextTokenizer.Tokens> rows, long padId, boolean padLeft) {
-        int b = rows.size();
         int t = 0;
         for (TextTokenizer.Tokens r : rows) {
             t = Math.max(t, r.length());
         }
+        return of(rows, padId, padLeft, t, false);
+    }
+
+    /** Rows left-padded to exactly {@code width}, positions over the padded row (sip.md §2's window). */
+    public static TokenBatch window(List<TextTokenizer.Tokens> rows, long padId, int width) {
+        for (TextTokenizer.Tokens r : rows) {
+            if (r.length() > width) {
+                throw new IllegalArgumentException("row of " + r.length() + " tokens in a window of " + width);
+            }
+        }
+        return of(rows, padId, true, width, true);
+    }
+
+    private static TokenBatch of(List<TextTokenizer.Tokens> rows, long padId, boolean padLeft, int t, boolean positionsOverPadding) {
+        int b = rows.size();
         long[] ids = new long[b * t];
         long[] types = new long[b * t];
         long[] mask = new long[b * t];
@@ -28,7 +45,7 @@ public record TokenBatch(int batch, int width, long[] ids, long[] typeIds, long[
             java.util.Arrays.fill(mask, i * t + start, i * t + start + n, 1L);
             lengths[i] = n;
         }
-        return new TokenBatch(b, t, ids, types, mask, lengths, padLeft);
+        return new TokenBatch(b, t, ids, types, mask, lengths, padLeft, positionsOverPadding);
     }
 
     public int realTokens() {

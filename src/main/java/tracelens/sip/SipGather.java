@@ -38,7 +38,11 @@ public final class SipGather {
 
     /** {@code sampling}: how the samples were drawn (corpus, words, seed, ...), stored as {@code sampling.<key>} metadata. */
     public record Options(int[] layers, int maxLength, int batchSize, boolean tokens, DType dtype, boolean force,
-            Map<String, String> sampling) {}
+            Map<String, String> sampling, tracelens.activations.Window window) {
+        public Options(int[] layers, int maxLength, int batchSize, boolean tokens, DType dtype, boolean force, Map<String, String> sampling) {
+            this(layers, maxLength, batchSize, tokens, dtype, force, sampling, tracelens.activations.Window.TRACELENS);
+        }
+    }
 
     public record Result(Path activations, boolean reused, int samples, List<String> sources, long tokens, double seconds) {}
 
@@ -56,7 +60,8 @@ public final class SipGather {
         int maxLength = Math.min(o.maxLength(), model.maxPositions());
         Map<String, String> meta = new java.util.LinkedHashMap<>();
         o.sampling().forEach((k, v) -> meta.put("sampling." + k, v));
-        ActivationExtractor.Options opts = new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype());
+        ActivationExtractor.Options opts = new ActivationExtractor.Options(o.layers(), pool, maxLength, o.batchSize(), o.dtype())
+                .withWindow(o.window());
         // what this request would store: compared with the cache's own provenance (the samples file's digest among it)
         Provenance want = ActivationExtractor.provenance(model.id(), new Provenance.FileRef(samples.toString(),
                 samplesDigest(sample.passages())), opts, meta);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import tracelens.activations.ActivationFile;
+import tracelens.activations.Window;
 import tracelens.ilm.Ilm;
 import tracelens.ilm.IlmInput;
 import tracelens.corpus.PassageSampler;
@@ -36,10 +37,15 @@ import tracelens.runtime.DjlRuntime;
  */
 public final class SipRun {
     public record Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
-            int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map, Training training) {
+            int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map, Training training, Window window) {
         public Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
                 int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map) {
             this(layers, maxLength, batchSize, seed, epochs, mlp, mapSeeds, mapSources, mapSamples, loss, map, Training.DEFAULT);
+        }
+
+        public Options(int[] layers, int maxLength, int batchSize, long seed, int epochs, boolean mlp, int mapSeeds,
+                int mapSources, int mapSamples, IdentifierTrainer.Loss loss, MapMethod map, Training training) {
+            this(layers, maxLength, batchSize, seed, epochs, mlp, mapSeeds, mapSources, mapSamples, loss, map, training, Window.TRACELENS);
         }
     }
 
@@ -86,7 +92,7 @@ public final class SipRun {
         List<PassageSampler.Passage> passages = sample.passages();
         // the mean-pooled f32 cache, reused when model, layers, length and samples are unchanged, replaced otherwise
         SipGather.Result gathered = SipGather.gather(model, sample, new SipGather.Options(o.layers(), o.maxLength(), o.batchSize(),
-                false, DType.F32, true, Map.of()), out, progress);
+                false, DType.F32, true, Map.of(), o.window()), out, progress);
         Path acts = gathered.activations();
         long tokens = gathered.tokens();
         double seconds = gathered.seconds();
@@ -207,7 +213,7 @@ public final class SipRun {
             IdentifierTrainer.Options mlp) {
         return String.join("|", "sip-run-layer/1", model.id(), samplesDigest, String.valueOf(o.maxLength()), String.valueOf(o.seed()),
                 String.valueOf(o.mlp()), String.valueOf(o.mapSeeds()), String.valueOf(o.mapSources()), String.valueOf(o.mapSamples()),
-                o.map().name(), describe(lin), describe(mlp));
+                o.map().name(), describe(lin), describe(mlp)) + (o.window() == Window.TRACELENS ? "" : "|window=" + o.window());
     }
 
     private static String describe(IdentifierTrainer.Options t) {

@@ -174,7 +174,7 @@ class SipRunCommandTest {
     private String[] args(Path out) throws IOException {
         return new String[] {"sip", "run", "--corpus", corpus(30).toString(), "--words", "0", "--samples-per-source", "30",
             "--layers", "0,6", "--protocol", "original", "--optimizer", "rmsprop", "--activation", "tanh", "--hidden", "tiny",
-            "--warmup-steps", "2", "--out", out.toString(), "--json", "--quiet"};
+            "--warmup-steps", "2", "--window", "original", "--max-length", "64", "--out", out.toString(), "--json", "--quiet"};
     }
 
     @Test
@@ -196,6 +196,9 @@ class SipRunCommandTest {
         assertThat(settings.get("activation").asText()).isEqualTo("tanh");
         assertThat(settings.get("warmup_steps").asText()).isEqualTo("2");
         assertThat(settings.get("hidden").asText()).isEqualTo("[128]");
+        assertThat(settings.get("window").asText()).isEqualTo("original");
+        assertThat(tracelens.model.SafeTensors.headerMetadata(out.resolve("activations.safetensors")).get("provenance"))
+                .as("the cache says how its texts were windowed").contains("\"window\":\"original\"");
         assertThat(tracelens.sip.SavedIdentifier.info(out.resolve("identifiers/layer6-mlp.safetensors")).activation())
                 .isEqualTo(tracelens.sip.Identifier.Act.TANH);
         // issue 13: finished layers are kept as they complete; a rerun of the same settings resumes after them
@@ -220,6 +223,9 @@ class SipRunCommandTest {
         CliRun bad = CliRun.of("sip", "run", "--corpus", corpus(30).toString(), "--protocol", "theirs", "--out", dir.resolve("x").toString());
         assertThat(bad.exitCode()).isEqualTo(2);
         assertThat(bad.err()).contains("protocol", "tracelens or original");
+        CliRun badWindow = CliRun.of("sip", "run", "--corpus", corpus(30).toString(), "--window", "wide", "--out", dir.resolve("x").toString());
+        assertThat(badWindow.exitCode()).isEqualTo(2);
+        assertThat(badWindow.err()).contains("window", "tracelens or original");
     }
 
     @Test

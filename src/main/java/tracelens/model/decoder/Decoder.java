@@ -122,8 +122,18 @@ public final class Decoder implements HiddenStateModel {
 
     @Override
     public void forward(NDManager scope, TokenBatch batch, Hooks hooks) {
-        long[] positions = positionsFromMask(batch.mask(), batch.batch(), batch.width());
+        long[] positions = batch.positionsOverPadding() ? overPadding(batch.batch(), batch.width())
+                : positionsFromMask(batch.mask(), batch.batch(), batch.width());
         forward(scope, batch.batch(), batch.width(), batch.ids(), positions, batch.mask(), null, hooks, false, false);
+    }
+
+    /** Positions 0..T-1 in every row, pads included (the SIP code's fixed left-padded window). */
+    static long[] overPadding(int b, int t) {
+        long[] pos = new long[b * t];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = i % t;
+        }
+        return pos;
     }
 
     /**

@@ -169,6 +169,14 @@ public final class Llama2cTokenizer implements TextTokenizer {
     }
 
     @Override
+    public Tokens encodePlain(String text, int maxLength) {
+        String head = TextTokenizer.head(text, maxLength);
+        long[] withBos = encode(head);
+        long[] ids = Arrays.copyOfRange(withBos, 1, Math.min(withBos.length, maxLength + 1)); // run.c's encode without BOS
+        return new Tokens(ids, new long[ids.length], withBos.length - 1 > maxLength || head != text);
+    }
+
+    @Override
     public String decode(long[] tokens) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long prev = BOS;
