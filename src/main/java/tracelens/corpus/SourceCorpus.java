@@ -15,8 +15,9 @@ import tracelens.error.InvalidInputException;
  * file) or of sub-folders of {@code .txt} files (one source per sub-folder, each file a document); a PG19-style
  * folder ({@code metadata.csv} + {@code train/*.txt}: one source per book, named by its title); a document-level
  * wikitext file ({@code .txt} whose articles start with {@code = Title =} lines: one source per article); an
- * Extreme Classification raw-text folder ({@code texts.txt} one text per line, {@code labels.txt} with a header
- * "num_points num_labels" and per text "id:1.0 id:1.0 ..."; optional {@code label_names.txt}): a text is a document
+ * Extreme Classification Repository raw-text folder ({@code trn_X.txt} one text per line, {@code trn_X_Y.txt} with a
+ * header "num_points num_labels" and per text "id:1.0 id:1.0 ...", then {@code tst_X.txt}/{@code tst_X_Y.txt} when
+ * there, label names from {@code Y.txt}; or the same as {@code texts.txt}, {@code labels.txt}, {@code label_names.txt}): a text is a document
  * of every label it carries (sip.md §1.1), so multi-label texts repeat across sources and are reported; or a
  * .jsonl/.csv/.tsv file with text and source columns (each record a document).
  */
@@ -59,54 +60,95 @@ public final class SourceCorpus {
             throw InvalidInputException.field("corpus", " " + corpus + ": no such file or folder (or say '" + SOTU + "')");
         }
         if (Files.isDirectory(path)) {
-            if (Files.isRegularFile(path.resolve("texts.txt")) && Files.isRegularFile(path.resolve("labels.txt"))) {
-                return extremeClassification(path);
+            List<Path[]> xml = extremeClassificationParts(path);
+            if (!xml.isEmpty()) {
+                return extremeClassification(path, xml);
             }
             return isPg19(corpus) ? pg19(path, pg19) : folder(path);
         }
         return path.getFileName().toString().endsWith(".txt") ? wikitext(path) : records(path, columns);
     }
 
-    private static List<Document> extremeClassification(Path dir) {
-        Path textsFile = dir.resolve("texts.txt");
-        Path labelsFile = dir.resolve("labels.txt");
-        List<String> texts;
-        List<String> labels;
-        List<String> names = List.of();
-        try {
-            texts = Files.readAllLines(textsFile, StandardCharsets.UTF_8);
-            labels = Files.readAllLines(labelsFile, StandardCharsets.UTF_8);
-            if (Files.isRegularFile(dir.resolve("label_names.txt"))) {
-                names = Files.readAllLines(dir.resolve("label_names.txt"), StandardCharsets.UTF_8);
+    /**
+     * The (texts, labels) file pairs of an Extreme Classification raw-text folder, in reading order: the repository's
+     * own names ({@code trn_X.txt} with {@code trn_X_Y.txt}, then {@code tst_X.txt} with {@code tst_X_Y.txt} when
+     * present) or tracelens's older {@code texts.txt} with {@code labels.txt}; empty when {@code dir} is neither.
+     */
+    static List<Path[]> extremeClassificationParts(Path dir) {
+        List<Path[]> parts = new ArrayList<>();
+        for (String[] names : new String[][] {{"trn_X.txt", "trn_X_Y.txt"}, {"tst_X.txt", "tst_X_Y.txt"}, {"texts.txt", "labels.txt"}}) {
+            if (Files.isRegularFile(dir.resolve(names[0])) && Files.isRegularFile(dir.resolve(names[1]))) {
+                parts.add(new Path[] {dir.resolve(names[0]), dir.resolve(names[1])});
             }
+        }
+        if (!parts.isEmpty() && !parts.get(0)[0].getFileName().toString().startsWith("trn_")
+                && parts.get(0)[0].getFileName().toString().startsWith("tst_")) {
+            throw InvalidInputException.at(dir, "has tst_X.txt but no trn_X.txt with trn_X_Y.txt");
+        }
+        if (parts.size() > 1 && parts.get(parts.size() - 1)[0].getFileName().toString().equals("texts.txt")) {
+            parts.remove(parts.size() - 1); // the repository's names win over tracelens's older ones
+        }
+        return parts;
+    }
+
+    /**
+     * Label names: {@code Y.txt} (the repository's raw label texts) or {@code label_names.txt}, one a line in label id
+     * order; a label without a name is "label ID".
+     */
+    private static List<String> labelNames(Path dir) throws IOException {
+        for (String name : new String[] {"Y.txt", "label_names.txt"}) {
+            if (Files.isRegularFile(dir.resolve(name))) {
+                return Files.readAllLines(dir.resolve(name), StandardCharsets.UTF_8);
+            }
+        }
+        return List.of();
+    }
+
+    private static List<Document> extremeClassification(Path dir, List<Path[]> parts) {
+        List<String> names;
+        try {
+            names = labelNames(dir);
         } catch (IOException e) {
-            throw InvalidInputException.at(dir, "cannot read: " + e.getMessage());
-        }
-        if (labels.isEmpty() || !labels.get(0).strip().matches("\\d+\\s+\\d+")) {
-            throw InvalidInputException.at(labelsFile, "line 1", "expected the header 'num_points num_labels'");
-        }
-        int points = Integer.parseInt(labels.get(0).strip().split("\\s+")[0]);
-        if (points != labels.size() - 1 || points != texts.size()) {
-            throw InvalidInputException.at(labelsFile, "line 1", "header says " + points + " points but there are "
-                    + (labels.size() - 1) + " label lines and " + texts.size() + " texts in texts.txt");
+            throw InvalidInputException.at(dir, "cannot read label names: " + e.getMessage());
         }
         // one document per (text, label), grouped by label in order of first appearance
         java.util.Map<Integer, List<Document>> byLabel = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < points; i++) {
-            String line = labels.get(i + 1).strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            for (String item : line.split("\\s+")) {
-                String[] kv = item.split(":");
-                int label;
-                try {
-                    label = Integer.parseInt(kv[0]);
-                } catch (NumberFormatException e) {
-                    throw InvalidInputException.at(labelsFile, "line " + (i + 2), "'" + item + "' is not id:value");
+        for (Path[] part : parts) {
+            Path textsFile = part[0];
+            Path labelsFile = part[1];
+            try (var texts = Files.newBufferedReader(textsFile, StandardCharsets.UTF_8);
+                 var labels = Files.newBufferedReader(labelsFile, StandardCharsets.UTF_8)) {
+                String header = labels.readLine();
+                if (header == null || !header.strip().matches("\\d+\\s+\\d+")) {
+                    throw InvalidInputException.at(labelsFile, "line 1", "expected the header 'num_points num_labels'");
                 }
-                String name = label < names.size() ? names.get(label).strip() : "label " + label;
-                byLabel.computeIfAbsent(label, k -> new ArrayList<>()).add(new Document("text " + (i + 1), name, texts.get(i)));
+                int points = Integer.parseInt(header.strip().split("\\s+")[0]);
+                int i = 0;
+                for (String line = labels.readLine(); line != null; line = labels.readLine(), i++) {
+                    String text = texts.readLine();
+                    if (text == null) {
+                        throw InvalidInputException.at(textsFile, "has " + i + " lines, but " + labelsFile.getFileName() + " has more label lines");
+                    }
+                    line = line.strip();
+                    for (String item : line.isEmpty() ? new String[0] : line.split("\\s+")) {
+                        int label;
+                        try {
+                            label = Integer.parseInt(item.split(":")[0]);
+                        } catch (NumberFormatException e) {
+                            throw InvalidInputException.at(labelsFile, "line " + (i + 2), "'" + item + "' is not id:value");
+                        }
+                        String name = label < names.size() ? names.get(label).strip() : "label " + label;
+                        byLabel.computeIfAbsent(label, k -> new ArrayList<>())
+                                .add(new Document(textsFile.getFileName() + " line " + (i + 1), name, text));
+                    }
+                }
+                boolean moreTexts = texts.readLine() != null;
+                if (points != i || moreTexts) {
+                    throw InvalidInputException.at(labelsFile, "line 1", "header says " + points + " points; there are " + i
+                            + " label lines and " + (moreTexts ? "more than " + i : String.valueOf(i)) + " texts in " + textsFile.getFileName());
+                }
+            } catch (IOException e) {
+                throw InvalidInputException.at(textsFile, "cannot read: " + e.getMessage());
             }
         }
         List<Document> docs = new ArrayList<>();

@@ -106,4 +106,25 @@ class SourceCorpusTest {
         Files.writeString(xml.resolve("labels.txt"), "4 4\n2:1.0\n");
         assertThatThrownBy(() -> read(xml)).hasMessageContaining("labels.txt").hasMessageContaining("header says 4 points");
     }
+
+    /** issue 13: the repository's own file names, train then test part, label names from Y.txt. */
+    @Test
+    void extremeClassificationRepositoryFileNames() throws IOException {
+        Path xml = Files.createDirectories(dir.resolve("LF-Toy-4"));
+        Files.writeString(xml.resolve("trn_X.txt"), "apple pie recipe\nbanana bread\n");
+        Files.writeString(xml.resolve("trn_X_Y.txt"), "2 4\n2:1.0\n3:1.0\n");
+        Files.writeString(xml.resolve("tst_X.txt"), "apple banana smoothie\n");
+        Files.writeString(xml.resolve("tst_X_Y.txt"), "1 4\n2:1.0 3:1.0\n");
+        Files.writeString(xml.resolve("Y.txt"), "zero\none\napples\nbananas\n");
+        List<Document> docs = read(xml);
+        assertThat(docs).extracting(Document::source).containsExactly("apples", "apples", "bananas", "bananas");
+        assertThat(docs).extracting(Document::text).containsExactly("apple pie recipe", "apple banana smoothie", "banana bread",
+                "apple banana smoothie");
+        assertThat(docs).extracting(Document::id).containsExactly("trn_X.txt line 1", "tst_X.txt line 1", "trn_X.txt line 2",
+                "tst_X.txt line 1");
+        Files.writeString(xml.resolve("tst_X.txt"), "apple banana smoothie\nextra line\n");
+        assertThatThrownBy(() -> read(xml)).hasMessageContaining("tst_X_Y.txt").hasMessageContaining("more than 1 texts in tst_X.txt");
+        Files.delete(xml.resolve("trn_X.txt"));
+        assertThatThrownBy(() -> read(xml)).hasMessageContaining("tst_X.txt but no trn_X.txt");
+    }
 }
