@@ -201,7 +201,7 @@ public final class SipTrainCommand implements Callable<Integer> {
         };
     }
 
-    private static int[] parseList(String s, String option) {
+    static int[] parseList(String s, String option) {
         try {
             int[] v = Arrays.stream(s.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
             for (int x : v) {

@@ -104,6 +104,21 @@ public final class Identifier implements tracelens.nn.Module {
         return h;
     }
 
+    /**
+     * The output of hidden layer {@code index} (0-based) before its activation, (B, width): e.g. the coordinates of a
+     * 2-unit bottleneck, read out for a map. Lands in x's manager.
+     */
+    public NDArray preActivation(NDArray x, int index) {
+        if (index < 0 || index >= weights.size() - 1) {
+            throw new IllegalArgumentException("hidden layer " + index + " of an identifier with " + (weights.size() - 1));
+        }
+        NDArray h = gamma == null ? x : LayerNorm.layerNorm(x, new Shape(inputs), gamma, beta, 1e-5f).get(0);
+        for (int i = 0; i < index; i++) {
+            h = act.apply(Linear.linear(h, weights.get(i), biases.get(i)).get(0));
+        }
+        return Linear.linear(h, weights.get(index), biases.get(index)).get(0);
+    }
+
     /** The LayerNorm's gamma and beta if any ({@code norm.*}), then weight and bias per layer ({@code layers.<i>.*}). */
     @Override
     public tracelens.nn.Parameters parameters() {
