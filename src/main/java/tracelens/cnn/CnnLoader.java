@@ -3,7 +3,6 @@ package tracelens.cnn;
 import java.nio.file.Path;
 import ai.djl.ndarray.NDManager;
 import tracelens.runtime.DjlRuntime;
-import tracelens.model.SafeTensorsStore;
 import tracelens.model.TensorStore;
 
 /**
@@ -14,7 +13,7 @@ public final class CnnLoader {
     private CnnLoader() {}
 
     public static Cnn load(Path weights, Cnn.Arch arch) {
-        TensorStore store = TimmLayout.of(SafeTensorsStore.open(weights), arch);
+        TensorStore store = TimmLayout.of(tracelens.model.TensorStores.open(weights), arch);
         NDManager manager = DjlRuntime.manager();
         try {
             return switch (arch) {

@@ -59,7 +59,7 @@ public final class DecoderLoader {
             throw InvalidInputException.at(tokenizerFile != null ? tokJson : dir, tokenizerFile != null
                     ? "tokenizer file not found" : "tokenizer.json is missing from the model folder");
         }
-        SafeTensorsStore store = SafeTensorsStore.open(dir);
+        TensorStore store = TensorStores.open(dir);
         try {
             Family f = family(dir, type, hf, store);
             DecoderConfig config = f.config();
@@ -91,7 +91,7 @@ public final class DecoderLoader {
         }
         String type = ModelLoader.modelType(model);
         HfConfig hf = HfConfig.read(model.resolve("config.json"));
-        try (SafeTensorsStore store = SafeTensorsStore.open(model)) {
+        try (TensorStore store = TensorStores.open(model)) {
             Family f = family(model, type, hf, store);
             DecoderConfig config = f.config();
             DecoderParams params = f.params();
@@ -102,7 +102,7 @@ public final class DecoderLoader {
     private record Family(DecoderConfig config, DecoderParams params) {}
 
     /** The configuration and parameter naming of a Hugging Face decoder folder, by its model_type. */
-    private static Family family(Path dir, String type, HfConfig hf, SafeTensorsStore store) {
+    private static Family family(Path dir, String type, HfConfig hf, TensorStore store) {
         return switch (type) {
             case "llama", "mistral", "qwen2" -> new Family(LlamaFamily.config(hf, store.contains("lm_head.weight")),
                     new LlamaFamily.Params(store));

@@ -89,7 +89,7 @@ public final class ModelLoader {
             throw InvalidInputException.at(dir, "tokenizer.json is missing from the model folder");
         }
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
-        try (SafeTensorsStore store = SafeTensorsStore.open(dir)) {
+        try (TensorStore store = TensorStores.open(dir)) {
             HfTokenizer tokenizer = HfTokenizer.load(tokenizerJson);
             return build(dir.toString(), config, store, tokenizer);
         }

@@ -41,35 +41,7 @@ public final class SafeTensorsStore implements TensorStore {
         Path index = dir.resolve("model.safetensors.index.json");
         Path single = dir.resolve("model.safetensors");
         if (Files.isRegularFile(index)) {
-            Map<String, String> map = new LinkedHashMap<>();
-            try {
-                JsonNode wm = new ObjectMapper().readTree(index.toFile()).get("weight_map");
-                if (wm == null || !wm.isObject()) {
-                    throw InvalidInputException.at(index, "field 'weight_map'", "missing or not an object");
-                }
-                for (Iterator<Map.Entry<String, JsonNode>> it = wm.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
-                    map.put(e.getKey(), e.getValue().asText());
-                }
-            } catch (IOException e) {
-                throw InvalidInputException.at(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-            }
-            for (String shard : new TreeSet<>(map.values())) {
-                Path resolved;
-                try {
-                    resolved = dir.resolve(shard).normalize();
-                } catch (java.nio.file.InvalidPathException e) {
-                    throw InvalidInputException.at(index, "weight_map", "names shard '" + shard.replace("\0", "\\0")
-                            + "', which is not a file name (" + e.getReason() + ")");
-                }
-                if (!resolved.startsWith(dir.normalize()) || !resolved.getParent().equals(dir.normalize())) {
-                    throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "' outside the model folder;"
-                            + " shards are file names in " + dir);
-                }
-                if (!Files.isRegularFile(dir.resolve(shard))) {
-                    throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "', which is missing from " + dir);
-                }
-            }
+            Map<String, String> map = weightMap(index, dir);
             return new SafeTensorsStore(dir, map);
         }
         if (Files.isRegularFile(single)) {
@@ -81,6 +53,43 @@ public final class SafeTensorsStore implements TensorStore {
             return store;
         }
         throw InvalidInputException.at(dir, "no model.safetensors or model.safetensors.index.json in this folder");
+    }
+
+    /**
+     * The {@code weight_map} (tensor name to shard file) of a Hugging Face shard index ({@code *.index.json}), every shard
+     * checked to be a file name in {@code dir} that exists.
+     */
+    public static Map<String, String> weightMap(Path index, Path dir) {
+        Map<String, String> map = new LinkedHashMap<>();
+        try {
+            JsonNode wm = new ObjectMapper().readTree(index.toFile()).get("weight_map");
+            if (wm == null || !wm.isObject()) {
+                throw InvalidInputException.at(index, "field 'weight_map'", "missing or not an object");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = wm.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                map.put(e.getKey(), e.getValue().asText());
+            }
+        } catch (IOException e) {
+            throw InvalidInputException.at(index, "not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+        for (String shard : new TreeSet<>(map.values())) {
+            Path resolved;
+            try {
+                resolved = dir.resolve(shard).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                throw InvalidInputException.at(index, "weight_map", "names shard '" + shard.replace("\0", "\\0")
+                        + "', which is not a file name (" + e.getReason() + ")");
+            }
+            if (!resolved.startsWith(dir.normalize()) || !resolved.getParent().equals(dir.normalize())) {
+                throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "' outside the model folder;"
+                        + " shards are file names in " + dir);
+            }
+            if (!Files.isRegularFile(dir.resolve(shard))) {
+                throw InvalidInputException.at(index, "weight_map", "names shard '" + shard + "', which is missing from " + dir);
+            }
+        }
+        return map;
     }
 
     private SafeTensors shardOf(String name) {

@@ -134,7 +134,11 @@ public record Provenance(String tracelens, String command, ModelRef model, List<
                 return FileDigest.of(p);
             }
             try (Stream<Path> files = Files.list(p)) {
-                List<Path> weights = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+                List<Path> all = files.sorted().toList();
+                List<Path> weights = all.stream().filter(f -> f.getFileName().toString().endsWith(".safetensors")).toList();
+                if (weights.isEmpty()) { // a folder with PyTorch weights only
+                    weights = all.stream().filter(f -> f.getFileName().toString().matches("pytorch_model.*\\.bin")).toList();
+                }
                 return weights.isEmpty() ? null : FileDigest.ofAll(weights);
             }
         } catch (IOException e) {
