@@ -10,7 +10,7 @@ import tracelens.model.decoder.Decoder;
 /** Which model to load: shared by every command that runs one. */
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "minilm|PATH", defaultValue = "minilm",
-            description = {"Built-in name, a Hugging Face folder (config.json, *.safetensors, tokenizer.json;",
+            description = {"Built-in name, a Hugging Face folder (config.json, *.safetensors or pytorch_model.bin, tokenizer.json;",
                 "bert, llama, mistral, qwen2, gpt_neox, gpt2), or a llama2.c checkpoint (.bin). (default: ${DEFAULT-VALUE})"})
     String model;
 

@@ -52,7 +52,7 @@ public final class SaliencyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "FILE|DIR", description = "Weights in the torchvision layout (.safetensors, or a folder with model.safetensors).")
+    @Option(names = "--model", required = true, paramLabel = "FILE|DIR", description = "Weights in the torchvision layout (.safetensors, a torchvision .pth state dict, or a folder with model.safetensors).")
     Path model;
 
     @Option(names = "--arch", defaultValue = "resnet18", paramLabel = "resnet18|vgg16_bn|efficientnet_b0", description = "(default: ${DEFAULT-VALUE})")
