@@ -78,6 +78,10 @@ public final class FinetuneLmCommand implements Callable<Integer> {
         ObjectNode json = Json.result(spec);
         LmFineTuner.Result r;
         try (Decoder model = modelOptions.loadDecoder("finetune-lm"); var m = DjlRuntime.manager()) {
+            if (model.streamed()) {
+                throw new InvalidInputException("finetune-lm trains every block, so " + model.id() + " must be resident: its float32"
+                        + " weights (" + tracelens.model.MemoryBudget.human(4 * model.parameterCount()) + ") exceed --max-memory");
+            }
             r = LmFineTuner.train(m, model, texts, new LmFineTuner.Options(epochs, batchSize, lr, maxLength, seed), ProgressBar.of(err, output),
                     line -> { if (!output.quiet) { err.println(line); } });
             SavedDecoder.save(model, out, modelOptions.tokenizerFile(), Map.of("base_model", modelOptions.model,

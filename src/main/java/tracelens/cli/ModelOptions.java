@@ -37,8 +37,29 @@ public final class ModelOptions {
         return null;
     }
 
+    @Option(names = "--max-memory", paramLabel = "SIZE|auto", defaultValue = "auto",
+            description = "Memory for a decoder's weights: resident in float32 when they fit, else each block read from the"
+                    + " checkpoint only while it runs; e.g. 512m, 16g; auto = 70% of this machine's memory. (default: ${DEFAULT-VALUE})")
+    String maxMemory;
+
     HiddenStateModel load() {
-        return ModelLoader.load(model, tokenizer);
+        tracelens.model.MemoryBudget budget = tracelens.model.MemoryBudget.parse(maxMemory);
+        HiddenStateModel m = ModelLoader.load(model, tokenizer, budget);
+        if (m instanceof Decoder d && d.streamed() && !quiet()) {
+            mixee.commandLine().getErr().printf("note: %s runs block by block: its float32 weights (%s) exceed --max-memory %s;"
+                    + " each block is read from the checkpoint while it runs%n", m.id(), tracelens.model.MemoryBudget.human(4 * m.parameterCount()),
+                    tracelens.model.MemoryBudget.human(budget.limit()));
+        }
+        return m;
+    }
+
+    private boolean quiet() {
+        if (mixee == null || mixee.commandLine() == null) {
+            return true;
+        }
+        var q = mixee.findOption("--quiet");
+        var j = mixee.findOption("--json");
+        return (q != null && Boolean.TRUE.equals(q.getValue())) || (j != null && Boolean.TRUE.equals(j.getValue()));
     }
 
     @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)

@@ -23,14 +23,22 @@ public final class DecoderLoader {
     private DecoderLoader() {}
 
     public static Decoder loadLlama2c(Path checkpoint, Path tokenizerFile) {
+        return loadLlama2c(checkpoint, tokenizerFile, MemoryBudget.AUTO);
+    }
+
+    public static Decoder loadLlama2c(Path checkpoint, Path tokenizerFile, MemoryBudget budget) {
         Llama2cCheckpoint params = Llama2cCheckpoint.open(checkpoint);
         Llama2cTokenizer tokenizer = Llama2cTokenizer.load(tokenizerFile);
         checkVocab(tokenizerFile, tokenizer, params.config());
-        return build(checkpoint.toString(), params.config(), params, tokenizer);
+        return build(checkpoint.toString(), params.config(), params, tokenizer, budget); // its close() is a no-op
     }
 
     /** A decoder saved by tracelens (see {@link tracelens.model.decoder.SavedDecoder}); {@code tokenizerFile} overrides the recorded one. */
     public static Decoder loadSaved(Path file, Path tokenizerFile) {
+        return loadSaved(file, tokenizerFile, MemoryBudget.AUTO);
+    }
+
+    public static Decoder loadSaved(Path file, Path tokenizerFile, MemoryBudget budget) {
         tracelens.model.decoder.SavedDecoder params = tracelens.model.decoder.SavedDecoder.open(file);
         Path tok = tokenizerFile != null ? tokenizerFile : params.tokenizer();
         if (tok == null || !Files.isRegularFile(tok)) {
@@ -45,14 +53,23 @@ public final class DecoderLoader {
             tokenizer = hf.padId() == 0 && params.config().eosId() >= 0 ? hf.withPadId(params.config().eosId()) : hf;
         }
         checkVocab(tok, tokenizer, params.config());
+        boolean owned = false;
         try {
-            return build(file.toString(), params.config(), params, tokenizer);
+            Decoder d = build(file.toString(), params.config(), params, tokenizer, budget);
+            owned = d.streamed(); // a streamed decoder reads its blocks from params and closes them itself
+            return d;
         } finally {
-            params.close();
+            if (!owned) {
+                params.close();
+            }
         }
     }
 
     public static Decoder loadHuggingFace(Path dir, String type, Path tokenizerFile) {
+        return loadHuggingFace(dir, type, tokenizerFile, MemoryBudget.AUTO);
+    }
+
+    public static Decoder loadHuggingFace(Path dir, String type, Path tokenizerFile, MemoryBudget budget) {
         HfConfig hf = HfConfig.read(dir.resolve("config.json"));
         Path tokJson = tokenizerFile != null ? tokenizerFile : dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokJson)) {
@@ -60,6 +77,7 @@ public final class DecoderLoader {
                     ? "tokenizer file not found" : "tokenizer.json is missing from the model folder");
         }
         TensorStore store = TensorStores.open(dir);
+        boolean owned = false; // a streamed decoder reads its blocks from the store and closes it itself
         try {
             Family f = family(dir, type, hf, store);
             DecoderConfig config = f.config();
@@ -67,15 +85,21 @@ public final class DecoderLoader {
             if (tokJson.getFileName().toString().endsWith(".bin")) { // a converted llama2.c model keeps its tokenizer
                 Llama2cTokenizer tokenizer = Llama2cTokenizer.load(tokJson);
                 checkVocab(tokJson, tokenizer, config);
-                return build(dir.toString(), config, params, tokenizer);
+                Decoder d = build(dir.toString(), config, params, tokenizer, budget);
+                owned = d.streamed();
+                return d;
             }
             HfTokenizer tokenizer = HfTokenizer.load(tokJson);
             checkVocab(tokJson, tokenizer, config);
             // decoders pad with the tokenizer's pad token if it names one, else with EOS (masked either way)
             TextTokenizer tok = tokenizer.padId() == 0 && config.eosId() >= 0 ? tokenizer.withPadId(config.eosId()) : tokenizer;
-            return build(dir.toString(), config, params, tok);
+            Decoder d = build(dir.toString(), config, params, tok, budget);
+            owned = d.streamed();
+            return d;
         } finally {
-            store.close();
+            if (!owned) {
+                store.close();
+            }
         }
     }
 
@@ -137,7 +161,18 @@ public final class DecoderLoader {
         }
     }
 
-    private static Decoder build(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer) {
-        return ModelLoader.withWeights(tokenizer, weights -> new Decoder(id, config, params, tokenizer, weights));
+    /** Resident or block-streamed, as {@code budget} allows (see MemoryBudget). */
+    private static Decoder build(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer, MemoryBudget budget) {
+        long resident = 4 * Decoder.parameterCount(config);
+        long streamed = 4 * (Decoder.residentParameterCount(config) + DecoderBlock.parameterCount(config));
+        MemoryBudget.Residency r;
+        try {
+            r = budget.choose(id, resident, streamed);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+        return ModelLoader.withWeights(tokenizer, weights -> new Decoder(id, config, params, tokenizer, weights,
+                r == MemoryBudget.Residency.STREAMED));
     }
 }

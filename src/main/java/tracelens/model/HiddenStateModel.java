@@ -57,6 +57,11 @@ public interface HiddenStateModel extends HookedModel, Module {
         return out;
     }
 
+    /** The number of weights (all of them, also those a streamed model reads only while they run). */
+    default long parameterCount() {
+        return parameters().count(false);
+    }
+
     @Override
     void close();
 }

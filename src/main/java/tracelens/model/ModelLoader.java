@@ -37,6 +37,11 @@ public final class ModelLoader {
      * a single tok*.bin lies beside the checkpoint); null for the default.
      */
     public static HiddenStateModel load(String model, Path tokenizer) {
+        return load(model, tokenizer, MemoryBudget.AUTO);
+    }
+
+    /** As above; a decoder runs resident or block-streamed as {@code budget} allows (see MemoryBudget). */
+    public static HiddenStateModel load(String model, Path tokenizer, MemoryBudget budget) {
         if (model.equals(MINILM)) {
             if (tokenizer != null) {
                 throw InvalidInputException.field("tokenizer", ": the built-in " + MINILM + " brings its own tokenizer");
@@ -50,19 +55,19 @@ public final class ModelLoader {
         }
         if (Files.isRegularFile(path)) {
             if (tracelens.model.decoder.SavedDecoder.is(path)) {
-                return DecoderLoader.loadSaved(path, tokenizer);
+                return DecoderLoader.loadSaved(path, tokenizer, budget);
             }
             if (!path.getFileName().toString().endsWith(".bin")) {
                 throw new InvalidInputException(model + ": a model is a Hugging Face folder (config.json, model.safetensors, "
                         + "tokenizer.json), a llama2.c checkpoint (.bin), a decoder saved by tracelens (.safetensors), or the name " + MINILM);
             }
-            return DecoderLoader.loadLlama2c(path, tokenizer != null ? tokenizer : Llama2cFiles.tokenizerBeside(path));
+            return DecoderLoader.loadLlama2c(path, tokenizer != null ? tokenizer : Llama2cFiles.tokenizerBeside(path), budget);
         }
         String type = modelType(path);
         if (type.equals("bert")) {
             return loadHuggingFace(path);
         }
-        return DecoderLoader.loadHuggingFace(path, type, tokenizer);
+        return DecoderLoader.loadHuggingFace(path, type, tokenizer, budget);
     }
 
     /** The model_type field of a Hugging Face folder's config.json, checked to exist. */

@@ -125,7 +125,7 @@ public final class SipSweep {
                 ppl.put(k, new Perplexity.Score(nll, tokens).perplexity());
             }
         }
-        return new ModelResult(model.id(), model.architecture(), model.parameters().count(false), model.numLayers(), sources, cells,
+        return new ModelResult(model.id(), model.architecture(), model.parameterCount(), model.numLayers(), sources, cells,
                 ppl, maps);
     }
 

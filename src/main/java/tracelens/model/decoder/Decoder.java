@@ -42,12 +42,23 @@ public final class Decoder implements HiddenStateModel {
     private final NDArray normB;
     private final NDArray lmHead;   // (V, C), the embedding itself when tied
     private final Rotary rotary;    // null with learned positions
+    private final DecoderParams source; // streamed: where each block's weights are read from while it runs; else null
 
     public Decoder(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer, NDManager weights) {
+        this(id, config, params, tokenizer, weights, false);
+    }
+
+    /**
+     * With {@code streamed}, the blocks' weights are not loaded: each block reads its weights from {@code params} (which
+     * this decoder then owns and closes) when it runs and frees them after, so only the embeddings, the final norm and the
+     * output head stay resident (see MemoryBudget).
+     */
+    public Decoder(String id, DecoderConfig config, DecoderParams params, TextTokenizer tokenizer, NDManager weights, boolean streamed) {
         this.id = id;
         this.config = config;
         this.tokenizer = tokenizer;
         this.weights = weights;
+        this.source = streamed ? params : null;
         int c = config.hiddenSize();
         boolean nb = config.hasNormBias();
         tokEmb = load(params, "tok_embeddings", config.vocabSize(), c);
@@ -55,7 +66,7 @@ public final class Decoder implements HiddenStateModel {
         rotary = config.positions() == DecoderConfig.Positions.ROTARY
                 ? new Rotary(weights, config.headSize(), config.rotaryDim(), config.ropeTheta()) : null;
         blocks = new DecoderBlock[config.numLayers()];
-        for (int l = 0; l < blocks.length; l++) {
+        for (int l = 0; l < blocks.length && !streamed; l++) {
             blocks[l] = new DecoderBlock(config, l, rotary, DecoderBlock.read(config, params, l, weights), null);
         }
         normW = load(params, "norm.weight", c);
@@ -66,7 +77,9 @@ public final class Decoder implements HiddenStateModel {
             this.params.add("pos_embeddings", posEmb);
         }
         for (DecoderBlock block : blocks) {
-            this.params.addAll("layers." + block.index(), block.parameters());
+            if (block != null) { // streamed blocks hold no weights between passes
+                this.params.addAll("layers." + block.index(), block.parameters());
+            }
         }
         this.params.add("norm.weight", normW);
         if (normB != null) {
@@ -86,13 +99,43 @@ public final class Decoder implements HiddenStateModel {
         return config;
     }
 
-    /** Block {@code l} as a module of its own: a view sharing this decoder's weights, frozen. */
+    /**
+     * Block {@code l} as a module of its own: a view sharing this decoder's weights, frozen; when streamed, the block
+     * loaded alone (it owns its weights: close it).
+     */
     public DecoderBlock block(int l) {
         if (l < 0 || l >= blocks.length) {
             throw new tracelens.error.InvalidInputException("layer " + l + " is out of range: the model has blocks 0.."
                     + (blocks.length - 1));
         }
-        return new DecoderBlock(config, l, rotary, blocks[l].weights(), null);
+        return source != null ? DecoderBlock.load(config, source, l, tracelens.runtime.DjlRuntime.manager())
+                : new DecoderBlock(config, l, rotary, blocks[l].weights(), null);
+    }
+
+    /** Whether the blocks' weights are read while each block runs instead of held (see MemoryBudget). */
+    public boolean streamed() {
+        return source != null;
+    }
+
+    /** The number of weights, blocks included whether held or streamed. */
+    @Override
+    public long parameterCount() {
+        return parameterCount(config);
+    }
+
+    /** The weights of a decoder of {@code config}: embeddings, blocks, final norm and (untied) output head. */
+    public static long parameterCount(DecoderConfig config) {
+        return residentParameterCount(config) + (long) config.numLayers() * DecoderBlock.parameterCount(config);
+    }
+
+    /** The weights a streamed decoder holds throughout: everything but the blocks. */
+    public static long residentParameterCount(DecoderConfig config) {
+        long c = config.hiddenSize();
+        long n = config.vocabSize() * c * (config.tiedEmbeddings() ? 1 : 2) + c * (config.hasNormBias() ? 2 : 1);
+        if (config.positions() == DecoderConfig.Positions.LEARNED) {
+            n += config.maxPositions() * c;
+        }
+        return n;
     }
 
     @Override
@@ -197,7 +240,9 @@ public final class Decoder implements HiddenStateModel {
             for (int l = 0; l < deepest; l++) {
                 try (NDManager layerScope = work.newSubManager()) {
                     x.tempAttach(layerScope);
-                    NDArray y = blocks[l].forward(x, rope, maskBias, cache, b, t, past, hooks, "blocks." + l + ".");
+                    DecoderBlock block = source == null ? blocks[l]  // streamed: this block's weights, freed with layerScope
+                            : new DecoderBlock(config, l, rotary, DecoderBlock.read(config, source, l, layerScope), null);
+                    NDArray y = block.forward(x, rope, maskBias, cache, b, t, past, hooks, "blocks." + l + ".");
                     y.attach(work);
                     x = y;
                 }
@@ -294,5 +339,8 @@ public final class Decoder implements HiddenStateModel {
     public void close() {
         weights.close();
         tokenizer.close();
+        if (source != null) {
+            source.close();
+        }
     }
 }

@@ -54,17 +54,8 @@ public final class DecoderBlock implements Module {
     }
 
     static NDArray[] read(DecoderConfig config, DecoderParams params, int layer, NDManager weights) {
-        int c = config.hiddenSize();
-        int f = config.intermediateSize();
-        int kv = config.kvDim();
-        boolean nb = config.hasNormBias();
-        boolean mb = config.hasMlpBias();
-        boolean qkv = config.qkvBias();
+        long[][] shapes = shapes(config);
         String p = "layers." + layer + ".";
-        long[][] shapes = {{c}, nb ? new long[] {c} : null, {c, c}, qkv ? new long[] {c} : null, {kv, c}, qkv ? new long[] {kv} : null,
-            {kv, c}, qkv ? new long[] {kv} : null, {c, c}, config.outBias() ? new long[] {c} : null, {c}, nb ? new long[] {c} : null,
-            {f, c}, mb ? new long[] {f} : null, {c, f}, mb ? new long[] {c} : null,
-            config.mlp() == DecoderConfig.Mlp.SWIGLU ? new long[] {f, c} : null};
         NDArray[] w = new NDArray[NAMES.length];
         for (int i = 0; i < NAMES.length; i++) {
             if (shapes[i] != null) {
@@ -72,6 +63,36 @@ public final class DecoderBlock implements Module {
             }
         }
         return w;
+    }
+
+    /** The number of weights in one block of {@code config}. */
+    public static long parameterCount(DecoderConfig config) {
+        long n = 0;
+        for (long[] s : shapes(config)) {
+            if (s != null) {
+                long e = 1;
+                for (long d : s) {
+                    e *= d;
+                }
+                n += e;
+            }
+        }
+        return n;
+    }
+
+    /** The shape of each tensor in NAMES order, null where the architecture has none. */
+    private static long[][] shapes(DecoderConfig config) {
+        int c = config.hiddenSize();
+        int f = config.intermediateSize();
+        int kv = config.kvDim();
+        boolean nb = config.hasNormBias();
+        boolean mb = config.hasMlpBias();
+        boolean qkv = config.qkvBias();
+        long[][] shapes = {{c}, nb ? new long[] {c} : null, {c, c}, qkv ? new long[] {c} : null, {kv, c}, qkv ? new long[] {kv} : null,
+            {kv, c}, qkv ? new long[] {kv} : null, {c, c}, config.outBias() ? new long[] {c} : null, {c}, nb ? new long[] {c} : null,
+            {f, c}, mb ? new long[] {f} : null, {c, f}, mb ? new long[] {c} : null,
+            config.mlp() == DecoderConfig.Mlp.SWIGLU ? new long[] {f, c} : null};
+        return shapes;
     }
 
     NDArray[] weights() {
