@@ -57,9 +57,8 @@ public final class ModelOptions {
         if (mixee == null || mixee.commandLine() == null) {
             return true;
         }
-        var q = mixee.findOption("--quiet");
-        var j = mixee.findOption("--json");
-        return (q != null && Boolean.TRUE.equals(q.getValue())) || (j != null && Boolean.TRUE.equals(j.getValue()));
+        var q = mixee.findOption("--quiet"); // --json changes stdout only: the note still goes to stderr
+        return q != null && Boolean.TRUE.equals(q.getValue());
     }
 
     @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)

@@ -47,6 +47,50 @@ public enum DType {
         return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
+    /**
+     * Widens 16-bit floats (f16, or bf16 when {@code bf16}) from {@code src} into {@code out} (both little-endian, from
+     * their positions), in chunks through arrays: the per-element buffer calls were the bulk of a streamed model's time.
+     */
+    public static void widen(java.nio.ByteBuffer src, java.nio.ByteBuffer out, boolean bf16) {
+        java.nio.ShortBuffer in = src.slice().order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+        java.nio.FloatBuffer to = out.slice().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        int n = in.remaining();
+        short[] h = new short[Math.min(n, 1 << 16)];
+        float[] f = new float[h.length];
+        float[] table = bf16 ? null : halfTable();
+        for (int done = 0; done < n; ) {
+            int k = Math.min(h.length, n - done);
+            in.get(h, 0, k);
+            if (bf16) {
+                for (int i = 0; i < k; i++) {
+                    f[i] = Float.intBitsToFloat((h[i] & 0xFFFF) << 16);
+                }
+            } else {
+                for (int i = 0; i < k; i++) {
+                    f[i] = table[h[i] & 0xFFFF];
+                }
+            }
+            to.put(f, 0, k);
+            done += k;
+        }
+        src.position(src.position() + 2 * n);
+        out.position(out.position() + 4 * n);
+    }
+
+    private static float[] halfTable;
+
+    /** Every f16 bit pattern's float value (256 KiB, built on first use). */
+    private static synchronized float[] halfTable() {
+        if (halfTable == null) {
+            float[] t = new float[1 << 16];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = halfToFloat((short) i);
+            }
+            halfTable = t;
+        }
+        return halfTable;
+    }
+
     /** bfloat16 is the upper half of an f32: widen by shifting (DJL's own bf16 crashes the JVM). */
     public static float bf16ToFloat(short b) {
         return Float.intBitsToFloat((b & 0xFFFF) << 16);

@@ -244,16 +244,7 @@ public final class SafeTensors implements AutoCloseable {
         ByteBuffer out = ByteBuffer.allocateDirect((int) (n * 4)).order(ByteOrder.LITTLE_ENDIAN);
         switch (info.dtype()) {
             case F32 -> out.put(src);
-            case F16 -> {
-                for (long i = 0; i < n; i++) {
-                    out.putFloat(DType.halfToFloat(src.getShort()));
-                }
-            }
-            case BF16 -> {
-                for (long i = 0; i < n; i++) {
-                    out.putFloat(DType.bf16ToFloat(src.getShort()));
-                }
-            }
+            case F16, BF16 -> DType.widen(src, out, info.dtype() == DType.BF16);
             case F64 -> {
                 for (long i = 0; i < n; i++) {
                     out.putFloat((float) src.getDouble());
@@ -263,6 +254,7 @@ public final class SafeTensors implements AutoCloseable {
                     "dtype " + info.dtype() + " is not a floating-point type");
         }
         out.flip();
+        tracelens.io.Buffers.free(src); // unmap now: a streamed model maps its whole checkpoint, block after block
         requireFinite(out, path, name);
         return out;
     }

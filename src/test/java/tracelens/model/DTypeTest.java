@@ -36,6 +36,26 @@ class DTypeTest {
     }
 
     @Test
+    void bulkWideningEqualsTheScalarConversionForEveryPattern() {
+        java.nio.ByteBuffer src = java.nio.ByteBuffer.allocateDirect(2 * 0x10000 + 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        src.putShort((short) 0x1234); // an offset start, as a tensor inside a file
+        for (int h = 0; h < 0x10000; h++) {
+            src.putShort((short) h);
+        }
+        for (boolean bf16 : new boolean[] {false, true}) {
+            src.position(2);
+            java.nio.ByteBuffer out = java.nio.ByteBuffer.allocateDirect(4 * 0x10000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            DType.widen(src, out, bf16);
+            assertThat(src.remaining()).isZero();
+            assertThat(out.remaining()).isZero();
+            for (int h = 0; h < 0x10000; h++) {
+                float want = bf16 ? DType.bf16ToFloat((short) h) : DType.halfToFloat((short) h);
+                assertThat(Float.floatToRawIntBits(out.getFloat(4 * h))).as("0x%04x", h).isEqualTo(Float.floatToRawIntBits(want));
+            }
+        }
+    }
+
+    @Test
     void bf16IsTheUpperHalfOfF32() {
         assertThat(DType.bf16ToFloat((short) 0x3F80)).isEqualTo(1.0f);
         assertThat(DType.bf16ToFloat((short) 0xC040)).isEqualTo(-3.0f);

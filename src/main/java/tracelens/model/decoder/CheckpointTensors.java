@@ -34,7 +34,7 @@ public abstract class CheckpointTensors implements DecoderParams {
         return store.contains(name);
     }
 
-    /** Rows {@code rows[i]} of a row-major matrix with {@code cols} columns, in the given order. */
+    /** Rows {@code rows[i]} of a row-major matrix with {@code cols} columns, in the given order; {@code m} is released. */
     protected static ByteBuffer pickRows(ByteBuffer m, int cols, int[] rows) {
         ByteBuffer out = ByteBuffer.allocateDirect(rows.length * cols * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int r : rows) {
@@ -42,10 +42,11 @@ public abstract class CheckpointTensors implements DecoderParams {
             row.position(r * cols * 4).limit((r + 1) * cols * 4);
             out.put(row);
         }
+        tracelens.io.Buffers.free(m); // a fresh read, used once: release it now (a streamed model reads every block per pass)
         return out.flip();
     }
 
-    /** The transpose of a row-major (rows, cols) matrix. */
+    /** The transpose of a row-major (rows, cols) matrix; {@code m} is released. */
     protected static ByteBuffer transpose(ByteBuffer m, int rows, int cols) {
         ByteBuffer out = ByteBuffer.allocateDirect(rows * cols * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int c = 0; c < cols; c++) {
@@ -53,15 +54,18 @@ public abstract class CheckpointTensors implements DecoderParams {
                 out.putFloat(m.getFloat((r * cols + c) * 4));
             }
         }
+        tracelens.io.Buffers.free(m);
         return out.flip();
     }
 
-    /** Elements [from, from + count) of a flat f32 buffer. */
+    /** Elements [from, from + count) of a flat f32 buffer; {@code v} is released. */
     protected static ByteBuffer slice(ByteBuffer v, int from, int count) {
         ByteBuffer s = v.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         s.position(from * 4).limit((from + count) * 4);
         ByteBuffer out = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
-        return out.put(s).flip();
+        out.put(s).flip();
+        tracelens.io.Buffers.free(v);
+        return out;
     }
 
     protected static int[] range(int from, int count) {

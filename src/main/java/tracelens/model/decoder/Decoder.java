@@ -238,13 +238,17 @@ public final class Decoder implements HiddenStateModel {
             NDArray maskBias = work.create(causalMaskBias(keyMask, b, t, past), new Shape(b, 1, 1, t, past + t));
             x = hooks.at("embed", x);
             for (int l = 0; l < deepest; l++) {
+                List<java.nio.ByteBuffer> streamedWeights = source == null ? null : new ArrayList<>();
                 try (NDManager layerScope = work.newSubManager()) {
                     x.tempAttach(layerScope);
                     DecoderBlock block = source == null ? blocks[l]  // streamed: this block's weights, freed with layerScope
-                            : new DecoderBlock(config, l, rotary, DecoderBlock.read(config, source, l, layerScope), null);
+                            : new DecoderBlock(config, l, rotary, DecoderBlock.read(config, source, l, layerScope, streamedWeights), null);
                     NDArray y = block.forward(x, rope, maskBias, cache, b, t, past, hooks, "blocks." + l + ".");
                     y.attach(work);
                     x = y;
+                }
+                if (streamedWeights != null) { // the arrays over them are closed: release the memory now
+                    streamedWeights.forEach(tracelens.io.Buffers::free);
                 }
                 x = hooks.at("blocks." + l + ".resid_post", x);
             }

@@ -54,12 +54,26 @@ public final class DecoderBlock implements Module {
     }
 
     static NDArray[] read(DecoderConfig config, DecoderParams params, int layer, NDManager weights) {
+        return read(config, params, layer, weights, null);
+    }
+
+    /**
+     * As above; {@code buffers}, when given, receives each tensor's direct buffer. The engine wraps them without a copy
+     * (DJL's from_blob on CPU), so they must outlive the arrays: a streamed block frees them (Buffers.free) once its
+     * arrays are closed, instead of leaving gigabytes of them to the collector.
+     */
+    static NDArray[] read(DecoderConfig config, DecoderParams params, int layer, NDManager weights,
+            java.util.List<java.nio.ByteBuffer> buffers) {
         long[][] shapes = shapes(config);
         String p = "layers." + layer + ".";
         NDArray[] w = new NDArray[NAMES.length];
         for (int i = 0; i < NAMES.length; i++) {
             if (shapes[i] != null) {
-                w[i] = weights.create(params.get(p + NAMES[i], shapes[i]), new Shape(shapes[i]), DataType.FLOAT32);
+                java.nio.ByteBuffer b = params.get(p + NAMES[i], shapes[i]);
+                w[i] = weights.create(b, new Shape(shapes[i]), DataType.FLOAT32);
+                if (buffers != null) {
+                    buffers.add(b);
+                }
             }
         }
         return w;
