@@ -72,6 +72,9 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
     Path alignedOut;
 
     @Mixin
+    RuntimeOptions runtime;
+
+    @Mixin
     OutputOptions output;
 
     @Override

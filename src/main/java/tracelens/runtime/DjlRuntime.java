@@ -51,10 +51,54 @@ public final class DjlRuntime {
         return Path.of(System.getProperty("user.home"), ".cache", "tracelens");
     }
 
-    /** A new root manager on the PyTorch engine; the caller closes it. */
+    /** The device every manager computes on: "cpu" (default), "cuda", "cuda:N" or "auto" (set once by --device). */
+    private static volatile String deviceSpec = "cpu";
+    private static volatile ai.djl.Device device;
+
+    /** Checks the spelling of {@code spec} now; whether the device exists is checked when the engine first loads. */
+    public static void setDevice(String spec) {
+        String s = spec.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!s.matches("cpu|auto|cuda(:\\d{1,3})?")) {
+            throw tracelens.error.InvalidInputException.field("device", " must be cpu, cuda, cuda:N or auto, found '" + spec + "'");
+        }
+        deviceSpec = s;
+        device = null;
+    }
+
+    /**
+     * The device of {@link #manager()}: the CPU, a CUDA device the engine can use, or with "auto" the first CUDA device
+     * when there is one, else the CPU. A CUDA device the engine cannot see (the CPU build has no CUDA natives) is an error.
+     */
+    public static ai.djl.Device device() {
+        ai.djl.Device d = device;
+        if (d == null) {
+            configure();
+            String s = deviceSpec;
+            if (s.equals("cpu")) {
+                d = ai.djl.Device.cpu();
+            } else {
+                int gpus = Engine.getEngine("PyTorch").getGpuCount();
+                if (s.equals("auto")) {
+                    d = gpus > 0 ? ai.djl.Device.gpu(0) : ai.djl.Device.cpu();
+                } else {
+                    int n = s.equals("cuda") ? 0 : Integer.parseInt(s.substring(5));
+                    if (n >= gpus) {
+                        throw tracelens.error.InvalidInputException.field("device", " " + s + ": the engine sees " + gpus
+                                + " CUDA device" + (gpus == 1 ? "" : "s") + (gpus == 0 ? " (this build has the engine's CPU natives;"
+                                + " build with 'mvn -Pcuda package' on a machine with an NVIDIA driver, see the README)" : ""));
+                    }
+                    d = ai.djl.Device.gpu(n);
+                }
+            }
+            device = d;
+        }
+        return d;
+    }
+
+    /** A new root manager on the PyTorch engine, on {@link #device()}; the caller closes it. */
     public static NDManager manager() {
         configure();
-        return Engine.getEngine("PyTorch").newBaseManager();
+        return Engine.getEngine("PyTorch").newBaseManager(device());
     }
 
     /**
