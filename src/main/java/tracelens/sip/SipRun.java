@@ -337,6 +337,18 @@ public final class SipRun {
         return out;
     }
 
+    /** The rows of class {@code c} in {@code y}, in an order drawn from {@code r} (a map's sample of a source). */
+    static List<Integer> shuffledMembers(int[] y, int c, Random r) {
+        List<Integer> members = new ArrayList<>();
+        for (int i = 0; i < y.length; i++) {
+            if (y[i] == c) {
+                members.add(i);
+            }
+        }
+        java.util.Collections.shuffle(members, r);
+        return members;
+    }
+
     /** For each map seed: draw {@code mapSources} sources with enough samples, up to {@code mapSamples} each, project. */
     private static List<Map2d> maps(int layer, float[][] x, int[] y, int k, Options o) {
         List<Map2d> out = new ArrayList<>();
@@ -360,13 +372,7 @@ public final class SipRun {
             int[] chosen = pool.subList(0, Math.min(o.mapSources(), pool.size())).stream().mapToInt(Integer::intValue).sorted().toArray();
             List<Integer> rows = new ArrayList<>();
             for (int c : chosen) {
-                List<Integer> members = new ArrayList<>();
-                for (int i = 0; i < y.length; i++) {
-                    if (y[i] == c) {
-                        members.add(i);
-                    }
-                }
-                java.util.Collections.shuffle(members, r);
+                List<Integer> members = shuffledMembers(y, c, r);
                 rows.addAll(members.subList(0, Math.min(o.mapSamples(), members.size())));
             }
             float[][] pts = new float[rows.size()][];

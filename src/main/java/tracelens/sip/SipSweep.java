@@ -195,13 +195,7 @@ public final class SipSweep {
                 int[] picked = pool.subList(0, classes).stream().mapToInt(Integer::intValue).sorted().toArray();
                 List<Integer> rows = new ArrayList<>();
                 for (int c : picked) {
-                    List<Integer> members = new ArrayList<>();
-                    for (int i = 0; i < source.length; i++) {
-                        if (source[i] == c) {
-                            members.add(i);
-                        }
-                    }
-                    java.util.Collections.shuffle(members, r);
+                    List<Integer> members = SipRun.shuffledMembers(source, c, r);
                     rows.addAll(members.subList(0, Math.min(o.mapSamples(), members.size() - members.size() / 4)));
                 }
                 chosen.add(picked);

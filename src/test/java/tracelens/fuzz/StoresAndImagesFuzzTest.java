@@ -50,7 +50,7 @@ class StoresAndImagesFuzzTest {
     @Property(seed = "1521")
     void shardIndex(@ForAll("indexes") byte[] input) throws IOException {
         Outcome.check(SHARDED.resolve("model.safetensors.index.json"), input, f -> {
-            try (SafeTensorsStore s = SafeTensorsStore.open(f.getParent())) {
+            try (tracelens.model.TensorStore s = SafeTensorsStore.open(f.getParent())) {
                 for (String t : new String[] {"a.weight", "b.weight"}) {
                     if (s.contains(t)) {
                         s.shape(t);
