@@ -165,7 +165,7 @@ public final class FineTuner {
                         : supCon(cls, y, proj);
                 NDArray pen = switch (o.reg()) {
                     case ISTAR -> IStar.penalty(stack(states), c0[0], o.zeta(), o.lambda());
-                    case COSREG -> cosReg(states.get(layers).reshape(-1, hidden)).mul(o.lambda());
+                    case COSREG -> { NDArray cos = cosReg(states.get(layers).reshape(-1, hidden)); yield cos.mul(tracelens.nn.Scalars.of(cos, o.lambda())); }
                     case NONE -> scope.create(0f);
                 };
                 return List.of(task, pen);
@@ -275,15 +275,15 @@ public final class FineTuner {
     private NDArray supCon(NDArray cls, int[] y, NDArray[] proj) {
         NDArray z = cls.matMul(proj[0].transpose()).add(proj[1]);
         z = ai.djl.nn.Activation.relu(z).matMul(proj[2].transpose()).add(proj[3]);
-        z = z.div(z.norm(new int[] {1}, true).maximum(1e-12f)); // F.normalize, as SupContrast's model
+        z = z.div(z.norm(new int[] {1}, true).maximum(tracelens.nn.Scalars.of(z, 1e-12f))); // F.normalize, as SupContrast's model
         return SupConLoss.loss(z.expandDims(1), y, null, o.temperature(), o.temperature(), SupConLoss.Mode.ALL);
     }
 
     /** CosReg (geometry.md §5): (||sum of unit rows||^2 - N) / N^2, differentiable. */
     static NDArray cosReg(NDArray h) {
         long n = h.getShape().get(0);
-        NDArray unit = h.div(h.norm(new int[] {1}, true).maximum(1e-12f));
-        return unit.sum(new int[] {0}).square().sum().sub(n).div((float) n * n);
+        NDArray unit = h.div(h.norm(new int[] {1}, true).maximum(tracelens.nn.Scalars.of(h, 1e-12f)));
+        return unit.sum(new int[] {0}).square().sum().sub(n).div(tracelens.nn.Scalars.of(h, (double) n * n));
     }
 
     private TokenBatch batch(List<TextTokenizer.Tokens> tokens, int[] idx) {

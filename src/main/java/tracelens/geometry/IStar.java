@@ -18,13 +18,27 @@ public final class IStar {
         long m = h.getShape().get(0);
         long n = h.getShape().get(1);
         NDArray centred = h.sub(h.mean(new int[] {0}, true));
-        NDArray c = centred.transpose().matMul(centred).div(m - 1);
-        NDArray s = c.mul(1 - zeta).add(c0.mul(zeta));
-        NDArray eye = h.getManager().eye((int) n).toType(h.getDataType(), false);
-        NDArray t = s.mul(eye).sum(); // trace (DJL has no trace on PyTorch arrays)
+        NDArray c = centred.transpose().matMul(centred).div(tracelens.nn.Scalars.of(h, m - 1));
+        NDArray s = c.mul(tracelens.nn.Scalars.of(h, 1 - zeta)).add(c0.mul(tracelens.nn.Scalars.of(h, zeta)));
+        // trace(S) = (1 - zeta) trace(C) + zeta trace(C0), and trace(C) = sum of squared centred values / (m - 1):
+        // no identity matrix (the engine has no trace), and every scalar in memory the graph owns (nn.Scalars)
+        double traceC0 = diagonalSum(c0);
+        NDArray t = centred.square().sum().mul(tracelens.nn.Scalars.of(h, (1 - zeta) / (m - 1)))
+                .add(tracelens.nn.Scalars.of(h, zeta * traceC0));
         NDArray f = s.square().sum();
-        NDArray iso = t.square().div(f).sub(1).div(n - 1);
-        return iso.neg().add(1).mul(lambda);
+        NDArray iso = t.square().div(f).sub(tracelens.nn.Scalars.of(h, 1)).div(tracelens.nn.Scalars.of(h, n - 1));
+        return iso.neg().add(tracelens.nn.Scalars.of(h, 1)).mul(tracelens.nn.Scalars.of(h, lambda));
+    }
+
+    /** The trace of a square constant matrix, summed in double on the host. */
+    private static double diagonalSum(NDArray square) {
+        double[] v = square.toType(ai.djl.ndarray.types.DataType.FLOAT64, true).toDoubleArray();
+        int n = (int) square.getShape().get(0);
+        double t = 0;
+        for (int i = 0; i < n; i++) {
+            t += v[i * n + i];
+        }
+        return t;
     }
 
     /** The penalty in double precision (same closed form). */

@@ -19,7 +19,8 @@ public final class CrossEntropy {
 
     /** The loss of logits (B, C) against target distributions (B, C). */
     public static NDArray mean(NDArray logits, NDArray targets) {
-        return logits.logSoftmax(-1).mul(targets).sum().div(-(int) logits.getShape().get(0));
+        // the divisor in engine-owned memory: backward reads it (see nn.Scalars)
+        return logits.logSoftmax(-1).mul(targets).sum().div(tracelens.nn.Scalars.of(logits, -(int) logits.getShape().get(0)));
     }
 
     /** (1 - eps) onehot + eps / C, row-major (B, C). */

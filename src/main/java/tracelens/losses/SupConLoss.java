@@ -113,7 +113,7 @@ public final class SupConLoss {
         NDArray z = NDArrays.concat(views, 0); // [N, D], view-major
         int na = mode == Mode.ALL ? n : b;
         NDArray anchors = mode == Mode.ALL ? z : views.get(0);
-        NDArray s = anchors.matMul(z.transpose()).div(tau); // [Na, N]
+        NDArray s = anchors.matMul(z.transpose()).div(tracelens.nn.Scalars.of(z, tau)); // [Na, N]
         s = s.sub(s.max(new int[] {1}, true).stopGradient());
         double[][] m = positives(b, labels, mask);
         float[] notSelf = new float[na * n];
@@ -137,6 +137,6 @@ public final class SupConLoss {
             cnt[a] = c < 1e-6f ? 1 : c;
         }
         NDArray cntArr = s.getManager().create(cnt).toType(s.getDataType(), false);
-        return posArr.mul(logProb).sum(new int[] {1}).div(cntArr).mul(-tau / baseTau).mean();
+        return posArr.mul(logProb).sum(new int[] {1}).div(cntArr).mul(tracelens.nn.Scalars.of(z, -tau / baseTau)).mean();
     }
 }

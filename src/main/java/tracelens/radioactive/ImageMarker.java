@@ -116,7 +116,7 @@ public final class ImageMarker {
                     NDArray along = diff.matMul(scope.create(u, new Shape(d, 1))).sum();
                     NDArray drift = diff.norm(new int[] {1}).sum(); // the engine's norm: gradient 0, not NaN, where diff = 0 (centre crop, step 0)
                     NDArray image = x.sub(scope.create(x0, new Shape(b, c, h, w))).square().sum();
-                    NDArray loss = along.neg().add(drift.mul((float) o.lambdaFt())).add(image.mul((float) o.lambdaImg()));
+                    NDArray loss = along.neg().add(drift.mul(tracelens.nn.Scalars.of(drift, o.lambdaFt()))).add(image.mul(tracelens.nn.Scalars.of(image, o.lambdaImg())));
                     float l = loss.getFloat();
                     if (!Float.isFinite(l)) {
                         throw new NumericalFailureException("marking: the objective became " + l + " at step " + it);

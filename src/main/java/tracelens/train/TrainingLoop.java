@@ -186,6 +186,17 @@ public final class TrainingLoop {
         return new Result(epochs, bestEpoch, bestScore, step);
     }
 
+    private static volatile boolean collectBeforeBackward;
+
+    /**
+     * For tests: run a garbage collection between every forward pass and its backward pass, so that an operand the
+     * autograd graph reads without owning (a zero-copy Java buffer whose array was closed) is freed before backward reads
+     * it, and the flake it would cause becomes a wrong number every time.
+     */
+    public static void collectBeforeBackward(boolean on) {
+        collectBeforeBackward = on;
+    }
+
     private static double[] step(NDManager m, Optimizer adam, StepLoss loss, int[] idx, double lr, int step, int epoch, Settings s) {
         try (NDManager scope = m.newSubManager()) {
             double[] values;
@@ -194,6 +205,9 @@ public final class TrainingLoop {
                 NDArray sum = terms.get(0);
                 for (int k = 1; k < terms.size(); k++) {
                     sum = sum.add(terms.get(k));
+                }
+                if (collectBeforeBackward) {
+                    System.gc(); // frees any Java buffer the graph still reads without owning it (see nn.Scalars)
                 }
                 gc.backward(sum);
                 values = new double[terms.size()];

@@ -1,5 +1,7 @@
 package tracelens.model.decoder;
 
+import tracelens.nn.Scalars;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -192,7 +194,7 @@ public final class DecoderBlock implements Module {
         // grouped-query attention without copying keys: the R query heads of a group share one key/value head
         NDArray q5 = q.reshape(b, kvh, h / kvh, t, hs);
         NDArray scores = q5.matMul(k.expandDims(2).transpose(0, 1, 2, 4, 3)) // (B, KV, R, T, S)
-                .mul(1f / (float) Math.sqrt(hs)).add(maskBias);
+                .mul(tracelens.nn.Scalars.of(q, 1f / (float) Math.sqrt(hs))).add(maskBias);
         NDArray ctx = scores.softmax(-1).matMul(v.expandDims(2));          // (B, KV, R, T, hs)
         ctx = ctx.reshape(b, h, t, hs).transpose(0, 2, 1, 3).reshape(b, t, h * hs);
         return linear(ctx, w[8], w[9]);
@@ -211,8 +213,8 @@ public final class DecoderBlock implements Module {
 
     /** GPT-2's "gelu_new": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
     private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI)).tanh();
-        return x.mul(inner.add(1f)).mul(0.5f);
+        NDArray inner = x.add(x.pow(Scalars.of(x, 3)).mul(Scalars.of(x, 0.044715f))).mul(Scalars.of(x, (float) Math.sqrt(2 / Math.PI))).tanh();
+        return x.mul(inner.add(1f)).mul(Scalars.of(x, 0.5f));
     }
 
     /** LayerNorm or RMSNorm (x / sqrt(mean(x^2) + eps) * w), as the config says. */
