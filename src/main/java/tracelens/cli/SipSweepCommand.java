@@ -134,6 +134,21 @@ public final class SipSweepCommand implements Callable<Integer> {
         if (talk) {
             sample.notes().forEach(n -> err.println("note: " + n));
         }
+        // maps need that many sources with at least 2 passages: asked for explicitly it is an error now, by default a note
+        long mappable = sample.passages().stream().collect(java.util.stream.Collectors.groupingBy(PassageSampler.Passage::source,
+                java.util.stream.Collectors.counting())).values().stream().filter(c -> c >= 2).count();
+        int[] tooMany = Arrays.stream(classes).filter(c -> c > mappable).toArray();
+        if (tooMany.length > 0) {
+            if (parsed.hasMatchedOption("--map-classes")) {
+                throw new InvalidInputException("--map-classes " + Arrays.stream(tooMany).mapToObj(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(",")) + " exceeds the " + mappable + " sources with at least 2 passages");
+            }
+            classes = Arrays.stream(classes).filter(c -> c <= mappable).toArray();
+            if (!output.quiet) {
+                err.println("note: no maps of " + Arrays.toString(tooMany) + " sources: the sample has " + mappable
+                        + " sources with at least 2 passages");
+            }
+        }
         var trainingChoice = new SipRun.Training(training.protocol(), hiddenSizes, training::apply);
         List<SipSweep.ModelResult> results = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {

@@ -141,6 +141,16 @@ class SipSweepCommandTest {
                 "--bottleneck", "16,3", "--out", dir.resolve("c").toString());
         assertThat(notTwo.exitCode()).isEqualTo(2);
         assertThat(notTwo.err()).contains("ending in 2");
+        CliRun maps = CliRun.of("sip", "sweep", "--corpus", corpus.toString(), "--words", "0", "--sources", "2,3", "--map-classes", "3,4",
+                "--out", dir.resolve("e").toString());
+        assertThat(maps.exitCode()).isEqualTo(2);
+        assertThat(maps.err()).contains("--map-classes 4 exceeds the 3 sources").doesNotContain("extracting");
+        // by default (3 and 4) a 3-source corpus gets its 3-source maps and a note, as the README's example runs
+        CliRun fewer = CliRun.of("sip", "sweep", "--corpus", corpus.toString(), "--words", "0", "--sources", "3", "--layers", "-1",
+                "--epochs", "3", "--hidden", "tiny", "--map-seeds", "1", "--bottleneck", "none", "--out", dir.resolve("f").toString());
+        assertThat(fewer.exitCode()).as(fewer.err()).isZero();
+        assertThat(fewer.err()).contains("note: no maps of [4] sources");
+        assertThat(Files.readString(dir.resolve("f/maps.csv"))).contains("pca,3,0,");
         CliRun one = CliRun.of("sip", "sweep", "--corpus", corpus.toString(), "--words", "0", "--sources", "1,3",
                 "--out", dir.resolve("d").toString());
         assertThat(one.exitCode()).isEqualTo(2);
