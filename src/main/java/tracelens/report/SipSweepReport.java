@@ -217,26 +217,16 @@ public final class SipSweepReport {
     }
 
     private static ObjectNode perplexity(ArrayNode values) {
-        ObjectNode spec = base();
-        spec.put("width", 420).put("height", 240);
-        spec.putObject("data").set("values", values);
-        spec.set("mark", JSON.createObjectNode().put("type", "line").put("point", true));
-        ObjectNode e = spec.putObject("encoding");
-        e.putObject("x").put("field", "sources").put("type", "quantitative").put("title", "number of sources K")
-                .putObject("scale").put("type", "log");
+        ObjectNode spec = logXLines(values, "sources", "number of sources K", 240);
+        ObjectNode e = (ObjectNode) spec.get("encoding");
         e.putObject("y").put("field", "value").put("type", "quantitative").put("title", "perplexity").putObject("scale").put("zero", false);
         e.putObject("color").put("field", "model").put("type", "nominal");
         return spec;
     }
 
     private static ObjectNode overSize(ArrayNode values) {
-        ObjectNode spec = base();
-        spec.put("width", 420).put("height", 260);
-        spec.putObject("data").set("values", values);
-        spec.set("mark", JSON.createObjectNode().put("type", "line").put("point", true));
-        ObjectNode e = spec.putObject("encoding");
-        e.putObject("x").put("field", "parameters").put("type", "quantitative").put("title", "model parameters")
-                .putObject("scale").put("type", "log");
+        ObjectNode spec = logXLines(values, "parameters", "model parameters", 260);
+        ObjectNode e = (ObjectNode) spec.get("encoding");
         e.putObject("y").put("field", "value").put("type", "quantitative").put("title", "held-out accuracy, last layer");
         e.putObject("color").put("field", "sources").put("type", "ordinal").put("title", "sources K");
         e.putObject("strokeDash").put("field", "probe").put("type", "nominal").put("title", "identifier");
@@ -245,6 +235,17 @@ public final class SipSweepReport {
         tip.addObject().put("field", "model").put("type", "nominal");
         tip.addObject().put("field", "parameters").put("type", "quantitative");
         tip.addObject().put("field", "value").put("type", "quantitative").put("format", ".3f");
+        return spec;
+    }
+
+    /** A line chart over {@code values} with a log-scaled x; the caller completes its encoding (y, colour, ...). */
+    private static ObjectNode logXLines(ArrayNode values, String x, String title, int height) {
+        ObjectNode spec = base();
+        spec.put("width", 420).put("height", height);
+        spec.putObject("data").set("values", values);
+        spec.set("mark", JSON.createObjectNode().put("type", "line").put("point", true));
+        ObjectNode e = spec.putObject("encoding");
+        e.putObject("x").put("field", x).put("type", "quantitative").put("title", title).putObject("scale").put("type", "log");
         return spec;
     }
 
