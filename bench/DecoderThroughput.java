@@ -102,9 +102,11 @@ public class DecoderThroughput {
         System.setProperty("ai.djl.pytorch.num_threads", String.valueOf(threads));
         try (Decoder m = (Decoder) ModelLoader.load(dir.toString()); NDManager root = DjlRuntime.manager()) {
             long[] ids = ids(b, t);
-            long[] mask = new long[b * t];
-            Arrays.fill(mask, 1);
-            long[] pos = Decoder.positionsFromMask(mask, b, t);
+            List<tracelens.model.TextTokenizer.Tokens> rows = new ArrayList<>();
+            for (int i = 0; i < b; i++) {
+                rows.add(tracelens.model.TextTokenizer.Tokens.of(Arrays.copyOfRange(ids, i * t, (i + 1) * t)));
+            }
+            tracelens.model.TokenBatch batch = tracelens.model.TokenBatch.of(rows, 0, true); // no padding: every row is t long
             int[] all = new int[L + 1];
             for (int i = 0; i <= L; i++) {
                 all[i] = i;
@@ -113,7 +115,7 @@ public class DecoderThroughput {
             for (int r = -1; r < rounds; r++) {
                 long t0 = System.nanoTime();
                 try (NDManager scope = root.newSubManager()) {
-                    SortedMap<Integer, NDArray> h = m.forward(scope, b, t, ids, pos, mask, null, all, false, false).hidden();
+                    SortedMap<Integer, NDArray> h = m.hiddenStates(scope, batch, all); // every hidden state, recorded by hooks
                     if (h.size() != L + 1) {
                         throw new IllegalStateException();
                     }
