@@ -4,8 +4,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.SplittableRandom;
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 import tracelens.error.NumericalFailureException;
 
 /**
@@ -52,13 +50,13 @@ public final class TopEigen {
             alpha[j] = dot(q[j], w);
             orthogonalise(w, q, j + 1); // subsumes the three-term recurrence
             if (m == nextCheck || m == n) {
-                Ritz ritz = ritz(alpha, beta, m, p);
+                Ritz ritz = ritz(alpha, beta, m, p, false); // values and the vectors' last entries: all a check needs
                 double bm = m < n ? Math.sqrt(dot(w, w)) : 0;
                 scale = Math.max(scale, Math.abs(ritz.values[0]));
                 double worst = worstResidual(ritz, bm, Math.min(p, m), scale); // of a wanted pair, relative to |A|
                 boolean converged = worst <= TOLERANCE;
                 if (converged && m >= p) {
-                    return build(ritz, q, m, p, n);
+                    return build(ritz(alpha, beta, m, p, true), q, m, p, n);
                 }
                 if (m == n) {
                     throw new NumericalFailureException("TopEigen: Lanczos did not converge at full dimension " + n);
@@ -123,40 +121,120 @@ public final class TopEigen {
 
     private record Ritz(double[] values, double[][] s, double[] last) {}
 
-    /** The p largest eigenpairs of the m x m tridiagonal T (fewer if m < p), with each vector's last entry. */
-    private static Ritz ritz(double[] alpha, double[] beta, int m, int p) {
-        DMatrixRMaj t = new DMatrixRMaj(m, m);
-        for (int i = 0; i < m; i++) {
-            t.unsafe_set(i, i, alpha[i]);
-            if (i + 1 < m) {
-                t.unsafe_set(i, i + 1, beta[i]);
-                t.unsafe_set(i + 1, i, beta[i]);
+    /**
+     * The p largest eigenpairs of the m x m tridiagonal T (fewer if m < p), with each vector's last entry; the whole
+     * vectors ({@code s}) only with {@code vectors}: the QL rotations act on each row of the eigenvector matrix alone, so
+     * following just its last row costs O(m^2) instead of O(m^3), and gives the same values and last entries.
+     */
+    private static Ritz ritz(double[] alpha, double[] beta, int m, int p, boolean vectors) {
+        double[] d = Arrays.copyOf(alpha, m);
+        double[] e = new double[m];
+        System.arraycopy(beta, 0, e, 0, m - 1); // e[i] couples i and i + 1; e[m - 1] = 0
+        double[][] z = new double[vectors ? m : 1][m];
+        if (vectors) {
+            for (int i = 0; i < m; i++) {
+                z[i][i] = 1;
             }
+        } else {
+            z[0][m - 1] = 1; // the last row of the identity
         }
-        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(m, true, true);
-        if (!eig.decompose(t)) {
-            throw new NumericalFailureException("TopEigen: the " + m + " x " + m + " tridiagonal eigenproblem failed");
-        }
+        tridiagonalQl(d, e, z);
         Integer[] order = new Integer[m];
         for (int i = 0; i < m; i++) {
             order[i] = i;
         }
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -eig.getEigenvalue(i).getReal()));
+        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -d[i]));
         int k = Math.min(p, m);
         double[] values = new double[k];
         double[][] s = new double[k][];
         double[] last = new double[k];
         for (int i = 0; i < k; i++) {
-            values[i] = eig.getEigenvalue(order[i]).getReal();
-            DMatrixRMaj v = eig.getEigenVector(order[i]);
-            double norm = Math.sqrt(org.ejml.dense.row.CommonOps_DDRM.dot(v, v));
+            int col = order[i];
+            values[i] = d[col];
+            if (!vectors) {
+                last[i] = z[0][col]; // a column of an orthogonal matrix: unit length already
+                continue;
+            }
             s[i] = new double[m];
+            double norm = 0;
             for (int r = 0; r < m; r++) {
-                s[i][r] = v.get(r) / norm;
+                s[i][r] = z[r][col];
+                norm += s[i][r] * s[i][r];
+            }
+            norm = Math.sqrt(norm);
+            for (int r = 0; r < m; r++) {
+                s[i][r] /= norm;
             }
             last[i] = s[i][m - 1];
         }
         return new Ritz(values, s, last);
+    }
+
+    /**
+     * Eigenvalues and eigenvectors of a symmetric tridiagonal matrix by the QL algorithm with implicit shifts (Press et
+     * al., Numerical Recipes, tqli): {@code d} (the diagonal) becomes the eigenvalues, {@code e} (e[i] couples i and i+1,
+     * e[n-1] = 0) is destroyed, and {@code z}, the identity on entry, gets the eigenvectors as columns (or any rows of the
+     * identity, which become those rows of the eigenvector matrix). Replaces EJML's
+     * dense symmetric eigensolver, which tridiagonalised an already tridiagonal matrix first and whose large methods cost
+     * JIT time in a short command (BENCHMARKS.md, ILM).
+     */
+    static void tridiagonalQl(double[] d, double[] e, double[][] z) {
+        int n = d.length;
+        int rows = z.length;
+        for (int l = 0; l < n; l++) {
+            int iter = 0;
+            int m;
+            do {
+                for (m = l; m < n - 1; m++) {
+                    double dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+                    if (Math.abs(e[m]) <= 0x1p-53 * dd) {
+                        break;
+                    }
+                }
+                if (m != l) {
+                    if (iter++ == 100) {
+                        throw new NumericalFailureException("TopEigen: the " + n + " x " + n + " tridiagonal eigenproblem did not converge");
+                    }
+                    double g = (d[l + 1] - d[l]) / (2 * e[l]);
+                    double r = Math.hypot(g, 1);
+                    g = d[m] - d[l] + e[l] / (g + Math.copySign(r, g));
+                    double s = 1;
+                    double c = 1;
+                    double p = 0;
+                    int i;
+                    for (i = m - 1; i >= l; i--) {
+                        double f = s * e[i];
+                        double b = c * e[i];
+                        r = Math.hypot(f, g);
+                        e[i + 1] = r;
+                        if (r == 0) { // recover from underflow
+                            d[i + 1] -= p;
+                            e[m] = 0;
+                            break;
+                        }
+                        s = f / r;
+                        c = g / r;
+                        g = d[i + 1] - p;
+                        r = (d[i] - g) * s + 2 * c * b;
+                        p = s * r;
+                        d[i + 1] = g + p;
+                        g = c * r - b;
+                        for (int k = 0; k < rows; k++) {
+                            double[] zk = z[k];
+                            f = zk[i + 1];
+                            zk[i + 1] = s * zk[i] + c * f;
+                            zk[i] = c * zk[i] - s * f;
+                        }
+                    }
+                    if (r == 0 && i >= l) {
+                        continue;
+                    }
+                    d[l] -= p;
+                    e[l] = g;
+                    e[m] = 0;
+                }
+            } while (m != l);
+        }
     }
 
     private static TopEigen build(Ritz ritz, double[][] q, int m, int p, int n) {

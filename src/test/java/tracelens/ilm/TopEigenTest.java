@@ -113,4 +113,58 @@ class TopEigenTest {
         double[][] indefinite = {{1, 2}, {2, 1}};
         assertThat(Cholesky.factor(indefinite)).isNull();
     }
+
+    /** The tridiagonal QL solver against EJML's dense symmetric eigensolver on random tridiagonals, and A v = lambda v. */
+    @org.junit.jupiter.api.Test
+    void tridiagonalQlMatchesADenseSolver() {
+        java.util.Random r = new java.util.Random(3);
+        for (int n : new int[] {1, 2, 5, 40, 170}) {
+            double[] d = new double[n];
+            double[] e = new double[n];
+            for (int i = 0; i < n; i++) {
+                d[i] = r.nextGaussian() * (i % 7 == 0 ? 100 : 1);
+                e[i] = i + 1 < n ? r.nextGaussian() : 0;
+            }
+            e[Math.max(0, n / 2 - 1)] = n > 2 ? 0 : e[Math.max(0, n / 2 - 1)]; // a split into blocks
+            org.ejml.data.DMatrixRMaj a = new org.ejml.data.DMatrixRMaj(n, n);
+            for (int i = 0; i < n; i++) {
+                a.set(i, i, d[i]);
+                if (i + 1 < n) {
+                    a.set(i, i + 1, e[i]);
+                    a.set(i + 1, i, e[i]);
+                }
+            }
+            var eig = org.ejml.dense.row.factory.DecompositionFactory_DDRM.eig(n, false, true);
+            org.assertj.core.api.Assertions.assertThat(eig.decompose(a.copy())).isTrue();
+            double[] want = new double[n];
+            for (int i = 0; i < n; i++) {
+                want[i] = eig.getEigenvalue(i).getReal();
+            }
+            double[] dd = d.clone();
+            double[][] z = new double[n][n];
+            for (int i = 0; i < n; i++) {
+                z[i][i] = 1;
+            }
+            TopEigen.tridiagonalQl(dd, e.clone(), z);
+            double[] got = dd.clone();
+            java.util.Arrays.sort(want);
+            java.util.Arrays.sort(got);
+            double scale = Math.max(Math.abs(want[0]), Math.abs(want[n - 1]));
+            for (int i = 0; i < n; i++) {
+                org.assertj.core.api.Assertions.assertThat(got[i]).as("n %d eigenvalue %d", n, i)
+                        .isCloseTo(want[i], org.assertj.core.api.Assertions.within(1e-12 * scale));
+            }
+            for (int j = 0; j < n; j++) { // every column is a unit eigenvector of A
+                double norm = 0;
+                double residual = 0;
+                for (int i = 0; i < n; i++) {
+                    norm += z[i][j] * z[i][j];
+                    double av = d[i] * z[i][j] + (i > 0 ? e[i - 1] * z[i - 1][j] : 0) + (i + 1 < n ? e[i] * z[i + 1][j] : 0);
+                    residual = Math.max(residual, Math.abs(av - dd[j] * z[i][j]));
+                }
+                org.assertj.core.api.Assertions.assertThat(norm).isCloseTo(1, org.assertj.core.api.Assertions.within(1e-12));
+                org.assertj.core.api.Assertions.assertThat(residual).as("n %d vector %d", n, j).isLessThan(1e-12 * scale);
+            }
+        }
+    }
 }
