@@ -47,17 +47,8 @@ public final class SipRunCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "all", paramLabel = "all|LIST", description = "Hidden states to study. (default: ${DEFAULT-VALUE})")
     String layers;
 
-    @Option(names = "--epochs", paramLabel = "N",
-            description = "Most training epochs; training stops after 20 epochs without a lower loss on a validation tenth (default: 200;"
-                    + " with --protocol original exactly N, default 10).")
-    Integer epochs;
-
-    @Option(names = "--no-mlp", description = "Train only the linear probe.")
-    boolean noMlp;
-
-    @Option(names = "--hidden", defaultValue = "stage3", paramLabel = "PRESET|LIST",
-            description = "The MLP identifier's hidden sizes: stage3 (5 x 256), tiny, small, medium, large, or a list. (default: ${DEFAULT-VALUE})")
-    String hidden;
+    @Mixin
+    IdentifierOptions identifiers;
 
     @Mixin
     TrainingProtocolOptions training;
@@ -92,15 +83,15 @@ public final class SipRunCommand implements Callable<Integer> {
         OutputPaths.folder("--out", out);
         training.validate();
         Window.parse(window); // checked before any work
-        SipTrainCommand.hiddenSizes(hidden);
+        identifiers.hiddenSizes();
         PassageSampler.Sample sample = corpusOptions.heldOutSample();
         try (HiddenStateModel m = modelOptions.load()) {
-            var training = new SipRun.Training(this.training.protocol(), SipTrainCommand.hiddenSizes(hidden), this.training::apply);
+            var training = new SipRun.Training(this.training.protocol(), identifiers.hiddenSizes(), this.training::apply);
             var sampling = new java.util.LinkedHashMap<>(corpusOptions.describe());
             this.training.record(sampling);
             sampling.put("hidden", java.util.Arrays.toString(training.mlpHidden()));
-            Ran r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, this.training.epochs(epochs, 200),
-                    !noMlp, IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), training, Window.parse(window), out, sampling,
+            Ran r = run(m, sample, LayerSelection.parse(layers, m.numLayers()), maxLength, corpusOptions.seed, identifiers.epochs(this.training),
+                    identifiers.mlp(), IdentifierTrainer.Loss.parse(loss), SipRun.MapMethod.parse(map), training, Window.parse(window), out, sampling,
                     spec.commandLine().getErr(), output);
             print(r, out, spec.commandLine().getOut(), output.json, spec);
         }

@@ -58,16 +58,8 @@ public final class SipSweepCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "all", paramLabel = "all|LIST", description = "Hidden states to study. (default: ${DEFAULT-VALUE})")
     String layers;
 
-    @Option(names = "--epochs", paramLabel = "N",
-            description = "Most training epochs (default: 200 with early stopping; with --protocol original exactly N, default 10).")
-    Integer epochs;
-
-    @Option(names = "--no-mlp", description = "Train only the linear identifier (and draw PCA maps only).")
-    boolean noMlp;
-
-    @Option(names = "--hidden", defaultValue = "stage3", paramLabel = "PRESET|LIST",
-            description = "The MLP identifier's hidden sizes, as sip run's. (default: ${DEFAULT-VALUE})")
-    String hidden;
+    @Mixin
+    IdentifierOptions identifiers;
 
     @Mixin
     TrainingProtocolOptions training;
@@ -107,7 +99,7 @@ public final class SipSweepCommand implements Callable<Integer> {
         training.validate();
         Window win = Window.parse(window);
         int[] ks = SipTrainCommand.parseList(sources, "--sources");
-        int[] hiddenSizes = SipTrainCommand.hiddenSizes(hidden);
+        int[] hiddenSizes = identifiers.hiddenSizes();
         IdentifierTrainer.Loss lossKind = IdentifierTrainer.Loss.parse(loss);
         if (lossKind == IdentifierTrainer.Loss.HASH) {
             throw new InvalidInputException("--loss must be bce or ce for a sweep");
@@ -158,7 +150,7 @@ public final class SipSweepCommand implements Callable<Integer> {
                     err.printf("sweep %d/%d: %s, %d sources, %d samples%n", i + 1, models.size(), m.id(), maxK, sample.passages().size());
                 }
                 var o = new SipSweep.Options(ks, LayerSelection.parse(layers, m.numLayers()), maxLength, 32, corpusOptions.seed,
-                        training.epochs(epochs, 200), !noMlp, lossKind, trainingChoice, win, mapSeeds, classes, mapSamples, bottleneckSizes);
+                        identifiers.epochs(training), identifiers.mlp(), lossKind, trainingChoice, win, mapSeeds, classes, mapSamples, bottleneckSizes);
                 results.add(SipSweep.run(m, sample, o, out.resolve(cacheName(i, id)), ProgressBar.of(err, output)));
             }
         }
@@ -213,12 +205,12 @@ public final class SipSweepCommand implements Callable<Integer> {
     /** The bottleneck's sizes, or null for PCA maps only; a bottleneck is an MLP layer, so not with --no-mlp. */
     private int[] bottleneck(int[] hiddenSizes) {
         if (bottleneck == null) {
-            return noMlp ? null : new int[] {256, 2};
+            return identifiers.mlp() ? new int[] {256, 2} : null;
         }
         if (bottleneck.equalsIgnoreCase("none")) {
             return null;
         }
-        if (noMlp) {
+        if (!identifiers.mlp()) {
             throw new InvalidInputException("--bottleneck draws maps from an MLP identifier's 2-unit layer; it does not go with --no-mlp"
                     + " (linear identifiers have no hidden layer)");
         }
