@@ -40,12 +40,20 @@ public final class TorchCheckpoint implements TensorStore {
     /** Whether {@code file} starts like a zip archive (a torch.save file since 1.6). */
     public static boolean isZip(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer b = ByteBuffer.allocate(4);
-            ch.read(b, 0);
-            return b.position() == 4 && b.get(0) == 'P' && b.get(1) == 'K' && b.get(2) == 3 && b.get(3) == 4;
+            return isZip(ch);
         } catch (IOException e) {
             return false;
         }
+    }
+
+    private static boolean isZip(FileChannel ch) {
+        ByteBuffer b = ByteBuffer.allocate(4);
+        try {
+            ch.read(b, 0);
+        } catch (IOException e) {
+            return false;
+        }
+        return b.position() == 4 && b.get(0) == 'P' && b.get(1) == 'K' && b.get(2) == 3 && b.get(3) == 4;
     }
 
     public static TorchCheckpoint open(Path file) {
@@ -56,7 +64,7 @@ public final class TorchCheckpoint implements TensorStore {
             throw InvalidInputException.at(file, "cannot read: " + e.getMessage());
         }
         try {
-            if (!isZip(file)) {
+            if (!isZip(ch)) {
                 throw InvalidInputException.at(file, "not a zip-format PyTorch checkpoint (torch.save before 1.6 wrote another"
                         + " format; load and save it again with a recent PyTorch, or convert it to safetensors)");
             }
@@ -117,6 +125,29 @@ public final class TorchCheckpoint implements TensorStore {
                     + storage.capacity() + " bytes, fewer than its " + t.storage().numel() + " elements");
         }
         ByteBuffer out = ByteBuffer.allocateDirect((int) (n * 4)).order(ByteOrder.LITTLE_ENDIAN);
+        if (t.contiguous()) { // the usual case: one run of bytes, converted in bulk as safetensors are
+            ByteBuffer run = storage.slice((int) (t.offset() * type.bytes), (int) (n * type.bytes)).order(ByteOrder.LITTLE_ENDIAN);
+            switch (type) {
+                case F32 -> out.put(run);
+                case F16, BF16 -> DType.widen(run, out, type == DType.BF16);
+                default -> {
+                    for (long i = 0; i < n; i++) {
+                        out.putFloat((float) run.getDouble());
+                    }
+                }
+            }
+        } else {
+            strided(t, storage, type, out);
+        }
+        tracelens.io.Buffers.free(storage); // unmap now, as SafeTensors.float32 does: a streamed model reads every block per pass
+        out.flip();
+        SafeTensors.requireFinite(out, file, name);
+        return out;
+    }
+
+    /** A view that is not one run of bytes (a transpose, say), read element by element through its strides. */
+    private static void strided(WeightsOnlyUnpickler.TensorRef t, ByteBuffer storage, DType type, ByteBuffer out) {
+        long n = t.numel();
         long[] size = t.size();
         long[] stride = t.stride();
         long[] index = new long[size.length];
@@ -139,9 +170,6 @@ public final class TorchCheckpoint implements TensorStore {
                 index[d] = 0;
             }
         }
-        out.flip();
-        SafeTensors.requireFinite(out, file, name);
-        return out;
     }
 
     @Override
