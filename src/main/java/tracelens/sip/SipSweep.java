@@ -88,10 +88,12 @@ public final class SipSweep {
         for (int i = 0; i < source.length; i++) {
             source[i] = sources.indexOf(passages.get(i).source());
         }
+        // the map draws first, so every layer maps the same passages for a (classes, seed), and each layer is read once
+        List<Draw> draws = o.mapSeeds() > 0 ? draws(source, sources.size(), o) : List.of();
         try (ActivationFile file = ActivationFile.open(gathered.activations()); NDManager manager = DjlRuntime.manager()) {
             int[] ks = Arrays.stream(o.sources()).sorted().distinct().toArray();
-            progress.start("sweep over " + ks.length + " source counts x " + file.layers().size() + " layers", (long) ks.length
-                    * file.layers().size());
+            progress.start("sweep over " + file.layers().size() + " layers x (" + ks.length + " source counts + " + draws.size()
+                    + " map draws)", (long) (ks.length + draws.size()) * file.layers().size());
             try {
                 for (int layer : file.layers()) {
                     float[][] x = file.pooled(layer);
@@ -100,12 +102,13 @@ public final class SipSweep {
                         cells.add(cell(manager, x, normed, source, passages, k, layer, o));
                         progress.advance(1);
                     }
+                    for (Draw d : draws) {
+                        maps.addAll(maps(manager, x, layer, source, d, o));
+                        progress.advance(1);
+                    }
                 }
             } finally {
                 progress.end();
-            }
-            if (o.mapSeeds() > 0 && o.mapClasses().length > 0) {
-                maps = maps(manager, file, source, sources.size(), o, progress);
             }
         }
         Map<Integer, Double> ppl = null;
@@ -163,12 +166,14 @@ public final class SipSweep {
         return new Cell(k, layer, linAcc, mlpAcc, silhouette, tr.length, te.length);
     }
 
+    /** One map's draw: {@code classes} sources (label ids, ascending) and the rows of their passages it maps. */
+    private record Draw(int classes, int seed, int[] sources, int[] rows) {}
+
     /**
-     * For every number of classes c and seed s: draw c sources with at least 2 samples, then per source
-     * min(mapSamples, n - n/4) of its n samples, and project them on every layer by PCA and (with a bottleneck) by the
-     * bottleneck identifier fitted on them.
+     * For every number of classes c and seed s: c sources with at least 2 samples, then per source
+     * min(mapSamples, n - n/4) of its n samples.
      */
-    private static List<Map2d> maps(NDManager manager, ActivationFile file, int[] source, int nSources, Options o, Progress progress) {
+    private static List<Draw> draws(int[] source, int nSources, Options o) {
         int[] count = new int[nSources];
         for (int s : source) {
             count[s]++;
@@ -179,10 +184,7 @@ public final class SipSweep {
                 eligible.add(c);
             }
         }
-        // the draws first, so every layer maps the same passages for a (classes, seed)
-        List<int[]> chosen = new ArrayList<>();
-        List<int[]> rowsOf = new ArrayList<>();
-        List<int[]> key = new ArrayList<>(); // {classes, seed}
+        List<Draw> out = new ArrayList<>();
         for (int classes : o.mapClasses()) {
             if (classes > eligible.size()) {
                 throw InvalidInputException.field("map_classes", " " + classes + " exceeds the " + eligible.size()
@@ -198,30 +200,21 @@ public final class SipSweep {
                     List<Integer> members = SipRun.shuffledMembers(source, c, r);
                     rows.addAll(members.subList(0, Math.min(o.mapSamples(), members.size() - members.size() / 4)));
                 }
-                chosen.add(picked);
-                rowsOf.add(rows.stream().mapToInt(Integer::intValue).toArray());
-                key.add(new int[] {classes, s});
+                out.add(new Draw(classes, s, picked, rows.stream().mapToInt(Integer::intValue).toArray()));
             }
         }
+        return out;
+    }
+
+    /** A draw projected on one layer's states {@code x}: by PCA and, with a bottleneck, by the identifier fitted on it. */
+    private static List<Map2d> maps(NDManager manager, float[][] x, int layer, int[] source, Draw d, Options o) {
+        float[][] pts = IdentifierTrainer.rows(x, d.rows());
+        int[] labels = IdentifierTrainer.pick(source, d.rows());
         List<Map2d> out = new ArrayList<>();
-        progress.start("2-D maps (layers x draws)", (long) file.layers().size() * chosen.size());
-        try {
-            for (int layer : file.layers()) {
-                float[][] x = file.pooled(layer);
-                for (int d = 0; d < chosen.size(); d++) {
-                    int[] rows = rowsOf.get(d);
-                    float[][] pts = IdentifierTrainer.rows(x, rows);
-                    int[] labels = IdentifierTrainer.pick(source, rows);
-                    out.add(new Map2d("pca", key.get(d)[0], key.get(d)[1], layer, chosen.get(d), Pca.project2(pts), labels));
-                    if (o.bottleneck() != null) {
-                        out.add(new Map2d("bottleneck", key.get(d)[0], key.get(d)[1], layer, chosen.get(d),
-                                bottleneck(manager, SipRun.layerNorm(pts), labels, chosen.get(d), o, o.seed() * 7919 + key.get(d)[1]), labels));
-                    }
-                    progress.advance(1);
-                }
-            }
-        } finally {
-            progress.end();
+        out.add(new Map2d("pca", d.classes(), d.seed(), layer, d.sources(), Pca.project2(pts), labels));
+        if (o.bottleneck() != null) {
+            out.add(new Map2d("bottleneck", d.classes(), d.seed(), layer, d.sources(),
+                    bottleneck(manager, SipRun.layerNorm(pts), labels, d.sources(), o, o.seed() * 7919 + d.seed()), labels));
         }
         return out;
     }
