@@ -33,10 +33,9 @@ public enum Window {
         if (this == TRACELENS) {
             return tok.encode(text, t);
         }
-        String words = firstWords(text, t);
-        TextTokenizer.Tokens plain = tok.encodePlain(words, t - 1);
-        return words.length() < text.strip().length() && !plain.truncated()
-                ? new TextTokenizer.Tokens(plain.ids(), plain.typeIds(), true) : plain;
+        TextTokenizer.Tokens plain = tok.encodePlain(firstWords(text, t), t - 1);
+        boolean moreWords = text.strip().split("\\s+", t + 1).length > t; // not a length test: runs of spaces cut nothing
+        return moreWords && !plain.truncated() ? new TextTokenizer.Tokens(plain.ids(), plain.typeIds(), true) : plain;
     }
 
     /** A batch of encoded rows for {@code model}, {@code t} being the window's length. */

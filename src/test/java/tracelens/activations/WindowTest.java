@@ -36,6 +36,14 @@ class WindowTest {
     }
 
     @Test
+    void onlyMoreWordsThanTheWindowCountAsTruncation() {
+        try (var m = tracelens.model.ModelLoader.load("minilm")) {
+            assertThat(Window.ORIGINAL.encode(m.tokenizer(), "the  cat\tsat", 8).truncated()).as("extra spaces cut nothing").isFalse();
+            assertThat(Window.ORIGINAL.encode(m.tokenizer(), "one two three four five six seven eight nine", 8).truncated()).isTrue();
+        }
+    }
+
+    @Test
     void aWindowBatchIsLeftPaddedToExactlyTWithPositionsOverThePadding() {
         List<TextTokenizer.Tokens> rows = List.of(TextTokenizer.Tokens.of(new long[] {5, 6, 7}), TextTokenizer.Tokens.of(new long[] {8}));
         TokenBatch b = TokenBatch.window(rows, 0, 5);
