@@ -128,6 +128,7 @@ public final class FineTuner {
             }
             Adam adam = new Adam(m, params.trainable(), o.weightDecay(), o.clip());
             NDArray[] c0 = new NDArray[1];
+            double[] traceC0 = new double[1];
             double[] isoSum = new double[1];
             List<Epoch> epochs = new ArrayList<>();
             TrainingLoop.Listeners listeners = new TrainingLoop.Listeners(
@@ -135,6 +136,10 @@ public final class FineTuner {
                         if (o.reg() == Regulariser.ISTAR) { // C0 from the model's own states, rebuilt every epoch
                             double[][] c = stackedCovariance(m, trainTokens, order, o.maxC0Points(), progress);
                             c0[0] = m.create(flat(c), new Shape(hidden, hidden)).toType(DataType.FLOAT32, false);
+                            traceC0[0] = 0;
+                            for (int i = 0; i < hidden; i++) {
+                                traceC0[0] += (float) c[i][i]; // the trace of C0 as stored, in float32
+                            }
                         }
                         isoSum[0] = 0;
                     },
@@ -164,7 +169,7 @@ public final class FineTuner {
                         ? CrossEntropy.mean(cls.matMul(hw.transpose()).add(hb), y, 0f)
                         : supCon(cls, y, proj);
                 NDArray pen = switch (o.reg()) {
-                    case ISTAR -> IStar.penalty(stack(states), c0[0], o.zeta(), o.lambda());
+                    case ISTAR -> IStar.penalty(stack(states), c0[0], traceC0[0], o.zeta(), o.lambda());
                     case COSREG -> { NDArray cos = cosReg(states.get(layers).reshape(-1, hidden)); yield cos.mul(tracelens.nn.Scalars.of(cos, o.lambda())); }
                     case NONE -> scope.create(0f);
                 };

@@ -15,6 +15,14 @@ public final class IStar {
 
     /** lambda (1 - IsoScore*) of H (m x n) on the engine, differentiable in H. {@code c0} (n x n) is a constant. */
     public static NDArray penalty(NDArray h, NDArray c0, float zeta, float lambda) {
+        return penalty(h, c0, diagonalSum(c0), zeta, lambda);
+    }
+
+    /**
+     * As above, with C0's trace given: a training loop whose C0 is fixed for an epoch computes it once, not with a copy of
+     * C0 to the host at every step.
+     */
+    public static NDArray penalty(NDArray h, NDArray c0, double traceC0, float zeta, float lambda) {
         long m = h.getShape().get(0);
         long n = h.getShape().get(1);
         NDArray centred = h.sub(h.mean(new int[] {0}, true));
@@ -22,7 +30,6 @@ public final class IStar {
         NDArray s = c.mul(tracelens.nn.Scalars.of(h, 1 - zeta)).add(c0.mul(tracelens.nn.Scalars.of(h, zeta)));
         // trace(S) = (1 - zeta) trace(C) + zeta trace(C0), and trace(C) = sum of squared centred values / (m - 1):
         // no identity matrix (the engine has no trace), and every scalar in memory the graph owns (nn.Scalars)
-        double traceC0 = diagonalSum(c0);
         NDArray t = centred.square().sum().mul(tracelens.nn.Scalars.of(h, (1 - zeta) / (m - 1)))
                 .add(tracelens.nn.Scalars.of(h, zeta * traceC0));
         NDArray f = s.square().sum();

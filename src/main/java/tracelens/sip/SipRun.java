@@ -55,6 +55,11 @@ public final class SipRun {
      */
     public record Training(IdentifierTrainer.Protocol protocol, int[] mlpHidden, java.util.function.UnaryOperator<IdentifierTrainer.Options> apply) {
         public static final Training DEFAULT = new Training(IdentifierTrainer.Protocol.TRACELENS, Identifier.MLP, o -> o);
+
+        /** An identifier's trainer options: SIP's defaults for {@code hidden}, with {@code loss} and these choices. */
+        public IdentifierTrainer.Options options(int[] hidden, int epochs, long seed, IdentifierTrainer.Loss loss) {
+            return apply.apply(IdentifierTrainer.Options.of(hidden, epochs, seed).withLoss(loss));
+        }
     }
 
     /** How the 2-D maps are drawn. */
@@ -110,9 +115,8 @@ public final class SipRun {
             double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()), progress);
             int layerIndex = 0;
             // the identifiers' options, built once for every layer and for the fingerprint of finished layers
-            var linOpts = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), o.seed()).withLoss(o.loss()));
-            var mlpOpts = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), o.seed())
-                    .withLoss(o.loss()));
+            var linOpts = o.training().options(Identifier.LINEAR, o.epochs(), o.seed(), o.loss());
+            var mlpOpts = o.training().options(o.training().mlpHidden(), o.epochs(), o.seed(), o.loss());
             String fingerprint = fingerprint(model, o, SipGather.samplesDigest(passages), linOpts, mlpOpts);
             for (int layer : file.layers()) {
                 Finished done = Finished.read(out, layer, fingerprint);

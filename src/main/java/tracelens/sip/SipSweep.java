@@ -149,12 +149,12 @@ public final class SipSweep {
         float[][] testX = IdentifierTrainer.rows(normed, te);
         int[] testY = IdentifierTrainer.pick(source, te);
         long seed = o.seed(); // as sip run seeds its identifiers: the largest K reproduces sip run --max-sources K
-        var lin = o.training().apply().apply(IdentifierTrainer.Options.of(Identifier.LINEAR, o.epochs(), seed).withLoss(o.loss()));
+        var lin = o.training().options(Identifier.LINEAR, o.epochs(), seed, o.loss());
         double linAcc = Metrics.accuracy(IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, lin, Progress.NONE)
                 .testLogits(), testY, k);
         double mlpAcc = Double.NaN;
         if (o.mlp()) {
-            var mlp = o.training().apply().apply(IdentifierTrainer.Options.of(o.training().mlpHidden(), o.epochs(), seed).withLoss(o.loss()));
+            var mlp = o.training().options(o.training().mlpHidden(), o.epochs(), seed, o.loss());
             mlpAcc = Metrics.accuracy(IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlp, Progress.NONE)
                     .testLogits(), testY, k);
         }
@@ -229,8 +229,8 @@ public final class SipSweep {
         }
         int[] all = new int[x.length];
         Arrays.setAll(all, i -> i);
-        var opts = o.training().apply().apply(IdentifierTrainer.Options.of(o.bottleneck(), o.epochs(), seed)
-                .withLoss(o.loss() == IdentifierTrainer.Loss.HASH ? IdentifierTrainer.Loss.BCE : o.loss()));
+        var opts = o.training().options(o.bottleneck(), o.epochs(), seed,
+                o.loss() == IdentifierTrainer.Loss.HASH ? IdentifierTrainer.Loss.BCE : o.loss());
         try (NDManager m = manager.newSubManager()) {
             Features features = Features.of(m, x);
             try (IdentifierTrainer.Fitted f = IdentifierTrainer.fit(m, features, sets, all, drawn.length, opts, Progress.NONE)) {
