@@ -81,8 +81,7 @@ public final class SourceCorpus {
                 parts.add(new Path[] {dir.resolve(names[0]), dir.resolve(names[1])});
             }
         }
-        if (!parts.isEmpty() && !parts.get(0)[0].getFileName().toString().startsWith("trn_")
-                && parts.get(0)[0].getFileName().toString().startsWith("tst_")) {
+        if (!parts.isEmpty() && parts.get(0)[0].getFileName().toString().startsWith("tst_")) {
             throw InvalidInputException.at(dir, "has tst_X.txt but no trn_X.txt with trn_X_Y.txt");
         }
         if (parts.size() > 1 && parts.get(parts.size() - 1)[0].getFileName().toString().equals("texts.txt")) {

@@ -39,18 +39,20 @@ public final class SafeTensorsStore implements TensorStore {
 
     @Override
     public long[] shape(String name) {
-        if (!file.contains(name)) {
-            throw new InvalidInputException(file.path() + ": tensor '" + name + "' is missing from the checkpoint");
-        }
-        return file.info(name).shape();
+        return file.info(present(name)).shape();
     }
 
     @Override
     public ByteBuffer float32(String name) {
+        return file.float32(present(name));
+    }
+
+    /** {@code name}, checked to be in the file, with the message every checkpoint store gives. */
+    private String present(String name) {
         if (!file.contains(name)) {
             throw new InvalidInputException(file.path() + ": tensor '" + name + "' is missing from the checkpoint");
         }
-        return file.float32(name);
+        return name;
     }
 
     @Override
