@@ -3,8 +3,8 @@
 # `tracelens activations` on 10k texts. Usage: bench/activation-throughput.sh [threads...] (default: 1 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -DskipTests package >/dev/null
-cp="target/classes:target/test-classes:$(cat target/test-classpath.txt)"
+mvn -B -q -DskipTests -pl core -am package >/dev/null
+cp="core/target/classes:core/target/test-classes:$(cat core/target/test-classpath.txt)"
 props="-Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1"
 for t in "${@:-1 2}"; do
   for threads in $t; do

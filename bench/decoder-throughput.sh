@@ -5,8 +5,8 @@
 # OpenBLAS, Debian's torch falls back to the reference BLAS, about 40x slower). Usage: bench/decoder-throughput.sh [threads...] (default: 1 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -DskipTests package >/dev/null
-cp="target/classes:target/test-classes:$(cat target/test-classpath.txt)"
+mvn -B -q -DskipTests -pl core -am package >/dev/null
+cp="core/target/classes:core/target/test-classes:$(cat core/target/test-classpath.txt)"
 props="-Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn"
 model="${TMPDIR:-/tmp}/tracelens-bench-llama110m"
 [ -f "$model/model.safetensors" ] || java $props -cp "$cp" bench/DecoderThroughput.java make "$model"

@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-2}"
-mvn -B -q -DskipTests package >/dev/null
-cp="target/classes:$(cat target/classpath.txt)"
+mvn -B -q -DskipTests -pl core -am package >/dev/null
+cp="core/target/classes:$(cat core/target/classpath.txt)"
 dir="$(mktemp -d)"
 OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 bench/silhouette_sklearn.py "$dir" 10000 384 20 >/dev/null
 java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads -Dorg.slf4j.simpleLogger.defaultLogLevel=error \

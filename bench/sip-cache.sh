@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-2}"
 dir="${2:-$(mktemp -d)}"
-mvn -B -q -DskipTests test-compile package >/dev/null
-cp="target/classes:$(cat target/classpath.txt)"
+mvn -B -q -DskipTests -pl core -am test-compile package >/dev/null
+cp="core/target/classes:$(cat core/target/classpath.txt)"
 if [ ! -s "$dir/activations.safetensors" ]; then
   t0=$(date +%s)
-  java -cp "target/test-classes:$cp" bench/WriteSyntheticCache.java "$dir" 100 100 256 512
+  java -cp "core/target/test-classes:$cp" bench/WriteSyntheticCache.java "$dir" 100 100 256 512
   echo "wrote the cache in $(( $(date +%s) - t0 )) s"
 fi
 ls -l "$dir/activations.safetensors" | awk '{printf "cache: %.2f GB\n", $5 / 1e9}'

@@ -4,7 +4,7 @@
 # a few hand-written lines, MNIST canvases, small random matrices, and tiny stand-ins for the checkpoints a user would
 # bring (./qwen2-folder, ./qwen2-0.5b: a 2-layer Qwen2; ./pythia-70m: a 2-layer GPT-NeoX; resnet18.safetensors: a narrow
 # ResNet-18 — the test fixtures of the same layouts; ./my-bert: MiniLM fine-tuned for one epoch and saved). DIR/../shared
-# must be ../shared (a link is made when missing). src/test/java/tracelens/ReadmeExamplesTest.java runs the README in
+# must be ../shared (a link is made when missing). core/src/test/java/tracelens/ReadmeExamplesTest.java runs the README in
 # such a folder. Needs python3 (standard library only).
 # Usage: scripts/readme-examples.sh [DIR]
 set -euo pipefail
@@ -16,7 +16,7 @@ shared="$(cd "$root/../shared" && pwd)"
 [ -e "$dir/../shared" ] || ln -s "$shared" "$dir/../shared"
 cd "$dir"
 tl="$root/tracelens"
-fixtures="$root/src/test/resources/fixtures"
+fixtures="$root/core/src/test/resources/fixtures"
 
 python3 - "$shared" <<'PY'
 import csv, json, os, random, sys

@@ -67,9 +67,14 @@ public final class SipTrain {
      * the features it reads).
      */
     public static Result train(Path dir, Options o, Progress progress, Path identifiers) {
-        Path acts = dir.resolve(SipGather.ACTIVATIONS);
         Path samplesFile = dir.resolve(SipGather.SAMPLES);
-        if (!Files.isRegularFile(acts) || !Files.isRegularFile(samplesFile)) {
+        boolean bare = bareStore(dir);
+        Path acts = activations(dir);
+        if (bare && o.split() != SplitMode.TOKEN_ROW) {
+            throw InvalidInputException.at(dir, "is an activation store without the passages a SIP cache keeps (" + SipGather.SAMPLES
+                    + "), so it has no document split: use --split token-row (a seeded draw of rows)");
+        }
+        if (!bare && (!Files.isRegularFile(acts) || !Files.isRegularFile(samplesFile))) {
             throw InvalidInputException.at(dir, "not a SIP cache (expected " + SipGather.SAMPLES + " and " + SipGather.ACTIVATIONS
                     + "; build it with 'tracelens sip gather')");
         }
@@ -84,7 +89,7 @@ public final class SipTrain {
             }
             int[] stored = file.labels();
             int n = stored.length;
-            List<Sample> samples = readSamples(samplesFile, n);
+            List<Sample> samples = bare ? storeSamples(stored, names) : readSamples(samplesFile, n);
             int[][] sets = labelSets(samples, stored, o.loss() == IdentifierTrainer.Loss.MULTILABEL);
             List<Integer> cached = file.layers();
             int[] layers = o.layers() == null ? cached.stream().mapToInt(Integer::intValue).toArray() : o.layers();
@@ -120,7 +125,7 @@ public final class SipTrain {
             Features x;
             int[] rowSample;
             if (o.input() == Input.SENTENCE) {
-                long[] shape = file.tensors().info("layer." + layer).shape();
+                long[] shape = file.shape("layer." + layer);
                 float[][] pooled = shape.length == 3 ? CachedFeatures.meanPooled(file.tensors(), layer) : file.pooled(layer);
                 x = Features.of(m, pooled);
                 rowSample = new int[pooled.length];
@@ -245,6 +250,25 @@ public final class SipTrain {
     }
 
     private record Sample(String text, String source, boolean test) {}
+
+    /** A sharded activation store given as the cache itself (tracelens-spark gather, activations --shard-rows). */
+    public static boolean bareStore(Path dir) {
+        return tracelens.activations.ActivationStore.isStore(dir) && !Files.isRegularFile(dir.resolve(SipGather.SAMPLES));
+    }
+
+    /** The activations of a cache: its activation file, or the folder itself when it is a bare store. */
+    public static Path activations(Path dir) {
+        return bareStore(dir) ? dir : dir.resolve(SipGather.ACTIVATIONS);
+    }
+
+    /** A bare store's rows as samples: one per row, its label as the source (the split is the token-row draw). */
+    private static List<Sample> storeSamples(int[] labels, List<String> names) {
+        List<Sample> out = new ArrayList<>(labels.length);
+        for (int label : labels) {
+            out.add(new Sample("", names.get(label), false));
+        }
+        return out;
+    }
 
     private static List<Sample> readSamples(Path file, int expected) {
         List<Sample> out = new ArrayList<>();

@@ -164,6 +164,15 @@ public final class RadioactiveDetectCommand implements Callable<Integer> {
 
     /** A matrix from a CSV file (no header) or the first 2-D tensor of a safetensors file. */
     static double[][] read(Path file) {
+        if (java.nio.file.Files.isDirectory(file)) { // a sharded activation store: its last stored layer, as embeddings are read
+            try (tracelens.activations.ActivationFile f = tracelens.activations.ActivationFile.open(file)) {
+                java.util.List<Integer> layers = f.layers();
+                if (layers.isEmpty()) {
+                    throw InvalidInputException.at(file, "holds no layer.<i> tensors");
+                }
+                return tracelens.geometry.Points.toDouble(f.pooled(layers.get(layers.size() - 1)));
+            }
+        }
         if (!file.getFileName().toString().endsWith(".safetensors")) {
             return PointsCsv.read(file);
         }

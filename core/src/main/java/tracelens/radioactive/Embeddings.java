@@ -31,7 +31,7 @@ public record Embeddings(float[][] x, int[] y, List<String> labelNames, int laye
                 throw InvalidInputException.at(file, "has no layer " + l + " (stored: " + layers + ")");
             }
             float[][] x = f.pooled(l); // non-finite values are refused by the reader, naming tensor and element
-            Map<String, String> meta = new LinkedHashMap<>(f.tensors().metadata());
+            Map<String, String> meta = new LinkedHashMap<>(f.metadata());
             return new Embeddings(x, f.labels(), f.labelNames(), l, meta);
         }
     }

@@ -69,7 +69,7 @@ public final class FileDigest {
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    static String compute(Path file) throws IOException {
+    public static String compute(Path file) throws IOException {
         MessageDigest sha = sha256();
         byte[] buf = new byte[1 << 20];
         try (InputStream in = Files.newInputStream(file)) {

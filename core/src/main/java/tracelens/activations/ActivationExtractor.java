@@ -138,7 +138,57 @@ public final class ActivationExtractor {
      */
     public static Summary extract(HiddenStateModel model, TextInput input, Options opts, Path out,
             Map<String, String> extraMetadata, Progress progress, boolean resumable) {
+        return run(model, input, opts, out, extraMetadata, progress, resumable, null).summary();
+    }
+
+    /**
+     * How rows are split into shards: {@code shardRows} rows a shard, named {@link ActivationStore#shardName}(part, i);
+     * {@code labelNames}, when given, fixes the label ids (every writer of one store must agree: a Spark job's
+     * partitions each see only some sources) and a source outside them is an error.
+     */
+    public record Sharding(long shardRows, int part, List<String> labelNames) {
+        public Sharding {
+            if (shardRows < 1) {
+                throw InvalidInputException.field("shard_rows", " must be positive, found " + shardRows);
+            }
+            labelNames = labelNames == null ? null : List.copyOf(labelNames);
+        }
+    }
+
+    /** What a sharded extraction wrote: its shards in row order and the metadata its manifest carries. */
+    public record Sharded(Summary summary, List<ActivationStore.Shard> shards, Map<String, String> metadata) {}
+
+    /**
+     * Writes the rows of {@code input} as shards into the existing folder {@code dir} (no manifest: see
+     * {@link #extractStore} for a whole store); pooled activations only.
+     */
+    public static Sharded extractShards(HiddenStateModel model, TextInput input, Options opts, Path dir,
+            Map<String, String> extraMetadata, Progress progress, Sharding sharding) {
+        return run(model, input, opts, dir, extraMetadata, progress, false, sharding);
+    }
+
+    /** A whole sharded store at {@code out} (a folder that must not exist), committed by renaming its work folder. */
+    public static Sharded extractStore(HiddenStateModel model, TextInput input, Options opts, Path out,
+            Map<String, String> extraMetadata, Progress progress, long shardRows) {
+        Sharded[] result = new Sharded[1];
+        try {
+            ActivationStore.commit(out, dir -> {
+                result[0] = extractShards(model, input, opts, dir, extraMetadata, progress, new Sharding(shardRows, 0, null));
+                ActivationStore.writeManifest(dir, new ActivationStore.Manifest(result[0].summary().texts(), result[0].shards(),
+                        result[0].metadata()));
+            });
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return result[0];
+    }
+
+    private static Sharded run(HiddenStateModel model, TextInput input, Options opts, Path out,
+            Map<String, String> extraMetadata, Progress progress, boolean resumable, Sharding sharding) {
         long started = System.nanoTime();
+        if (sharding != null && opts.pool() == Pooling.NONE) {
+            throw InvalidInputException.field("shard_rows", ": a sharded store holds pooled rows; --pool none writes a single file");
+        }
         int maxLength = opts.maxLength();
         if (maxLength > model.maxPositions()) {
             throw InvalidInputException.field("max_length", " " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
@@ -156,7 +206,7 @@ public final class ActivationExtractor {
         }
 
         // Pass 1: count, longest sequence, truncations, label names in order of first appearance.
-        Scan scan = new Scan();
+        Scan scan = new Scan(sharding == null ? null : sharding.labelNames(), input.path());
         progress.start("tokenizing " + input.path().getFileName(), 0);
         try {
             input.forEach(r -> {
@@ -170,7 +220,9 @@ public final class ActivationExtractor {
         if (scan.count == 0) {
             throw InvalidInputException.at(input.path(), "no texts found (empty input)");
         }
-        scan.integerLabelsInNumericOrder();
+        if (sharding == null || sharding.labelNames() == null) {
+            scan.integerLabelsInNumericOrder();
+        }
 
         int c = model.hiddenSize();
         int width = scan.width;
@@ -213,6 +265,9 @@ public final class ActivationExtractor {
         meta.putAll(extraMetadata);
         meta.put("provenance", provenance.toJson());
 
+        if (sharding != null) {
+            return writeShards(model, input, opts, out, tensors, specs, meta, scan, width, progress, sharding, started);
+        }
         // Pass 2: run the model chunk by chunk and write rows in place.
         Path record = out.resolveSibling(out.getFileName() + ".progress");
         try (SafeTensorsWriter writer = resumable ? SafeTensorsWriter.resumable(out, specs, meta) : SafeTensorsWriter.create(out, specs, meta);
@@ -221,7 +276,8 @@ public final class ActivationExtractor {
                 ChunkRecord.delete(record); // a killed resumable run's, now abandoned (its work file went with create)
             }
             long skipChunks = writer.resumed() ? ChunkRecord.read(record) : 0;
-            Writer rows = new Writer(model, opts, tensors, writer, root, width, progress, resumable ? record : null, skipChunks);
+            Writer rows = new Writer(model, opts, tensors, writer::write, root, width, progress, resumable ? record : null, skipChunks,
+                    writer::force);
             progress.start("extracting " + opts.layers().length + " layers" + (skipChunks > 0 ? " (resuming after "
                     + skipChunks * rows.chunkSize + " texts)" : ""), n);
             try {
@@ -249,8 +305,163 @@ public final class ActivationExtractor {
         }
         ChunkRecord.delete(record);
         double seconds = (System.nanoTime() - started) / 1e9;
-        return new Summary(n, scan.tokens, scan.truncated, width, c, opts.layers(),
-                new ArrayList<>(scan.labels.keySet()), seconds);
+        return new Sharded(new Summary(n, scan.tokens, scan.truncated, width, c, opts.layers(),
+                new ArrayList<>(scan.labels.keySet()), seconds), List.of(), meta);
+    }
+
+    /** Pass 2 of a sharded extraction: rows go to their shard, and each shard is committed as soon as it is full. */
+    private static Sharded writeShards(HiddenStateModel model, TextInput input, Options opts, Path dir, Map<String, String> tensors,
+            List<SafeTensorsWriter.Spec> specs, Map<String, String> meta, Scan scan, int width, Progress progress, Sharding sharding,
+            long started) {
+        Map<String, String> shardMeta = new LinkedHashMap<>(meta);
+        for (String wholeStore : List.of("provenance", "input", "num_texts", "num_tokens", "truncated")) {
+            shardMeta.remove(wholeStore); // the manifest's: a shard holds some rows of the store
+        }
+        long n = scan.count;
+        try (ShardSink sink = new ShardSink(dir, specs, shardMeta, n, sharding, input.hasSources() ? scan.labelIds.toArray() : null);
+             NDManager root = DjlRuntime.manager()) {
+            Writer rows = new Writer(model, opts, tensors, sink, root, width, progress, null, 0);
+            progress.start("extracting " + opts.layers().length + " layers into shards of " + sharding.shardRows() + " rows", n);
+            try {
+                long[] index = {0};
+                input.forEach(r -> rows.add(index[0]++, opts.window().encode(model.tokenizer(), r.text(), opts.maxLength())));
+                rows.flush();
+                sink.finishAll();
+            } catch (RuntimeException e) {
+                sink.discard();
+                throw e;
+            } finally {
+                progress.end();
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            return new Sharded(new Summary(n, scan.tokens, scan.truncated, width, model.hiddenSize(), opts.layers(),
+                    new ArrayList<>(scan.labels.keySet()), seconds), sink.shards(), meta);
+        }
+    }
+
+    /** Where the model's rows go: one activation file, or shards of a store. */
+    private interface RowSink {
+        void write(String tensor, long elementOffset, ByteBuffer data);
+
+        /** Every tensor of input row {@code index} is written. */
+        default void rowDone(long index) {}
+    }
+
+    /** Rows routed to shard row / shardRows at row % shardRows; a full shard gets its labels and is committed at once. */
+    private static final class ShardSink implements RowSink, AutoCloseable {
+        private final Path dir;
+        private final Map<String, Long> channels = new LinkedHashMap<>();
+        private final List<SafeTensorsWriter.Spec> specs;
+        private final Map<String, String> meta;
+        private final long n;
+        private final Sharding sharding;
+        private final long[] labels;
+        private final SafeTensorsWriter[] writers;
+        private final long[] done;
+        private final ActivationStore.Shard[] finished;
+
+        ShardSink(Path dir, List<SafeTensorsWriter.Spec> specs, Map<String, String> meta, long n, Sharding sharding, long[] labels) {
+            this.dir = dir;
+            this.specs = specs;
+            this.meta = meta;
+            this.n = n;
+            this.sharding = sharding;
+            this.labels = labels;
+            specs.forEach(sp -> channels.put(sp.name(), sp.shape().length > 1 ? sp.shape()[1] : 1));
+            int shards = Math.toIntExact((n + sharding.shardRows() - 1) / sharding.shardRows());
+            writers = new SafeTensorsWriter[shards];
+            done = new long[shards];
+            finished = new ActivationStore.Shard[shards];
+        }
+
+        private long rowsIn(int s) {
+            return Math.min(sharding.shardRows(), n - s * sharding.shardRows());
+        }
+
+        private SafeTensorsWriter writer(int s) {
+            if (writers[s] == null) {
+                List<SafeTensorsWriter.Spec> shardSpecs = new ArrayList<>();
+                for (SafeTensorsWriter.Spec sp : specs) {
+                    long[] shape = sp.shape().clone();
+                    shape[0] = rowsIn(s);
+                    shardSpecs.add(new SafeTensorsWriter.Spec(sp.name(), sp.dtype(), shape));
+                }
+                Map<String, String> m = new LinkedHashMap<>(meta);
+                m.put("store_part", String.valueOf(sharding.part()));
+                m.put("num_texts", String.valueOf(rowsIn(s)));
+                writers[s] = SafeTensorsWriter.create(dir.resolve(ActivationStore.shardName(sharding.part(), s)), shardSpecs, m);
+            }
+            return writers[s];
+        }
+
+        @Override
+        public void write(String tensor, long elementOffset, ByteBuffer data) {
+            long c = channels.get(tensor);
+            long row = elementOffset / c;
+            int s = (int) (row / sharding.shardRows());
+            writer(s).write(tensor, (row % sharding.shardRows()) * c, data);
+        }
+
+        @Override
+        public void rowDone(long index) {
+            int s = (int) (index / sharding.shardRows());
+            if (++done[s] == rowsIn(s)) {
+                finish(s);
+            }
+        }
+
+        private void finish(int s) {
+            SafeTensorsWriter w = writer(s);
+            if (labels != null) {
+                long from = s * sharding.shardRows();
+                w.writeLongs("labels", 0, Arrays.copyOfRange(labels, (int) from, (int) (from + rowsIn(s))));
+            }
+            w.commit();
+            w.close();
+            writers[s] = null;
+            Path file = dir.resolve(ActivationStore.shardName(sharding.part(), s));
+            try {
+                finished[s] = ActivationStore.describe(file, rowsIn(s));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot read back " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        void finishAll() {
+            for (int s = 0; s < finished.length; s++) {
+                if (finished[s] == null) {
+                    throw new IllegalStateException("shard " + s + " has " + done[s] + " of " + rowsIn(s) + " rows");
+                }
+            }
+        }
+
+        List<ActivationStore.Shard> shards() {
+            return List.of(finished);
+        }
+
+        /** Removes every shard this sink wrote or began: nothing half-written stays. */
+        void discard() {
+            for (int s = 0; s < writers.length; s++) {
+                if (writers[s] != null) {
+                    writers[s].discard();
+                    writers[s] = null;
+                }
+                try {
+                    Files.deleteIfExists(dir.resolve(ActivationStore.shardName(sharding.part(), s)));
+                } catch (IOException e) {
+                    // the caller's work folder goes with it
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            for (SafeTensorsWriter w : writers) {
+                if (w != null) {
+                    w.discard();
+                }
+            }
+        }
     }
 
     private static String json(Object o) {
@@ -292,6 +503,17 @@ public final class ActivationExtractor {
         int width;
         final Map<String, Integer> labels = new LinkedHashMap<>();
         final LongList labelIds = new LongList();
+        private final boolean fixed;
+        private final Path input;
+
+        /** {@code fixedLabels}: the label ids are these names' positions, and no other source is accepted. */
+        Scan(List<String> fixedLabels, Path input) {
+            this.fixed = fixedLabels != null;
+            this.input = input;
+            if (fixed) {
+                fixedLabels.forEach(l -> labels.putIfAbsent(l, labels.size()));
+            }
+        }
 
         void add(TextTokenizer.Tokens t, TextRecord r, boolean labelled) {
             count++;
@@ -301,6 +523,10 @@ public final class ActivationExtractor {
                 truncated++;
             }
             if (labelled) {
+                if (fixed && !labels.containsKey(r.source())) {
+                    throw InvalidInputException.at(input, "text " + count + " has source '" + r.source() + "', not among the store's "
+                            + labels.size() + " label names");
+                }
                 labelIds.add(labels.computeIfAbsent(r.source(), k -> labels.size()));
             }
         }
@@ -351,7 +577,8 @@ public final class ActivationExtractor {
         private final HiddenStateModel model;
         private final Options opts;
         private final Map<String, String> tensors;
-        private final SafeTensorsWriter out;
+        private final RowSink out;
+        private final Runnable force;
         private final NDManager root;
         private final int width;
         private final Progress progress;
@@ -360,8 +587,14 @@ public final class ActivationExtractor {
         private final Path record;
         private long chunksDone;
 
-        Writer(HiddenStateModel model, Options opts, Map<String, String> tensors, SafeTensorsWriter out, NDManager root, int width,
+        Writer(HiddenStateModel model, Options opts, Map<String, String> tensors, RowSink out, NDManager root, int width,
                 Progress progress, Path record, long chunksDone) {
+            this(model, opts, tensors, out, root, width, progress, record, chunksDone, () -> {});
+        }
+
+        Writer(HiddenStateModel model, Options opts, Map<String, String> tensors, RowSink out, NDManager root, int width,
+                Progress progress, Path record, long chunksDone, Runnable force) {
+            this.force = force;
             this.tensors = tensors;
             this.chunkSize = opts.batchSize() * CHUNK_BATCHES;
             this.record = record;
@@ -389,7 +622,7 @@ public final class ActivationExtractor {
                 progress.advance(items.size());
             }
             if (record != null && !chunk.isEmpty()) {
-                out.force();
+                force.run();
                 ChunkRecord.write(record, ++chunksDone);
             }
             chunk.clear();
@@ -438,6 +671,9 @@ public final class ActivationExtractor {
                     out.write("mask", row, mask.flip());
                     out.write("input_ids", row, idBytes.flip());
                 }
+            }
+            for (Item item : items) {
+                out.rowDone(item.index());
             }
         }
 

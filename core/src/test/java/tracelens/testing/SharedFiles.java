@@ -13,7 +13,7 @@ public final class SharedFiles {
     private SharedFiles() {}
 
     public static Path root() {
-        return Path.of(System.getProperty("tracelens.shared", "../shared"));
+        return Path.of(System.getProperty("tracelens.shared", "../../shared"));
     }
 
     public static Path require(String relative) {

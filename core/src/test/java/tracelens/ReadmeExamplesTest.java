@@ -49,7 +49,7 @@ class ReadmeExamplesTest {
 
     @Test
     void everyReadmeCommandRunsAsWritten() throws Exception {
-        Path root = Path.of("").toAbsolutePath();
+        Path root = Path.of(System.getProperty("tracelens.root", "..")).toAbsolutePath().normalize(); // the repository, above core/
         Path shared = root.resolveSibling("shared");
         assertThat(shared).as("../shared must be present: the README's examples read its models and data").isDirectory();
         Path ws = base.resolve("ws");

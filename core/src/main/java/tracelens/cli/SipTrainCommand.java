@@ -32,7 +32,8 @@ public final class SipTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--cache", required = true, paramLabel = "DIR", description = "A folder written by 'sip gather'.")
+    @Option(names = "--cache", required = true, paramLabel = "DIR",
+            description = "A folder written by 'sip gather', or a sharded activation store with labels (with --split token-row).")
     Path cache;
 
     @Option(names = "--layers", paramLabel = "LIST", description = "Layers to train on (default: every cached layer).")
@@ -175,12 +176,12 @@ public final class SipTrainCommand implements Callable<Integer> {
     }
 
     private boolean pooledCache() {
-        Path acts = cache.resolve(tracelens.sip.SipGather.ACTIVATIONS);
-        if (!java.nio.file.Files.isRegularFile(acts)) {
+        Path acts = tracelens.sip.SipTrain.activations(cache);
+        if (!java.nio.file.Files.exists(acts)) {
             return false; // SipTrain reports the missing cache
         }
         try (tracelens.activations.ActivationFile file = tracelens.activations.ActivationFile.open(acts)) {
-            return "mean".equals(file.metadata("pool"));
+            return !"none".equals(file.metadata("pool")); // mean, cls or last: one row per text
         }
     }
 

@@ -270,19 +270,24 @@ public final class GeometryCommand implements Callable<Integer> {
         return acc.build();
     }
 
-    /** The input's point clouds, by name: rows are streamed from a safetensors file, or held from a CSV file. */
+    /** The input's point clouds, by name: rows are streamed from a safetensors file or a sharded store, or held from a CSV file. */
     private static final class Clouds implements AutoCloseable {
         final List<String> names;
         private final SafeTensors file;
+        private final tracelens.activations.ActivationFile store;
         private final double[][] csv;
 
-        Clouds(List<String> names, SafeTensors file, double[][] csv) {
+        Clouds(List<String> names, SafeTensors file, tracelens.activations.ActivationFile store, double[][] csv) {
             this.names = names;
             this.file = file;
+            this.store = store;
             this.csv = csv;
         }
 
         CloudSummary.Rows rows(String name) {
+            if (store != null) {
+                return store.rows(name);
+            }
             if (file == null) {
                 return CloudSummary.of(csv);
             }
@@ -307,42 +312,61 @@ public final class GeometryCommand implements Callable<Integer> {
             if (file != null) {
                 file.close();
             }
+            if (store != null) {
+                store.close();
+            }
         }
     }
 
     private Clouds open() {
         String name = input.getFileName().toString();
         if (name.endsWith(".csv")) {
-            return new Clouds(List.of("points"), null, PointsCsv.read(input));
+            return new Clouds(List.of("points"), null, null, PointsCsv.read(input));
+        }
+        if (java.nio.file.Files.isDirectory(input)) { // a sharded store, streamed shard by shard
+            tracelens.activations.ActivationFile store = tracelens.activations.ActivationFile.open(input);
+            try {
+                return new Clouds(checkedNames(store.shapes()), null, store, null);
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
         }
         if (!name.endsWith(".safetensors")) {
-            throw InvalidInputException.at(input, "expected a .csv or .safetensors file");
+            throw InvalidInputException.at(input, "expected a .csv or .safetensors file, or a sharded activation store folder");
         }
         SafeTensors st = SafeTensors.open(input);
         try {
-            List<String> names = tensor != null ? List.of(tensor)
-                    : st.tensors().keySet().stream().filter(t -> t.matches("layer\\.\\d+")).sorted((a, b) ->
-                            Integer.compare(Integer.parseInt(a.substring(6)), Integer.parseInt(b.substring(6)))).toList();
-            if (names.isEmpty()) {
-                throw InvalidInputException.at(input, "no layer.<i> tensors (name one with --tensor)");
-            }
-            for (String t : names) {
-                if (!st.contains(t)) {
-                    throw InvalidInputException.at(input, "no tensor '" + t + "'");
-                }
-                long[] shape = st.info(t).shape();
-                if (shape.length != 2) {
-                    throw InvalidInputException.at(input, "tensor '" + t + "'", "has shape " + java.util.Arrays.toString(shape)
-                            + "; points must be (N, C): extract with --pool mean, cls or last");
-                }
-                if (shape[0] == 0) {
-                    throw InvalidInputException.at(input, "tensor '" + t + "'", "is empty");
-                }
-            }
-            return new Clouds(names, st, null);
+            java.util.Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+            st.tensors().forEach((k, v) -> shapes.put(k, v.shape()));
+            return new Clouds(checkedNames(shapes), st, null, null);
         } catch (RuntimeException e) {
             st.close();
             throw e;
         }
+    }
+
+    /** The tensors to measure (every layer.<i>, or --tensor), each checked to be a non-empty (N, C) matrix. */
+    private List<String> checkedNames(java.util.Map<String, long[]> shapes) {
+        List<String> names = tensor != null ? List.of(tensor)
+                : shapes.keySet().stream().filter(t -> t.matches("layer\\.\\d+")).sorted((a, b) ->
+                        Integer.compare(Integer.parseInt(a.substring(6)), Integer.parseInt(b.substring(6)))).toList();
+        if (names.isEmpty()) {
+            throw InvalidInputException.at(input, "no layer.<i> tensors (name one with --tensor)");
+        }
+        for (String t : names) {
+            if (!shapes.containsKey(t)) {
+                throw InvalidInputException.at(input, "no tensor '" + t + "'");
+            }
+            long[] shape = shapes.get(t);
+            if (shape.length != 2) {
+                throw InvalidInputException.at(input, "tensor '" + t + "'", "has shape " + java.util.Arrays.toString(shape)
+                        + "; points must be (N, C): extract with --pool mean, cls or last");
+            }
+            if (shape[0] == 0) {
+                throw InvalidInputException.at(input, "tensor '" + t + "'", "is empty");
+            }
+        }
+        return names;
     }
 }

@@ -42,8 +42,15 @@ public final class ActivationsCommand implements Callable<Integer> {
     @Mixin
     InputOptions inputOptions;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors", description = "Output file.")
+    @Option(names = "--out", required = true, paramLabel = "FILE.safetensors|DIR",
+            description = "Output file, or with --shard-rows the store's folder (replaced if it is a store).")
     Path out;
+
+    @Option(names = "--shard-rows", paramLabel = "N",
+            description = {"Write a sharded store instead of one file: a folder of activation files of N rows each and a",
+                "manifest.json (row counts, SHA-256 of each shard, model, layers, label names, provenance), the format",
+                "tracelens-spark gather writes; every command that reads activations reads it. Pooled rows only."})
+    Long shardRows;
 
     @Option(names = "--layers", paramLabel = "all|LIST",
             description = "Hidden states to keep: all, or indices/ranges like 0,3-5,-1 (0 = embeddings, -1 = last). (default: all, or none when --sites is given)")
@@ -91,19 +98,35 @@ public final class ActivationsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OutputPaths.file("--out", out);
         PrintWriter err = spec.commandLine().getErr();
         Pooling pooling = Pooling.parse(pool);
         DType type = storedType(dtype);
-        if (!out.getFileName().toString().endsWith(".safetensors")) {
-            throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
+        if (shardRows != null) {
+            if (shardRows < 1) {
+                throw new InvalidInputException("--shard-rows must be at least 1, found " + shardRows);
+            }
+            if (pooling == Pooling.NONE) {
+                throw new InvalidInputException("--shard-rows needs pooled rows (--pool mean, cls or last); --pool none writes a single file");
+            }
+            if (resume) {
+                throw new InvalidInputException("--resume works on a single file; a sharded store is written whole or not at all");
+            }
+            OutputPaths.folder("--out", out);
+            tracelens.activations.ActivationStore.checkReplaceable(out);
+        } else {
+            OutputPaths.file("--out", out);
+            if (!out.getFileName().toString().endsWith(".safetensors")) {
+                throw new InvalidInputException("--out " + out + ": the output file name must end in .safetensors");
+            }
         }
         TextInput in = inputOptions.open(sourceColumn, spec.commandLine().getErr(), output);
         try (HiddenStateModel m = modelOptions.load()) {
             int[] selected = layers == null && !sites.isEmpty() ? new int[0] : LayerSelection.parse(layers == null ? "all" : layers, m.numLayers());
             int length = maxLength != null ? maxLength : Math.min(256, m.maxPositions());
             var opts = new ActivationExtractor.Options(selected, sites, pooling, length, batchSize, type);
-            var summary = ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output), resume);
+            var summary = shardRows != null
+                    ? ActivationExtractor.extractStore(m, in, opts, out, Map.of(), ProgressBar.of(err, output), shardRows).summary()
+                    : ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output), resume);
             if (summary.truncated() > 0 && !output.quiet) {
                 err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
                         summary.truncated(), summary.texts(), length);
@@ -114,10 +137,14 @@ public final class ActivationsCommand implements Callable<Integer> {
             }
             PrintWriter stdout = spec.commandLine().getOut();
             if (output.json) {
-                ObjectNode r = Json.result("activations", tracelens.provenance.Provenance.fromJson(
-                        tracelens.model.SafeTensors.headerMetadata(out).get("provenance"), out.toString()));
+                String provenance = shardRows != null ? tracelens.activations.ActivationStore.read(out).metadata().get("provenance")
+                        : tracelens.model.SafeTensors.headerMetadata(out).get("provenance");
+                ObjectNode r = Json.result("activations", tracelens.provenance.Provenance.fromJson(provenance, out.toString()));
                 r.put("model", m.id());
                 r.put("output", out.toString());
+                if (shardRows != null) {
+                    r.put("shards", tracelens.activations.ActivationStore.read(out).shards().size());
+                }
                 r.put("texts", summary.texts());
                 r.put("tokens", summary.tokens());
                 r.put("truncated", summary.truncated());

@@ -1,0 +1,5 @@
+package tracelens.spark;
+
+public final class Main {
+    public static void main(String[] args) {}
+}
