@@ -217,18 +217,23 @@ public final class ActivationFile implements AutoCloseable {
     }
 
     public List<String> labelNames() {
-        String json = metadata().get("label_names");
+        return labelNames(metadata(), path.toString());
+    }
+
+    /** The label names a file's or store's metadata holds ({@code where} names it in errors); empty when there are none. */
+    public static List<String> labelNames(Map<String, String> metadata, String where) {
+        String json = metadata.get("label_names");
         if (json == null) {
             return List.of();
         }
         try {
             String[] names = new ObjectMapper().readValue(json, String[].class);
             if (names == null || Arrays.stream(names).anyMatch(java.util.Objects::isNull)) {
-                throw InvalidInputException.at(path, "metadata 'label_names' holds null where source names belong");
+                throw new InvalidInputException(where + ": metadata 'label_names' holds null where source names belong");
             }
             return List.of(names);
         } catch (IOException e) {
-            throw InvalidInputException.at(path, "metadata 'label_names' is not a JSON array of strings");
+            throw new InvalidInputException(where + ": metadata 'label_names' is not a JSON array of strings");
         }
     }
 

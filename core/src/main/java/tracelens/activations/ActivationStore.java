@@ -32,13 +32,13 @@ public final class ActivationStore {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One committed shard: its file name in the folder, rows, SHA-256 of the file and its size in bytes. */
-    public record Shard(String file, long rows, String sha256, long bytes) {}
+    public record Shard(String file, long rows, String sha256, long bytes) implements java.io.Serializable {}
 
     /**
      * The manifest. {@code metadata}: the metadata a single activation file of the same rows would carry (model,
      * layers, pool, dtype, label_names, provenance, ...), so readers see one set of keys whatever they open.
      */
-    public record Manifest(long rows, List<Shard> shards, Map<String, String> metadata) {
+    public record Manifest(long rows, List<Shard> shards, Map<String, String> metadata) implements java.io.Serializable {
         public Manifest {
             shards = List.copyOf(shards);
             metadata = Map.copyOf(metadata);
@@ -99,9 +99,18 @@ public final class ActivationStore {
     /** Reads and checks a manifest: fields present and typed, shard names plain files of the folder, rows adding up. */
     public static Manifest read(Path dir) {
         Path file = dir.resolve(MANIFEST);
+        try {
+            return parse(Files.readString(file), file);
+        } catch (IOException e) {
+            throw InvalidInputException.at(file, "cannot be read: " + e.getMessage());
+        }
+    }
+
+    /** A manifest's text, read from wherever the store lies ({@code file} names it in errors). */
+    public static Manifest parse(String text, Path file) {
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = JSON.readTree(text);
         } catch (IOException e) {
             throw InvalidInputException.at(file, "is not valid JSON: " + e.getMessage());
         }
@@ -158,9 +167,13 @@ public final class ActivationStore {
      * Checks a shard against the manifest before it is read: size and SHA-256 of the file, its format, model and
      * tensors (every shard has the first one's tensor names and row width), and its row count.
      */
-    static void verify(Path dir, Manifest m, int index, SafeTensors shard, Map<String, long[]> expectedShapes) {
+    public static void verify(Path dir, Manifest m, int index, SafeTensors shard, Map<String, long[]> expectedShapes) {
+        verifyFile(dir.resolve(m.shards().get(index).file()), m, index, shard, expectedShapes);
+    }
+
+    /** As above, for a shard whose bytes lie at {@code file} (a local copy of a shard on another filesystem). */
+    public static void verifyFile(Path file, Manifest m, int index, SafeTensors shard, Map<String, long[]> expectedShapes) {
         Shard s = m.shards().get(index);
-        Path file = dir.resolve(s.file());
         try {
             if (s.bytes() >= 0 && Files.size(file) != s.bytes()) {
                 throw InvalidInputException.at(file, "shard " + index + " is " + Files.size(file) + " bytes, the manifest says " + s.bytes());

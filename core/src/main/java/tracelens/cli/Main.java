@@ -40,6 +40,15 @@ public final class Main {
                 cl.addSubcommand(c);
             }
         }
+        return configure(cl);
+    }
+
+    /**
+     * Gives a command line (with its subcommands added) tracelens's behaviour: errors as exit 2 for bad input and 1 for
+     * defects, misspelt options named, runtime options applied before a command runs, --version everywhere. Used by
+     * this CLI and by tracelens-spark's.
+     */
+    public static CommandLine configure(CommandLine cl) {
         cl.setExecutionExceptionHandler(new ErrorHandler());
         cl.setExitCodeExceptionMapper(ErrorHandler::exitCode);
         cl.setCaseInsensitiveEnumValuesAllowed(true);

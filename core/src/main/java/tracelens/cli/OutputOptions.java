@@ -12,4 +12,12 @@ public final class OutputOptions {
 
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
+
+    public boolean json() {
+        return json;
+    }
+
+    public boolean quiet() {
+        return quiet;
+    }
 }

@@ -7,7 +7,7 @@ import tracelens.progress.Progress;
  * Draws progress on stderr: a redrawn bar on an interactive terminal, otherwise a line at every tenth of the
  * work (so CI logs stay short), also with --json (the JSON goes to stdout); nothing with --quiet.
  */
-final class ProgressBar implements Progress {
+public final class ProgressBar implements Progress {
     private final PrintWriter err;
     private final boolean enabled;
     private final boolean interactive;
@@ -24,7 +24,7 @@ final class ProgressBar implements Progress {
         this.interactive = System.console() != null;
     }
 
-    static Progress of(PrintWriter err, OutputOptions out) {
+    public static Progress of(PrintWriter err, OutputOptions out) {
         return new ProgressBar(err, out);
     }
 
