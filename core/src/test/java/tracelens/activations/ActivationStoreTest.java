@@ -97,6 +97,17 @@ class ActivationStoreTest {
             JsonNode y = result(args, store);
             assertThat(y).as(args[0]).isEqualTo(x);
         }
+        // radioactive marking reads the store's last layer and labels as it reads the file's: the same marked rows
+        for (Path in : List.of(single, store)) {
+            CliRun mark = CliRun.of("radioactive", "mark-embeddings", "--embeddings", in.toString(), "--fraction", "0.5", "--seed", "3",
+                    "--out", dir.resolve("marked-" + in.getFileName() + ".safetensors").toString(), "--quiet");
+            assertThat(mark.exitCode()).as(mark.err()).isZero();
+        }
+        try (var x = tracelens.model.SafeTensors.open(dir.resolve("marked-single.safetensors.safetensors"));
+             var y = tracelens.model.SafeTensors.open(dir.resolve("marked-store.safetensors"))) {
+            assertThat(y.floats("layer.6")).containsExactly(x.floats("layer.6"));
+            assertThat(y.longs("labels")).containsExactly(x.longs("labels"));
+        }
         String[] sip = {"sip", "train", "--split", "token-row", "--epochs", "2", "--layers", "3,6", "--json", "--quiet", "--cache"};
         Path cache = Files.createDirectories(dir.resolve("cache-single"));
         Files.copy(single, cache.resolve("activations.safetensors"));
