@@ -162,6 +162,9 @@ public final class ActivationFile implements AutoCloseable {
      * so no array outlives the shard mapping it came from.
      */
     public CloudSummary.Rows rows(String name) {
+        if (file != null) {
+            return CloudSummary.of(file, name);
+        }
         long[] shape = shape(name);
         return new CloudSummary.Rows() {
             public long count() {
@@ -173,9 +176,6 @@ public final class ActivationFile implements AutoCloseable {
             }
 
             public NDArray block(NDManager m, long from, int count) {
-                if (file != null) {
-                    return file.rowsArray(m, name, from, count);
-                }
                 NDList pieces = new NDList();
                 for (long at = from; at < from + count;) {
                     int s = shardOf(at);

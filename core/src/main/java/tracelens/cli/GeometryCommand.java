@@ -220,12 +220,13 @@ public final class GeometryCommand implements Callable<Integer> {
         return spec;
     }
 
-    private static String f(com.fasterxml.jackson.databind.JsonNode r, String key) {
+    /** A measure as the table prints it: four decimals, or a dash when undefined (tracelens-spark geometry too). */
+    public static String f(com.fasterxml.jackson.databind.JsonNode r, String key) {
         return r.get(key).isNull() ? "    –   " : String.format(Locale.ROOT, "%8.4f", r.get(key).asDouble());
     }
 
-    /** Undefined results (NaN, or an error the data causes) become null with the reason noted. */
-    private static void measure(ObjectNode r, List<String> notes, String key, Supplier<Double> f) {
+    /** Undefined results (NaN, or an error the data causes) become null with the reason noted (tracelens-spark geometry too). */
+    public static void measure(ObjectNode r, List<String> notes, String key, Supplier<Double> f) {
         try {
             double v = f.get();
             if (Double.isFinite(v)) {
@@ -291,20 +292,7 @@ public final class GeometryCommand implements Callable<Integer> {
             if (file == null) {
                 return CloudSummary.of(csv);
             }
-            long[] shape = file.info(name).shape();
-            return new CloudSummary.Rows() {
-                public long count() {
-                    return shape[0];
-                }
-
-                public int dims() {
-                    return (int) shape[1];
-                }
-
-                public NDArray block(NDManager m, long from, int count) {
-                    return file.rowsArray(m, name, from, count);
-                }
-            };
+            return CloudSummary.of(file, name);
         }
 
         @Override

@@ -50,6 +50,24 @@ public final class CloudSummary {
         };
     }
 
+    /** The rows of a 2-D tensor of a safetensors file, wrapped where they lie in the mapping. */
+    public static Rows of(tracelens.model.SafeTensors file, String name) {
+        long[] shape = file.info(name).shape();
+        return new Rows() {
+            public long count() {
+                return shape[0];
+            }
+
+            public int dims() {
+                return (int) shape[1];
+            }
+
+            public NDArray block(NDManager m, long from, int count) {
+                return file.rowsArray(m, name, from, count);
+            }
+        };
+    }
+
     private static final int BLOCK_ROWS = 4096;
 
     private final long count;

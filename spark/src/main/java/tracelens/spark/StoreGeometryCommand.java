@@ -19,6 +19,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import tracelens.cli.GeometryCommand;
 import tracelens.cli.OutputOptions;
 import tracelens.error.InvalidInputException;
 import tracelens.geometry.IsoScore;
@@ -122,13 +123,13 @@ public final class StoreGeometryCommand implements Callable<Integer> {
                 List<String> notes = new ArrayList<>();
                 double[][][] cov = new double[1][][];
                 Supplier<double[][]> covariance = () -> cov[0] != null ? cov[0] : (cov[0] = needTwo(m));
-                measure(r, notes, "isoscore", () -> IsoScore.ofCovariance(covariance.get()));
-                measure(r, notes, "isoscore_star", () -> IsoScore.starOfCovariance(covariance.get(), c0n, zeta));
-                measure(r, notes, "cosreg", m::cosReg);
-                measure(r, notes, "mean_cosine", m::meanCosine);
+                GeometryCommand.measure(r, notes, "isoscore", () -> IsoScore.ofCovariance(covariance.get()));
+                GeometryCommand.measure(r, notes, "isoscore_star", () -> IsoScore.starOfCovariance(covariance.get(), c0n, zeta));
+                GeometryCommand.measure(r, notes, "cosreg", m::cosReg);
+                GeometryCommand.measure(r, notes, "mean_cosine", m::meanCosine);
                 r.putNull("twonn");
                 r.putNull("mle");
-                measure(r, notes, "varex", () -> VarEx.ofCovariance(covariance.get()));
+                GeometryCommand.measure(r, notes, "varex", () -> VarEx.ofCovariance(covariance.get()));
                 r.putNull("partition_score");
                 notes.add("twonn, mle, partition_score: not computed on Spark (they need all pairs of points); run 'tracelens geometry' on a sample");
                 r.put("zeta", zeta);
@@ -153,7 +154,7 @@ public final class StoreGeometryCommand implements Callable<Integer> {
                 out.println("tensor        points  dims  IsoScore  IsoScore*  CosReg   mean cos  VarEx");
                 for (var r : results) {
                     out.printf(Locale.ROOT, "%-12s %7d %5d  %s  %s   %s  %s  %s%n", r.get("tensor").asText(), r.get("points").asLong(),
-                            r.get("dimensions").asInt(), f(r, "isoscore"), f(r, "isoscore_star"), f(r, "cosreg"), f(r, "mean_cosine"), f(r, "varex"));
+                            r.get("dimensions").asInt(), GeometryCommand.f(r, "isoscore"), GeometryCommand.f(r, "isoscore_star"), GeometryCommand.f(r, "cosreg"), GeometryCommand.f(r, "mean_cosine"), GeometryCommand.f(r, "varex"));
                 }
             }
             out.flush();
@@ -180,26 +181,6 @@ public final class StoreGeometryCommand implements Callable<Integer> {
             a.merge(e.getKey(), e.getValue(), Moments::merge);
         }
         return a;
-    }
-
-    private static String f(com.fasterxml.jackson.databind.JsonNode r, String key) {
-        return r.get(key).isNull() ? "    –   " : String.format(Locale.ROOT, "%8.4f", r.get(key).asDouble());
-    }
-
-    /** Undefined results (NaN, or an error the data causes) become null with the reason noted, as 'tracelens geometry' does. */
-    private static void measure(ObjectNode r, List<String> notes, String key, Supplier<Double> f) {
-        try {
-            double v = f.get();
-            if (Double.isFinite(v)) {
-                r.put(key, v);
-            } else {
-                r.putNull(key);
-                notes.add(key + ": undefined for this data (zero total variance)");
-            }
-        } catch (InvalidInputException e) {
-            r.putNull(key);
-            notes.add(key + ": " + e.getMessage());
-        }
     }
 
     /** On an executor: one shard's moments, per tensor, read in blocks of 4,096 rows. */
