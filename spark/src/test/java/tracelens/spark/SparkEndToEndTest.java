@@ -128,6 +128,33 @@ class SparkEndToEndTest {
 
     @Test
     @Order(2)
+    void parquetCorporaGatherTheSameRows() throws IOException {
+        Path parquet = dir.resolve("corpus.parquet"); // a folder of parts, as Spark and most tools write Parquet
+        var session = org.apache.spark.sql.SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            session.read().json(corpus.toString()).coalesce(1).write().parquet(parquet.toString());
+        } finally {
+            session.stop();
+        }
+        Path fromParquet = dir.resolve("store-parquet");
+        Run g = spark("gather", "--master", "local[2]", "--input", parquet.toString(), "--out", fromParquet.toString(), "--layers", "6",
+                "--shard-rows", "1000", "--quiet");
+        assertThat(g.code()).as(g.err()).isZero();
+        try (ActivationFile x = ActivationFile.open(store); ActivationFile y = ActivationFile.open(fromParquet)) {
+            assertThat(y.labelNames()).isEqualTo(x.labelNames());
+            assertThat(y.labels()).containsExactly(x.labels());
+            float[][] p = x.pooled(6);
+            float[][] q = y.pooled(6);
+            for (int i = 0; i < p.length; i++) {
+                for (int j = 0; j < p[i].length; j++) {
+                    assertThat((double) q[i][j]).isCloseTo(p[i][j], within(1e-5));
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(3)
     void distributedGeometryEqualsTheLocalCommand() throws IOException {
         for (String c0 : List.of("identity", "layers")) {
             Run s = spark("geometry", "--master", "local[2]", "--store", store.toString(), "--c0", c0, "--json", "--quiet");
@@ -152,7 +179,7 @@ class SparkEndToEndTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void mllibLinearProbeMatchesTheLocalLinearIdentifierOnTheSameSplit() throws IOException {
         Run s = spark("probe", "--master", "local[2]", "--store", store.toString(), "--mlp", "--driver-sample", "300", "--epochs", "5",
                 "--json", "--quiet");
@@ -172,7 +199,7 @@ class SparkEndToEndTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void badInputIsExitTwoNamingWhatIsWrongAndCommitsNothing() throws IOException {
         Run missing = spark("gather", "--master", "local[1]", "--input", dir.resolve("nope.jsonl").toString(), "--out", dir.resolve("x").toString());
         assertThat(missing.code()).isEqualTo(2);
