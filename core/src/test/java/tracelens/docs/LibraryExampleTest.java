@@ -27,7 +27,7 @@ class LibraryExampleTest {
     Path dir;
 
     static String example() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+        String readme = Files.readString(Path.of(System.getProperty("tracelens.root", "..")).resolve("README.md")); // the repository, above core/
         int section = readme.indexOf("## Use as a library");
         assertThat(section).as("README section").isPositive();
         int start = readme.indexOf("```java\n", section) + "```java\n".length();
