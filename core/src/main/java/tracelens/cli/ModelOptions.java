@@ -39,7 +39,7 @@ public final class ModelOptions {
 
     @Option(names = "--max-memory", paramLabel = "SIZE|auto", defaultValue = "auto",
             description = "Memory for a decoder's weights: resident in float32 when they fit, else each block read from the"
-                    + " checkpoint only while it runs; e.g. 512m, 16g; auto = 70% of this machine's memory. (default: ${DEFAULT-VALUE})")
+                    + " checkpoint only while it runs; e.g. 512m, 16g; auto = 70%% of this machine's memory. (default: ${DEFAULT-VALUE})")
     String maxMemory;
 
     HiddenStateModel load() {

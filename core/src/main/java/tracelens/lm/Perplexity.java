@@ -42,15 +42,23 @@ public final class Perplexity {
         List<long[]> batchIds = new ArrayList<>();
         progress.start("scoring", texts.size());
         try (NDManager root = DjlRuntime.manager()) {
+            // texts that fit the context are batched in order of length, so a batch carries little padding (a text's
+            // score does not depend on its batch: padding is masked and comes after its tokens)
+            long[][] all = new long[texts.size()][];
+            List<Integer> fitting = new ArrayList<>();
             for (int i = 0; i < texts.size(); i++) {
-                long[] ids = tok.encode(texts.get(i), Integer.MAX_VALUE).ids();
-                if (ids.length > window) {
-                    scores[i] = slidingWindow(model, root, ids, window);
+                all[i] = tok.encode(texts.get(i), Integer.MAX_VALUE).ids();
+                if (all[i].length > window) {
+                    scores[i] = slidingWindow(model, root, all[i], window);
                     progress.advance(1);
-                    continue;
+                } else {
+                    fitting.add(i);
                 }
+            }
+            fitting.sort(java.util.Comparator.comparingInt(i -> all[i].length));
+            for (int i : fitting) {
                 batch.add(i);
-                batchIds.add(ids);
+                batchIds.add(all[i]);
                 if (batch.size() == batchSize) {
                     scoreBatch(model, root, batchIds, batch, scores);
                     progress.advance(batch.size());

@@ -96,25 +96,62 @@ public final class Llama2cTokenizer implements TextTokenizer {
             }
             i += len;
         }
-        while (true) { // merge the best-scoring adjacent pair until none is in the vocabulary
+        // merge the best-scoring adjacent pair (the first of equals, as run.c scans) until none is in the vocabulary;
+        // each pair's merge is looked up once per tokenizer (not a string concatenation per pair per merge), and after a
+        // merge only the two pairs that touch it change
+        int n = tokens.size();
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = tokens.get(i);
+        }
+        int[] merged = new int[Math.max(0, n - 1)];
+        for (int i = 0; i + 1 < n; i++) {
+            merged[i] = merge(t[i], t[i + 1]);
+        }
+        while (true) {
             float best = -1e10f;
-            int bestId = -1;
             int bestAt = -1;
-            for (int i = 0; i + 1 < tokens.size(); i++) {
-                Integer id = ids.get(pieces[tokens.get(i)] + pieces[tokens.get(i + 1)]);
-                if (id != null && scores[id] > best) {
+            for (int i = 0; i + 1 < n; i++) {
+                int id = merged[i];
+                if (id >= 0 && scores[id] > best) {
                     best = scores[id];
-                    bestId = id;
                     bestAt = i;
                 }
             }
             if (bestAt < 0) {
                 break;
             }
-            tokens.set(bestAt, bestId);
-            tokens.remove(bestAt + 1);
+            t[bestAt] = merged[bestAt];
+            System.arraycopy(t, bestAt + 2, t, bestAt + 1, n - bestAt - 2);
+            System.arraycopy(merged, bestAt + 1, merged, bestAt, n - bestAt - 2);
+            n--;
+            if (bestAt > 0) {
+                merged[bestAt - 1] = merge(t[bestAt - 1], t[bestAt]);
+            }
+            if (bestAt + 1 < n) {
+                merged[bestAt] = merge(t[bestAt], t[bestAt + 1]);
+            }
         }
-        return tokens.stream().mapToLong(Integer::longValue).toArray();
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = t[i];
+        }
+        return out;
+    }
+
+    /** Pair (left, right) -> the id of their concatenation, or -1 when the vocabulary has none; remembered. */
+    private final java.util.concurrent.ConcurrentHashMap<Long, Integer> merges = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private int merge(int left, int right) {
+        long key = ((long) left << 32) | (right & 0xFFFFFFFFL);
+        Integer known = merges.get(key);
+        if (known != null) {
+            return known;
+        }
+        Integer id = ids.get(pieces[left] + pieces[right]);
+        int v = id == null ? -1 : id;
+        merges.put(key, v);
+        return v;
     }
 
     private int lookup(String piece) {
