@@ -21,18 +21,35 @@ final class Cholesky {
      */
     static Cholesky factor(double[][] a) {
         int n = a.length;
-        for (int k = 0; k < n; k++) {
-            double[] rk = a[k];
-            double pivot = rk[k];
-            if (!(pivot > 0)) {
+        int k = 0;
+        // four pivot rows at a time: the rows below them are then read and written once per four pivots instead of once
+        // per pivot (the update is memory-bound). Every entry still receives the same subtractions in the same order
+        // as the one-pivot loop (k, then k+1, ...), so the factor is the same to the last bit.
+        for (; k + 4 <= n; k += 4) {
+            for (int p = k; p < k + 4; p++) { // the four pivot rows, among themselves, one pivot at a time
+                if (!pivot(a[p], p, n)) {
+                    return null;
+                }
+                for (int i = p + 1; i < k + 4; i++) {
+                    double upi = a[p][i];
+                    if (upi != 0) {
+                        update(a[i], a[p], upi, i, n);
+                    }
+                }
+            }
+            double[] r0 = a[k];
+            double[] r1 = a[k + 1];
+            double[] r2 = a[k + 2];
+            double[] r3 = a[k + 3];
+            for (int i = k + 4; i < n; i++) {
+                update4(a[i], r0, r1, r2, r3, r0[i], r1[i], r2[i], r3[i], i, n);
+            }
+        }
+        for (; k < n; k++) {
+            if (!pivot(a[k], k, n)) {
                 return null;
             }
-            double ukk = Math.sqrt(pivot);
-            rk[k] = ukk;
-            double inv = 1 / ukk;
-            for (int j = k + 1; j < n; j++) {
-                rk[j] *= inv;
-            }
+            double[] rk = a[k];
             for (int i = k + 1; i < n; i++) {
                 double uki = rk[i];
                 if (uki != 0) {
@@ -41,6 +58,44 @@ final class Cholesky {
             }
         }
         return new Cholesky(a);
+    }
+
+    /** Row k of U from the updated row k of A: the square root of the pivot, then the row divided by it. */
+    private static boolean pivot(double[] rk, int k, int n) {
+        double pivot = rk[k];
+        if (!(pivot > 0)) {
+            return false;
+        }
+        double ukk = Math.sqrt(pivot);
+        rk[k] = ukk;
+        double inv = 1 / ukk;
+        for (int j = k + 1; j < n; j++) {
+            rk[j] *= inv;
+        }
+        return true;
+    }
+
+    /** ri -= s0 r0, then s1 r1, s2 r2, s3 r3, entry by entry; a zero factor is skipped, as the one-pivot loop skips it. */
+    private static void update4(double[] ri, double[] r0, double[] r1, double[] r2, double[] r3, double s0, double s1, double s2,
+            double s3, int from, int to) {
+        if (s0 == 0 || s1 == 0 || s2 == 0 || s3 == 0) { // rare (sparse rows): one pivot at a time, skipping zeros
+            if (s0 != 0) {
+                update(ri, r0, s0, from, to);
+            }
+            if (s1 != 0) {
+                update(ri, r1, s1, from, to);
+            }
+            if (s2 != 0) {
+                update(ri, r2, s2, from, to);
+            }
+            if (s3 != 0) {
+                update(ri, r3, s3, from, to);
+            }
+            return;
+        }
+        for (int j = from; j < to; j++) {
+            ri[j] = ri[j] - s0 * r0[j] - s1 * r1[j] - s2 * r2[j] - s3 * r3[j];
+        }
     }
 
     private static void update(double[] ri, double[] rk, double s, int from, int to) {

@@ -114,6 +114,72 @@ class TopEigenTest {
         assertThat(Cholesky.factor(indefinite)).isNull();
     }
 
+    /**
+     * The four-pivot factorisation gives the one-pivot right-looking loop's factor bit for bit (the same subtractions in
+     * the same order), on sizes around the block of four, with exact zeros (skipped updates) and on a failing matrix.
+     */
+    @Test
+    void blockedCholeskyEqualsTheOnePivotLoopBitForBit() {
+        Random r = new Random(11);
+        for (int n : new int[] {1, 2, 3, 4, 5, 7, 8, 9, 13, 64, 101}) {
+            for (boolean sparse : new boolean[] {false, true}) {
+                DMatrixRMaj g = gram(n, n + 3, (int) r.nextInt(1000), j -> 1);
+                for (int i = 0; i < n; i++) {
+                    g.add(i, i, 0.5);
+                    for (int j = 0; sparse && j < n; j++) {
+                        if (i != j && (i * 7 + j * 3) % 5 == 0) {
+                            g.set(i, j, 0);
+                            g.set(j, i, 0);
+                        }
+                    }
+                    g.add(i, i, sparse ? n : 0); // keeps it positive definite
+                }
+                double[][] a = new double[n][];
+                double[][] b = new double[n][];
+                for (int i = 0; i < n; i++) {
+                    a[i] = Arrays.copyOfRange(g.data, i * n, (i + 1) * n);
+                    b[i] = a[i].clone();
+                }
+                assertThat(Cholesky.factor(a)).isNotNull();
+                assertThat(onePivot(b)).isTrue();
+                for (int i = 0; i < n; i++) {
+                    for (int j = i; j < n; j++) {
+                        assertThat(Double.doubleToRawLongBits(a[i][j])).as("n=%d sparse=%s U[%d][%d]", n, sparse, i, j)
+                                .isEqualTo(Double.doubleToRawLongBits(b[i][j]));
+                    }
+                }
+            }
+        }
+        double[][] late = {{4, 2, 0, 0, 0, 0}, {2, 5, 0, 0, 0, 0}, {0, 0, 1, 0, 0, 0}, {0, 0, 0, 1, 0, 0}, {0, 0, 0, 0, 1, 3}, {0, 0, 0, 0, 3, 1}};
+        assertThat(Cholesky.factor(late)).as("indefinite in its second block").isNull();
+    }
+
+    /** The right-looking Cholesky one pivot at a time (the loop the blocked one must reproduce). */
+    private static boolean onePivot(double[][] a) {
+        int n = a.length;
+        for (int k = 0; k < n; k++) {
+            double[] rk = a[k];
+            if (!(rk[k] > 0)) {
+                return false;
+            }
+            double ukk = Math.sqrt(rk[k]);
+            rk[k] = ukk;
+            double inv = 1 / ukk;
+            for (int j = k + 1; j < n; j++) {
+                rk[j] *= inv;
+            }
+            for (int i = k + 1; i < n; i++) {
+                double uki = rk[i];
+                if (uki != 0) {
+                    for (int j = i; j < n; j++) {
+                        a[i][j] -= uki * rk[j];
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
     /** The tridiagonal QL solver against EJML's dense symmetric eigensolver on random tridiagonals, and A v = lambda v. */
     @org.junit.jupiter.api.Test
     void tridiagonalQlMatchesADenseSolver() {
