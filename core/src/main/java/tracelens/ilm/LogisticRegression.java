@@ -327,41 +327,76 @@ public final class LogisticRegression {
             System.arraycopy(x[i], 0, xa.data, i * (d + 1), d);
             xa.data[i * (d + 1) + d] = 1;
         }
+        int cols = d + 1;
+        double[] xd = xa.data;
+        double[] xt = new double[cols * n]; // [X 1]^T: a column of [X 1] is a contiguous row here
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < cols; j++) {
+                xt[j * n + i] = xd[i * cols + j];
+            }
+        }
         Objective obj = theta -> {
-            DMatrixRMaj t = DMatrixRMaj.wrap(k, d + 1, theta);
-            DMatrixRMaj z = new DMatrixRMaj(n, k);
-            CommonOps_DDRM.multTransB(xa, t, z);
+            // Z^T = Theta [X 1]^T and G = R^T [X 1] as long a*x + y loops over separate arrays, which C2 vectorises
+            // (EJML's dot-product form does not); each entry sums its terms in the same order as EJML's multTransB and
+            // multTransA_reorder did, so the numbers are unchanged
+            double[] zt = new double[k * n];
+            for (int cl = 0; cl < k; cl++) {
+                int to = cl * cols;
+                int j = 0;
+                for (; j + 4 <= cols; j += 4) {
+                    axpy4At(theta[to + j], theta[to + j + 1], theta[to + j + 2], theta[to + j + 3], xt, j * n, n, zt, cl * n, n);
+                }
+                for (; j < cols; j++) {
+                    axpyAt(theta[to + j], xt, j * n, zt, cl * n, n);
+                }
+            }
+            double[] r = new double[n * k];
             double f = 0;
             for (int cl = 0; cl < k; cl++) {
                 for (int j = 0; j < d; j++) {
-                    double v = theta[cl * (d + 1) + j];
+                    double v = theta[cl * cols + j];
                     f += 0.5 * v * v;
                 }
             }
             for (int i = 0; i < n; i++) {
-                int o = i * k;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int cl = 0; cl < k; cl++) {
-                    max = Math.max(max, z.data[o + cl]);
+                    max = Math.max(max, zt[cl * n + i]);
                 }
                 double sum = 0;
                 for (int cl = 0; cl < k; cl++) {
-                    sum += Math.exp(z.data[o + cl] - max);
+                    sum += Math.exp(zt[cl * n + i] - max);
                 }
                 double lse = max + Math.log(sum);
-                f += c * (lse - z.data[o + y[i]]);
+                f += c * (lse - zt[y[i] * n + i]);
                 for (int cl = 0; cl < k; cl++) {
-                    z.data[o + cl] = c * (Math.exp(z.data[o + cl] - lse) - (cl == y[i] ? 1 : 0)); // z becomes R
+                    r[i * k + cl] = c * (Math.exp(zt[cl * n + i] - lse) - (cl == y[i] ? 1 : 0));
                 }
             }
-            DMatrixRMaj g = new DMatrixRMaj(k, d + 1);
-            CommonOps_DDRM.multTransA(z, xa, g);
+            double[] g = new double[k * cols];
+            for (int cl = 0; cl < k; cl++) { // the first term assigned, as EJML does (so even the sign of a zero agrees)
+                double r0 = r[cl];
+                for (int j = 0; j < cols; j++) {
+                    g[cl * cols + j] = r0 * xd[j];
+                }
+            }
+            int i = 1;
+            for (; i + 4 <= n; i += 4) {
+                for (int cl = 0; cl < k; cl++) {
+                    axpy4At(r[i * k + cl], r[(i + 1) * k + cl], r[(i + 2) * k + cl], r[(i + 3) * k + cl], xd, i * cols, cols, g, cl * cols, cols);
+                }
+            }
+            for (; i < n; i++) {
+                for (int cl = 0; cl < k; cl++) {
+                    axpyAt(r[i * k + cl], xd, i * cols, g, cl * cols, cols);
+                }
+            }
             for (int cl = 0; cl < k; cl++) {
                 for (int j = 0; j < d; j++) {
-                    g.data[cl * (d + 1) + j] += theta[cl * (d + 1) + j];
+                    g[cl * cols + j] += theta[cl * cols + j];
                 }
             }
-            return new double[][] {{f}, g.data};
+            return new double[][] {{f}, g};
         };
         double[] theta = Lbfgs.minimise(obj, new double[dim], 1e-8, 20_000);
         double[][] w = new double[k][d];
@@ -468,6 +503,26 @@ public final class LogisticRegression {
     /** With four partial sums: a single running sum waits on each addition, and dot products are most of the work. */
     static double dot(double[] a, double[] b) {
         return Cholesky.dot(a, 0, b, a.length);
+    }
+
+    /**
+     * y += a0 x0 + a1 x1 + a2 x2 + a3 x3 over y[yOff..yOff+len), x_m = x[xOff + m stride ..): evaluated left to right,
+     * the same additions in the same order as four calls of {@link #axpyAt}, with y read and written once.
+     */
+    private static void axpy4At(double a0, double a1, double a2, double a3, double[] x, int xOff, int stride, double[] y, int yOff, int len) {
+        int o1 = xOff + stride;
+        int o2 = o1 + stride;
+        int o3 = o2 + stride;
+        for (int t = 0; t < len; t++) {
+            y[yOff + t] = y[yOff + t] + a0 * x[xOff + t] + a1 * x[o1 + t] + a2 * x[o2 + t] + a3 * x[o3 + t];
+        }
+    }
+
+    /** y[yOff..yOff+len) += a * x[xOff..xOff+len) (two arrays). */
+    private static void axpyAt(double a, double[] x, int xOff, double[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
     }
 
     static void axpy(double a, double[] x, double[] y) {

@@ -100,4 +100,73 @@ class LogisticRegressionTest {
         }
         assertThat(lr.intercepts()[0]).isCloseTo(theta[d], within(1e-9));
     }
+
+    /**
+     * The multinomial objective's products (vectorised a*x + y loops) sum every entry in EJML's order: the fit equals,
+     * bit for bit, L-BFGS on the same objective written with EJML's multTransB and multTransA.
+     */
+    @Test
+    void multinomialFitEqualsTheEjmlObjectiveBitForBit() {
+        java.util.Random r = new java.util.Random(5);
+        int n = 61;
+        int d = 13;
+        int k = 5;
+        double[][] x = new double[n][d];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % k;
+            for (int j = 0; j < d; j++) {
+                x[i][j] = r.nextGaussian() + (j == y[i] ? 1.5 : 0);
+            }
+        }
+        double c = 0.7;
+        LogisticRegression fit = LogisticRegression.multinomial(x, y, k, c);
+        org.ejml.data.DMatrixRMaj xa = new org.ejml.data.DMatrixRMaj(n, d + 1);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x[i], 0, xa.data, i * (d + 1), d);
+            xa.data[i * (d + 1) + d] = 1;
+        }
+        LogisticRegression.Objective ejml = theta -> {
+            org.ejml.data.DMatrixRMaj t = org.ejml.data.DMatrixRMaj.wrap(k, d + 1, theta);
+            org.ejml.data.DMatrixRMaj z = new org.ejml.data.DMatrixRMaj(n, k);
+            org.ejml.dense.row.CommonOps_DDRM.multTransB(xa, t, z);
+            double f = 0;
+            for (int cl = 0; cl < k; cl++) {
+                for (int j = 0; j < d; j++) {
+                    f += 0.5 * theta[cl * (d + 1) + j] * theta[cl * (d + 1) + j];
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                for (int cl = 0; cl < k; cl++) {
+                    max = Math.max(max, z.data[i * k + cl]);
+                }
+                double sum = 0;
+                for (int cl = 0; cl < k; cl++) {
+                    sum += Math.exp(z.data[i * k + cl] - max);
+                }
+                double lse = max + Math.log(sum);
+                f += c * (lse - z.data[i * k + y[i]]);
+                for (int cl = 0; cl < k; cl++) {
+                    z.data[i * k + cl] = c * (Math.exp(z.data[i * k + cl] - lse) - (cl == y[i] ? 1 : 0));
+                }
+            }
+            org.ejml.data.DMatrixRMaj g = new org.ejml.data.DMatrixRMaj(k, d + 1);
+            org.ejml.dense.row.CommonOps_DDRM.multTransA(z, xa, g);
+            for (int cl = 0; cl < k; cl++) {
+                for (int j = 0; j < d; j++) {
+                    g.data[cl * (d + 1) + j] += theta[cl * (d + 1) + j];
+                }
+            }
+            return new double[][] {{f}, g.data};
+        };
+        double[] theta = LogisticRegression.Lbfgs.minimise(ejml, new double[k * (d + 1)], 1e-8, 20_000);
+        for (int cl = 0; cl < k; cl++) {
+            for (int j = 0; j < d; j++) {
+                assertThat(Double.doubleToRawLongBits(fit.weights()[cl][j])).as("w[%d][%d]", cl, j)
+                        .isEqualTo(Double.doubleToRawLongBits(theta[cl * (d + 1) + j]));
+            }
+            assertThat(Double.doubleToRawLongBits(fit.intercepts()[cl])).isEqualTo(Double.doubleToRawLongBits(theta[cl * (d + 1) + d]));
+        }
+    }
 }
