@@ -73,12 +73,13 @@ public final class Identifier implements tracelens.nn.Module {
         }
         this.inputs = inputs;
         this.outputs = outputs;
-        Random random = new Random(seed);
         int in = inputs;
         int[] sizes = java.util.Arrays.copyOf(hidden, hidden.length + 1);
         sizes[hidden.length] = outputs;
-        for (int out : sizes) {
-            NDArray w = manager.create(OrthogonalInit.weight(out, in, Math.sqrt(2), random), new Shape(out, in));
+        List<float[]> initial = initialWeights(inputs, sizes, seed);
+        for (int l = 0; l < sizes.length; l++) {
+            int out = sizes[l];
+            NDArray w = manager.create(initial.get(l), new Shape(out, in));
             NDArray b = manager.zeros(new Shape(out));
             weights.add(w);
             biases.add(b);
@@ -91,6 +92,41 @@ public final class Identifier implements tracelens.nn.Module {
             params.add("layers." + i + ".weight", weights.get(i)).add("layers." + i + ".bias", biases.get(i));
         }
     }
+
+    /**
+     * The orthogonal initial weights for these sizes and seed, drawn once per process: they depend on nothing else, and
+     * a SIP run builds the same identifier for every layer (each draw is a QR decomposition; 13 layers of the demo
+     * spent about 3 s of CPU redrawing them). Callers get the cached arrays, which engine arrays copy.
+     */
+    private static List<float[]> initialWeights(int inputs, int[] sizes, long seed) {
+        String key = inputs + ":" + java.util.Arrays.toString(sizes) + ":" + seed;
+        synchronized (INITIAL) {
+            List<float[]> hit = INITIAL.get(key);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        Random random = new Random(seed);
+        List<float[]> out = new ArrayList<>();
+        int in = inputs;
+        for (int size : sizes) {
+            out.add(OrthogonalInit.weight(size, in, Math.sqrt(2), random));
+            in = size;
+        }
+        List<float[]> frozen = java.util.Collections.unmodifiableList(out);
+        synchronized (INITIAL) {
+            INITIAL.put(key, frozen);
+        }
+        return frozen;
+    }
+
+    /** A few recent initialisations (least recently used dropped): a process trains identifiers of a handful of shapes. */
+    private static final java.util.Map<String, List<float[]>> INITIAL = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, List<float[]>> eldest) {
+            return size() > 8;
+        }
+    };
 
     /** Logits (B, K) for inputs (B, in); the result lands in x's manager. */
     public NDArray forward(NDArray x) {
