@@ -207,6 +207,10 @@ class SparkEndToEndTest {
         Run column = spark("gather", "--master", "local[1]", "--input", corpus.toString(), "--text-column", "body", "--out", dir.resolve("x").toString());
         assertThat(column.code()).isEqualTo(2);
         assertThat(column.err()).contains("'body'", "columns: source, text");
+        Path notJson = Files.writeString(dir.resolve("broken.jsonl"), "{\"text\": \"fine\"}\nthis line is not JSON\n");
+        Run broken = spark("gather", "--master", "local[1]", "--input", notJson.toString(), "--out", dir.resolve("x").toString());
+        assertThat(broken.code()).as(broken.err()).isEqualTo(2);
+        assertThat(broken.err()).contains("broken.jsonl", "malformed");
         Run model = spark("gather", "--master", "local[1]", "--input", corpus.toString(), "--model", dir.resolve("no-model").toString(),
                 "--out", dir.resolve("x").toString());
         assertThat(model.code()).as(model.err()).isEqualTo(2);
