@@ -57,8 +57,9 @@ public final class ActivationFile implements AutoCloseable {
             ActivationStore.Manifest m = ActivationStore.read(path);
             ActivationFile f = new ActivationFile(path, null, m, new LinkedHashMap<>());
             try {
-                SafeTensors first = f.shard(0, false);
-                for (var e : first.tensors().entrySet()) {
+                SafeTensors first = f.shard(0);
+                f.hold(0, first); // closed with f from here on
+                for (var e : first.tensors().entrySet()) { // the first shard's tensors set what every shard must hold
                     long[] shape = e.getValue().shape().clone();
                     shape[0] = m.rows();
                     f.shapes.put(e.getKey(), shape);
@@ -250,7 +251,7 @@ public final class ActivationFile implements AutoCloseable {
         if (openIndex == s) {
             return openShard;
         }
-        SafeTensors st = shard(s, true);
+        SafeTensors st = shard(s);
         if (!verified.get(s)) {
             try {
                 verify(s, st);
@@ -259,23 +260,23 @@ public final class ActivationFile implements AutoCloseable {
                 throw e;
             }
         }
-        closeShard();
-        openShard = st;
-        openIndex = s;
+        hold(s, st);
         return st;
     }
 
-    private SafeTensors shard(int s, boolean keep) {
+    private SafeTensors shard(int s) {
         Path p = path.resolve(manifest.shards().get(s).file());
         if (!java.nio.file.Files.isRegularFile(p)) {
             throw InvalidInputException.at(p, "shard " + s + " listed in " + ActivationStore.MANIFEST + " is missing");
         }
-        SafeTensors st = SafeTensors.open(p);
-        if (!keep) {
-            openShard = st;
-            openIndex = s;
-        }
-        return st;
+        return SafeTensors.open(p);
+    }
+
+    /** Makes {@code st} the one open shard, closing the one held before. */
+    private void hold(int s, SafeTensors st) {
+        closeShard();
+        openShard = st;
+        openIndex = s;
     }
 
     private void verify(int s, SafeTensors st) {

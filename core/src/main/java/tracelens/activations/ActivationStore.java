@@ -168,11 +168,15 @@ public final class ActivationStore {
      * tensors (every shard has the first one's tensor names and row width), and its row count.
      */
     public static void verify(Path dir, Manifest m, int index, SafeTensors shard, Map<String, long[]> expectedShapes) {
-        verifyFile(dir.resolve(m.shards().get(index).file()), m, index, shard, expectedShapes);
+        verifyFile(dir.resolve(m.shards().get(index).file()), m, index, shard, expectedShapes, true);
     }
 
-    /** As above, for a shard whose bytes lie at {@code file} (a local copy of a shard on another filesystem). */
-    public static void verifyFile(Path file, Manifest m, int index, SafeTensors shard, Map<String, long[]> expectedShapes) {
+    /**
+     * As above, for a shard whose bytes lie at {@code file} (a local copy of a shard on another filesystem); with
+     * {@code rememberDigest} its SHA-256 goes into the digest cache (worth it for a file that stays where it is).
+     */
+    public static void verifyFile(Path file, Manifest m, int index, SafeTensors shard, Map<String, long[]> expectedShapes,
+            boolean rememberDigest) {
         Shard s = m.shards().get(index);
         try {
             if (s.bytes() >= 0 && Files.size(file) != s.bytes()) {
@@ -181,7 +185,12 @@ public final class ActivationStore {
         } catch (IOException e) {
             throw InvalidInputException.at(file, "cannot read shard " + index + ": " + e.getMessage());
         }
-        String sha = FileDigest.of(file);
+        String sha;
+        try {
+            sha = rememberDigest ? FileDigest.of(file) : FileDigest.compute(file);
+        } catch (IOException e) {
+            throw InvalidInputException.at(file, "cannot read shard " + index + ": " + e.getMessage());
+        }
         if (!sha.equals(s.sha256())) {
             throw InvalidInputException.at(file, "shard " + index + "'s SHA-256 is " + sha + ", the manifest says " + s.sha256()
                     + " (the shard was changed or replaced after the store was committed)");

@@ -124,8 +124,9 @@ public final class ActivationsCommand implements Callable<Integer> {
             int[] selected = layers == null && !sites.isEmpty() ? new int[0] : LayerSelection.parse(layers == null ? "all" : layers, m.numLayers());
             int length = maxLength != null ? maxLength : Math.min(256, m.maxPositions());
             var opts = new ActivationExtractor.Options(selected, sites, pooling, length, batchSize, type);
-            var summary = shardRows != null
-                    ? ActivationExtractor.extractStore(m, in, opts, out, Map.of(), ProgressBar.of(err, output), shardRows).summary()
+            ActivationExtractor.Sharded store = shardRows != null
+                    ? ActivationExtractor.extractStore(m, in, opts, out, Map.of(), ProgressBar.of(err, output), shardRows) : null;
+            var summary = store != null ? store.summary()
                     : ActivationExtractor.extract(m, in, opts, out, Map.of(), ProgressBar.of(err, output), resume);
             if (summary.truncated() > 0 && !output.quiet) {
                 err.printf("note: %d of %d texts were longer than --max-length %d and were truncated%n",
@@ -137,13 +138,13 @@ public final class ActivationsCommand implements Callable<Integer> {
             }
             PrintWriter stdout = spec.commandLine().getOut();
             if (output.json) {
-                String provenance = shardRows != null ? tracelens.activations.ActivationStore.read(out).metadata().get("provenance")
+                String provenance = store != null ? store.metadata().get("provenance")
                         : tracelens.model.SafeTensors.headerMetadata(out).get("provenance");
                 ObjectNode r = Json.result("activations", tracelens.provenance.Provenance.fromJson(provenance, out.toString()));
                 r.put("model", m.id());
                 r.put("output", out.toString());
-                if (shardRows != null) {
-                    r.put("shards", tracelens.activations.ActivationStore.read(out).shards().size());
+                if (store != null) {
+                    r.put("shards", store.shards().size());
                 }
                 r.put("texts", summary.texts());
                 r.put("tokens", summary.tokens());

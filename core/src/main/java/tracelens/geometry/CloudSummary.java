@@ -241,20 +241,30 @@ public final class CloudSummary {
 
     /** CosReg, (||sum of unit rows||^2 - N) / N^2. */
     public double cosReg() {
-        noZeroRows();
-        return (unitSumSquared - count) / ((double) count * count);
+        return cosReg(unitSumSquared, count, zeroRows);
     }
 
     /** Mean cosine over distinct pairs, (||s||^2 - N) / (N (N - 1)). */
     public double meanCosine() {
-        noZeroRows();
+        return meanCosine(unitSumSquared, count, zeroRows);
+    }
+
+    /** CosReg from ||s||^2 (s the sum of the N unit rows); undefined when any row is zero. Also {@link Moments}'. */
+    static double cosReg(double unitSumSquared, long count, long zeroRows) {
+        noZeroRows(zeroRows);
+        return (unitSumSquared - count) / ((double) count * count);
+    }
+
+    /** The mean cosine over distinct pairs from ||s||^2; needs two rows, none zero. Also {@link Moments}'. */
+    static double meanCosine(double unitSumSquared, long count, long zeroRows) {
+        noZeroRows(zeroRows);
         if (count < 2) {
             throw new InvalidInputException("needs at least 2 points, found " + count);
         }
         return (unitSumSquared - count) / ((double) count * (count - 1));
     }
 
-    private void noZeroRows() {
+    private static void noZeroRows(long zeroRows) {
         if (zeroRows > 0) {
             throw new InvalidInputException(zeroRows + " row(s) are the zero vector: they have no direction");
         }

@@ -147,22 +147,11 @@ public final class Moments implements Serializable {
 
     /** CosReg, (||s||^2 - N) / N^2, as {@link CloudSummary#cosReg()}. */
     public double cosReg() {
-        noZeroRows();
-        return (unitSumSquared() - count) / ((double) count * count);
+        return CloudSummary.cosReg(unitSumSquared(), count, zeroRows);
     }
 
     /** Mean cosine over distinct pairs, as {@link CloudSummary#meanCosine()}. */
     public double meanCosine() {
-        noZeroRows();
-        if (count < 2) {
-            throw new tracelens.error.InvalidInputException("needs at least 2 points, found " + count);
-        }
-        return (unitSumSquared() - count) / ((double) count * (count - 1));
-    }
-
-    private void noZeroRows() {
-        if (zeroRows > 0) {
-            throw new tracelens.error.InvalidInputException(zeroRows + " row(s) are the zero vector: they have no direction");
-        }
+        return CloudSummary.meanCosine(unitSumSquared(), count, zeroRows);
     }
 }

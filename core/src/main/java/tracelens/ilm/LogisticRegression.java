@@ -2,7 +2,6 @@ package tracelens.ilm;
 
 import java.util.Arrays;
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
 import tracelens.error.NumericalFailureException;
 
 /**
@@ -322,13 +321,12 @@ public final class LogisticRegression {
         int d = x[0].length;
         int dim = k * (d + 1); // per class: d weights then the intercept
         // as matrices: Z = [X 1] Theta^T (n x K), R = C (softmax(Z) - Y), gradient = R^T [X 1] plus Theta's weights
-        DMatrixRMaj xa = new DMatrixRMaj(n, d + 1);
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(x[i], 0, xa.data, i * (d + 1), d);
-            xa.data[i * (d + 1) + d] = 1;
-        }
         int cols = d + 1;
-        double[] xd = xa.data;
+        double[] xd = new double[n * cols]; // [X 1], row-major
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x[i], 0, xd, i * cols, d);
+            xd[i * cols + d] = 1;
+        }
         double[] xt = new double[cols * n]; // [X 1]^T: a column of [X 1] is a contiguous row here
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < cols; j++) {

@@ -148,7 +148,7 @@ public final class GatherCommand implements Callable<Integer> {
                     "." + target.getName() + "." + session.sparkContext().applicationId() + ".partial");
             HadoopPaths.deleteQuietly(staging, conf);
             try {
-                fsOf(staging, conf).mkdirs(staging);
+                HadoopPaths.fs(staging, conf).mkdirs(staging);
                 GatherTask task = new GatherTask(model, tokenizer, layers, pooling.name(), maxLength, batchSize, dtype, shardRows,
                         labelNames, staging.toString(), source != null);
                 Progress progress = tracelens.cli.ProgressBar.of(spec.commandLine().getErr(), output);
@@ -166,7 +166,7 @@ public final class GatherCommand implements Callable<Integer> {
                 }
                 results.sort(java.util.Comparator.comparingInt(GatherTask.Part::partition));
                 ActivationStore.Manifest manifest = commitShards(results, staging, conf, fmt, source, started);
-                FileSystem fs = fsOf(staging, conf);
+                FileSystem fs = HadoopPaths.fs(staging, conf);
                 fs.setWriteChecksum(false); // no .crc beside the manifest on a local filesystem
                 try (var w = fs.create(new Path(staging, ActivationStore.MANIFEST), true)) {
                     w.write(ActivationStore.toJson(manifest).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -182,10 +182,6 @@ public final class GatherCommand implements Callable<Integer> {
             session.stop();
         }
         return 0;
-    }
-
-    private static FileSystem fsOf(Path p, Configuration conf) {
-        return HadoopPaths.fs(p, conf);
     }
 
     /** Label names in order of first appearance (integer labels in numeric order), as 'tracelens activations' numbers them. */
@@ -208,7 +204,7 @@ public final class GatherCommand implements Callable<Integer> {
     /** Moves each accepted attempt's shards into the store folder and drops every attempt folder (failed ones included). */
     private ActivationStore.Manifest commitShards(List<GatherTask.Part> results, Path staging, Configuration conf, String fmt,
             String source, long started) throws IOException {
-        FileSystem fs = fsOf(staging, conf);
+        FileSystem fs = HadoopPaths.fs(staging, conf);
         List<ActivationStore.Shard> shards = new ArrayList<>();
         Map<String, String> metadata = null;
         long texts = 0;
@@ -263,7 +259,7 @@ public final class GatherCommand implements Callable<Integer> {
     /** OUT may be missing, an empty folder or a store; anything else is the user's and is left alone. */
     private static void checkReplaceable(Path target, Configuration conf) {
         try {
-            FileSystem fs = fsOf(target, conf);
+            FileSystem fs = HadoopPaths.fs(target, conf);
             if (!fs.exists(target)) {
                 return;
             }
@@ -281,7 +277,7 @@ public final class GatherCommand implements Callable<Integer> {
 
     /** The complete store replaces OUT: an old store is moved aside first and deleted after. */
     private static void replace(Path target, Path staging, Configuration conf) throws IOException {
-        FileSystem fs = fsOf(target, conf);
+        FileSystem fs = HadoopPaths.fs(target, conf);
         Path aside = null;
         if (fs.exists(target)) {
             aside = new Path(staging.getParent(), staging.getName() + "-old");

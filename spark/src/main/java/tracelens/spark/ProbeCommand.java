@@ -131,12 +131,10 @@ public final class ProbeCommand implements Callable<Integer> {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.sparkContext());
             Broadcast<boolean[]> testMask = sc.broadcast(test);
             List<Integer> indices = new ArrayList<>();
-            long[] firstRow = new long[s.shards()];
-            for (int i = 0, r = 0; i < s.shards(); i++) {
+            for (int i = 0; i < s.shards(); i++) {
                 indices.add(i);
-                firstRow[i] = r;
-                r += s.manifest.shards().get(i).rows();
             }
+            long[] firstRow = s.firstRows();
             var progress = tracelens.cli.ProgressBar.of(spec.commandLine().getErr(), output);
             progress.start("linear probes (MLlib)", chosen.size());
             ArrayNode results = Results.MAPPER.createArrayNode();

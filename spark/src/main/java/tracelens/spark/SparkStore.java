@@ -85,8 +85,9 @@ final class SparkStore implements Serializable {
                 local = copy;
             }
             try (SafeTensors st = SafeTensors.open(local)) {
-                Map<String, long[]> expected = shapes.isEmpty() ? shapesOf(st, s.rows()) : shapes;
-                ActivationStore.verifyFile(local, manifest, index, st, expected);
+                Map<String, long[]> expected = shapes.isEmpty() ? shapesOf(st) : shapes;
+                // a temporary copy's digest is not worth remembering (each copy has a path of its own)
+                ActivationStore.verifyFile(local, manifest, index, st, expected, copy == null);
                 return work.apply(st);
             }
         } catch (IOException e) {
@@ -102,7 +103,7 @@ final class SparkStore implements Serializable {
         }
     }
 
-    private static Map<String, long[]> shapesOf(SafeTensors st, long rows) {
+    private static Map<String, long[]> shapesOf(SafeTensors st) {
         Map<String, long[]> out = new LinkedHashMap<>();
         st.tensors().forEach((name, info) -> out.put(name, info.shape()));
         return out;
@@ -115,5 +116,14 @@ final class SparkStore implements Serializable {
 
     int shards() {
         return manifest.shards().size();
+    }
+
+    /** The store's row index of each shard's first row. */
+    long[] firstRows() {
+        long[] out = new long[shards()];
+        for (int i = 1; i < out.length; i++) {
+            out[i] = out[i - 1] + manifest.shards().get(i - 1).rows();
+        }
+        return out;
     }
 }
