@@ -1,11 +1,7 @@
 package tracelens.nn;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -34,7 +30,7 @@ public final class GradientRewrite {
      */
     public static void backward(NDManager m, List<String> sites, Map<String, Rule> rules, List<NDArray> targets,
             Function<Hooks, NDArray> forward) {
-        try (NDManager scope = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        try (NDManager scope = m.newSubManager(); Autograd recording = Autograd.record()) {
             Hooks hooks = new Hooks(scope);
             sites.forEach(hooks::cut);
             NDArray objective = forward.apply(hooks);
@@ -51,7 +47,6 @@ public final class GradientRewrite {
 
     /** d scalar / d leaves, accumulated into the leaves' gradients, keeping the graph for the next pieces. */
     private static void backwardKeepingGraph(NDArray scalar) {
-        NDArray one = scalar.onesLike();
-        JniUtils.backward((PtNDArray) scalar, (PtNDArray) one, true, false);
+        Autograd.backward(scalar, true);
     }
 }

@@ -1,10 +1,8 @@
 package tracelens.radioactive;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Random;
 import tracelens.cnn.Cnn;
@@ -111,7 +109,7 @@ public final class ImageMarker {
                 for (int i = 0; i < b; i++) {
                     crops[i] = o.randomAugmentation() ? Augmentation.random(h, w, s, r) : centre[i];
                 }
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                try (tracelens.nn.Autograd gc = tracelens.nn.Autograd.record()) {
                     NDArray diff = features(scope, phi, x, crops, s).sub(scope.create(f0, new Shape(b, d)));
                     NDArray along = diff.matMul(scope.create(u, new Shape(d, 1))).sum();
                     NDArray drift = diff.norm(new int[] {1}).sum(); // the engine's norm: gradient 0, not NaN, where diff = 0 (centre crop, step 0)

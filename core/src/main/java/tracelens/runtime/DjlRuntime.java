@@ -35,6 +35,21 @@ public final class DjlRuntime {
         configured = true;
     }
 
+    /** The engine's intra-op threads as now set (--threads, $TRACELENS_THREADS, else every core); loads the engine. */
+    public static int intraOpThreads() {
+        configure();
+        Engine.getEngine("PyTorch");
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /**
+     * Sets the engine's intra-op threads for the calling thread and for threads that run their first engine operation
+     * after this (the engine reads the setting once per thread). Work split over several Java threads sets 1 in each.
+     */
+    public static void setIntraOpThreads(int n) {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+    }
+
     /**
      * Where tracelens keeps caches (engine natives, fetched corpora, the unpacked built-in model): the system
      * property tracelens.cache, else $TRACELENS_CACHE, else ~/.cache/tracelens.

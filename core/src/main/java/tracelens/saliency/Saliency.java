@@ -1,10 +1,8 @@
 package tracelens.saliency;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -115,7 +113,7 @@ public final class Saliency {
             return zy.mul(p).sum();
         };
         if (parchGrad == null) {
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (tracelens.nn.Autograd gc = tracelens.nn.Autograd.record()) {
                 gc.backward(objective.apply(Hooks.none(scope)));
             }
         } else {

@@ -113,60 +113,25 @@ public final class SipRun {
             double[][] c0 = stackedCovariance(file, progress);
             int[][] idx = splitIndices(isTest);
             double[] ilm = ilmEffects(file, y, IlmInput.sample(y.length, ILM_SAMPLES, o.seed()), progress);
-            int layerIndex = 0;
             // the identifiers' options, built once for every layer and for the fingerprint of finished layers
             var linOpts = o.training().options(Identifier.LINEAR, o.epochs(), o.seed(), o.loss());
             var mlpOpts = o.training().options(o.training().mlpHidden(), o.epochs(), o.seed(), o.loss());
             String fingerprint = fingerprint(model, o, SipGather.samplesDigest(passages), linOpts, mlpOpts);
-            for (int layer : file.layers()) {
-                Finished done = Finished.read(out, layer, fingerprint);
-                if (done != null) { // a finished layer of an earlier run of the same settings: kept, not retrained
-                    results.add(done.result());
-                    maps.addAll(done.maps());
-                    layerIndex++;
-                    continue;
+            SipLayers work = new SipLayers(model, o, out, y, k, names, idx, c0, digest, linOpts, mlpOpts, fingerprint);
+            List<Integer> layers = file.layers();
+            Finished[] done = new Finished[layers.size()];
+            List<Integer> pending = new ArrayList<>();
+            for (int li = 0; li < layers.size(); li++) {
+                // a finished layer of an earlier run of the same settings is kept, not retrained
+                done[li] = Finished.read(out, layers.get(li), fingerprint);
+                if (done[li] == null) {
+                    pending.add(li);
                 }
-                float[][] x = file.pooled(layer);
-                float[][] normed = layerNorm(x);
-                float[][] trainX = IdentifierTrainer.rows(normed, idx[0]);
-                int[] trainY = IdentifierTrainer.pick(y, idx[0]);
-                float[][] testX = IdentifierTrainer.rows(normed, idx[1]);
-                int[] testY = IdentifierTrainer.pick(y, idx[1]);
-                var lin = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, linOpts,
-                        Progress.named(progress, "layer " + layer + " linear identifier, epochs (early stopping)"),
-                        saver(out, model, layer, "linear", names, Identifier.LINEAR, digest));
-                double mlpAcc = Double.NaN;
-                int mlpEpochs = 0;
-                if (o.mlp()) {
-                    var mlp = IdentifierTrainer.trainAndPredict(manager, trainX, trainY, testX, k, mlpOpts,
-                            Progress.named(progress, "layer " + layer + " MLP identifier, epochs (early stopping)"),
-                            saver(out, model, layer, "mlp", names, o.training().mlpHidden(), digest));
-                    mlpAcc = Metrics.accuracy(mlp.testLogits(), testY, k);
-                    mlpEpochs = mlp.epochsRun();
-                }
-                int[] predicted = Metrics.argmax(lin.testLogits(), k);
-                // the rest of a layer (silhouettes, geometry, maps) takes seconds on large samples: its own task
-                progress.start("layer " + layer + " silhouettes, geometry and maps", 4);
-                try {
-                    double nc = NearestCentroid.fit(trainX, trainY, k).accuracy(testX, testY);
-                    double silE = Silhouette.score(x, y, Silhouette.Distance.EUCLIDEAN);
-                    progress.advance(1);
-                    double silC = Silhouette.score(x, y, Silhouette.Distance.COSINE);
-                    progress.advance(1);
-                    Geometry g = geometry(x, c0);
-                    progress.advance(1);
-                    LayerResult result = new LayerResult(layer, Metrics.accuracy(lin.testLogits(), testY, k), mlpAcc, nc,
-                            Metrics.topK(lin.testLogits(), testY, k, 5), Metrics.macroF1(predicted, testY, k),
-                            Metrics.macroF1Interval(predicted, testY, k, Metrics.BOOTSTRAP_RESAMPLES, o.seed() * 31 + layer), silE, silC,
-                            Metrics.mostConfused(predicted, testY, k, 5), lin.epochsRun(), mlpEpochs, g, ilm[layerIndex++]);
-                    List<Map2d> layerMaps = maps(layer, x, y, k, o);
-                    new Finished(fingerprint, result, layerMaps).write(out);
-                    results.add(result);
-                    maps.addAll(layerMaps);
-                    progress.advance(1);
-                } finally {
-                    progress.end();
-                }
+            }
+            work.run(manager, file, layers, pending, ilm, done, progress);
+            for (Finished f : done) {
+                results.add(f.result());
+                maps.addAll(f.maps());
             }
         }
         Double ppl = null;
@@ -230,7 +195,7 @@ public final class SipRun {
     public static final String FEATURES = "mean-pooled, layer-normalised per row (sip run)";
 
     /** Saves each trained identifier as {@code out/identifiers/layer<L>-<probe>.safetensors} (see SavedIdentifier). */
-    private static java.util.function.Consumer<Identifier> saver(Path out, HiddenStateModel model, int layer, String probe,
+    static java.util.function.Consumer<Identifier> saver(Path out, HiddenStateModel model, int layer, String probe,
             List<String> names, int[] hidden, String digest) {
         return net -> SavedIdentifier.save(net, new SavedIdentifier.Info(model.id(), digest, layer, FEATURES, names, hidden, false,
                 net.inputs(), null), out.resolve("identifiers").resolve("layer" + layer + "-" + probe + ".safetensors"));
@@ -288,7 +253,7 @@ public final class SipRun {
         return acc.build();
     }
 
-    private static Geometry geometry(float[][] x, double[][] c0) {
+    static Geometry geometry(float[][] x, double[][] c0) {
         double[][] p = tracelens.geometry.Points.toDouble(x);
         double twoNn;
         try {
@@ -354,7 +319,7 @@ public final class SipRun {
     }
 
     /** For each map seed: draw {@code mapSources} sources with enough samples, up to {@code mapSamples} each, project. */
-    private static List<Map2d> maps(int layer, float[][] x, int[] y, int k, Options o) {
+    static List<Map2d> maps(int layer, float[][] x, int[] y, int k, Options o) {
         List<Map2d> out = new ArrayList<>();
         int[] count = new int[k];
         for (int l : y) {

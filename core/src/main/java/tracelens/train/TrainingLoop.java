@@ -1,9 +1,7 @@
 package tracelens.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -200,7 +198,7 @@ public final class TrainingLoop {
     private static double[] step(NDManager m, Optimizer adam, StepLoss loss, int[] idx, double lr, int step, int epoch, Settings s) {
         try (NDManager scope = m.newSubManager()) {
             double[] values;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            try (tracelens.nn.Autograd gc = tracelens.nn.Autograd.record()) {
                 List<NDArray> terms = loss.terms(scope, idx);
                 NDArray sum = terms.get(0);
                 for (int k = 1; k < terms.size(); k++) {
