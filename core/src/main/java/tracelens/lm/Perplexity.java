@@ -82,8 +82,21 @@ public final class Perplexity {
         return new Result(new Score(nll, n), List.of(scores));
     }
 
-    /** Scores texts that fit the context in one right-padded batch. */
+    /**
+     * Scores texts that fit the context, right-padded to the longest, in slices of rows small enough for the attention
+     * scores to stay in cache (TokenBatch.rowsPerPass), each slice padded to its own longest (padding comes after a
+     * text's tokens and is masked, so it does not change the text's score).
+     */
     private static void scoreBatch(Decoder model, NDManager root, List<long[]> rows, List<Integer> index, Score[] out) {
+        int t = rows.stream().mapToInt(r -> r.length).max().orElse(0);
+        int step = tracelens.model.TokenBatch.rowsPerPass(rows.size(), t);
+        for (int from = 0; from < rows.size(); from += step) {
+            int to = Math.min(rows.size(), from + step);
+            scoreSlice(model, root, rows.subList(from, to), index.subList(from, to), out);
+        }
+    }
+
+    private static void scoreSlice(Decoder model, NDManager root, List<long[]> rows, List<Integer> index, Score[] out) {
         int b = rows.size();
         int t = rows.stream().mapToInt(r -> r.length).max().orElse(0);
         if (t < 2) {

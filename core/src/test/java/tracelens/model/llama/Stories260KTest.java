@@ -141,6 +141,38 @@ class Stories260KTest {
         assertThat(json.get("per_text").get(0).get("tokens").asLong()).isEqualTo(json.get("tokens").asLong());
     }
 
+    /**
+     * Perplexity scores a batch of long texts in slices of rows (TokenBatch.rowsPerPass); each text's score equals its
+     * score alone (its own batch of one) to float precision.
+     */
+    @Test
+    void slicedBatchesScoreEachTextAsAlone() {
+        List<String> texts = new java.util.ArrayList<>();
+        for (int k = 1; k <= 14; k++) {
+            texts.add("Once upon a time, there was a little girl named Lily. She liked to play in the park with her dog. ".repeat(k)
+                    + "The end " + k + ".");
+        }
+        int longest = texts.stream().mapToInt(t -> model.tokenizer().encode(t, Integer.MAX_VALUE).length()).max().getAsInt();
+        assertThat(TokenBatch.rowsPerPass(texts.size(), longest)).as("slices of a batch of %d texts of %d tokens", texts.size(), longest)
+                .isLessThan(texts.size());
+        var together = tracelens.lm.Perplexity.compute(model, texts, 32, tracelens.progress.Progress.NONE);
+        var alone = tracelens.lm.Perplexity.compute(model, texts, 1, tracelens.progress.Progress.NONE);
+        for (int i = 0; i < texts.size(); i++) {
+            assertThat(together.perText().get(i).tokens()).isEqualTo(alone.perText().get(i).tokens());
+            assertThat(together.perText().get(i).nll()).as("text %d", i).isCloseTo(alone.perText().get(i).nll(),
+                    org.assertj.core.data.Offset.offset(1e-5 * alone.perText().get(i).nll()));
+        }
+    }
+
+    @Test
+    void rowsPerPassKeepsAttentionScoresSmall() {
+        assertThat(TokenBatch.rowsPerPass(32, 90)).isEqualTo(32);   // 32 x 90^2 fits: the whole batch
+        assertThat(TokenBatch.rowsPerPass(32, 222)).isEqualTo(8);   // 10 fit, a power of two below
+        assertThat(TokenBatch.rowsPerPass(32, 258)).isEqualTo(4);
+        assertThat(TokenBatch.rowsPerPass(32, 4096)).isEqualTo(1);
+        assertThat(TokenBatch.rowsPerPass(3, 222)).isEqualTo(3);
+    }
+
     @Test
     void kvCacheGivesTheSameLogitsAsFullPasses() {
         long[] ids = story();
