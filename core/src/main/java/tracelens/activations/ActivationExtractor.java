@@ -629,7 +629,16 @@ public final class ActivationExtractor {
         }
 
         private void runBatch(List<Item> items) {
-            TokenBatch batch = opts.window().batch(items.stream().map(Item::tokens).toList(), model, opts.maxLength());
+            TokenBatch whole = opts.window().batch(items.stream().map(Item::tokens).toList(), model, opts.maxLength());
+            int step = TokenBatch.rowsPerPass(whole.batch(), whole.width(), 16); // see there for why 16
+            for (int from = 0; from < whole.batch(); from += step) {
+                int to = Math.min(whole.batch(), from + step);
+                runSlice(whole.rows(from, to), items.subList(from, to));
+            }
+        }
+
+        /** Rows of one batch, padded to the batch's width, through the model; their rows written in place. */
+        private void runSlice(TokenBatch batch, List<Item> items) {
             int b = batch.batch();
             int t = batch.width();
             try (NDManager scope = root.newSubManager()) {

@@ -89,7 +89,7 @@ public final class Perplexity {
      */
     private static void scoreBatch(Decoder model, NDManager root, List<long[]> rows, List<Integer> index, Score[] out) {
         int t = rows.stream().mapToInt(r -> r.length).max().orElse(0);
-        int step = tracelens.model.TokenBatch.rowsPerPass(rows.size(), t);
+        int step = tracelens.model.TokenBatch.rowsPerPass(rows.size(), t, 8);
         for (int from = 0; from < rows.size(); from += step) {
             int to = Math.min(rows.size(), from + step);
             scoreSlice(model, root, rows.subList(from, to), index.subList(from, to), out);

@@ -48,18 +48,30 @@ public record TokenBatch(int batch, int width, long[] ids, long[] typeIds, long[
         return new TokenBatch(b, t, ids, types, mask, lengths, padLeft, positionsOverPadding);
     }
 
+    /** Rows {@code from..to-1} as a batch of their own, with the same width, padding side and positions. */
+    public TokenBatch rows(int from, int to) {
+        if (from == 0 && to == batch) {
+            return this;
+        }
+        return new TokenBatch(to - from, width, java.util.Arrays.copyOfRange(ids, from * width, to * width),
+                java.util.Arrays.copyOfRange(typeIds, from * width, to * width), java.util.Arrays.copyOfRange(mask, from * width, to * width),
+                java.util.Arrays.copyOfRange(lengths, from, to), padLeft, positionsOverPadding);
+    }
+
     /**
-     * How many rows of this width a decoder scores at once in {@link tracelens.lm.Perplexity}: (rows, heads, T, T)
-     * attention scores are what a pass mostly reads and writes, and they stay in cache only while rows x T^2 is small
-     * (stories260K's 222-token passages: 30.7 s in batches of 32 rows, 18 s in slices of 8). A power of two, or the
-     * whole batch when it fits: with slices of 8 every per-text score of the demo's 1,148 passages is the same to the
-     * last bit as in batches of 32, while slices of 10 or 12 moved 36 and 54 of them in the last bits (the engine's
-     * kernels split rows differently); the same slicing of hidden-state extraction moved 7% of the pooled rows, so
-     * extraction keeps its batches whole.
+     * How many rows of {@code width} tokens to run through a model at once, out of a batch of {@code rows}:
+     * (rows, heads, T, T) attention scores are what a pass mostly reads and writes, and they stay in cache only while
+     * rows x T^2 is small. The answer is the whole batch when it fits, else a power of two, at least {@code minRows}.
+     *
+     * <p>Rows do not interact, but the engine's matrix kernels split rows x T among threads and blocks, and some slice
+     * sizes move the last bits (measured on the demo's 1,148 passages of 222 tokens, batches of 32, 2 threads):
+     * perplexity in slices of 8 gives every per-text score bit for bit (slices of 10 or 12 moved 36 and 54); hidden
+     * states in slices of 16 give the same bytes, in slices of 8 they moved the last bits of 7% of the pooled rows.
+     * Hence the floor: 8 for perplexity, 16 for extraction. Speed: perplexity 30.7 s -> 18 s, extraction 23 s -> 17 s.
      */
-    public static int rowsPerPass(int rows, int width) {
+    public static int rowsPerPass(int rows, int width, int minRows) {
         long fit = Math.max(1, Math.min(rows, ATTENTION_BUDGET / Math.max(1L, (long) width * width)));
-        return fit >= rows ? rows : Integer.highestOneBit((int) fit);
+        return fit >= rows ? rows : Math.min(rows, Math.max(minRows, Integer.highestOneBit((int) fit)));
     }
 
     /** rows x T^2 per pass: 8 rows of 222 tokens, 32 of 90. */

@@ -153,7 +153,7 @@ class Stories260KTest {
                     + "The end " + k + ".");
         }
         int longest = texts.stream().mapToInt(t -> model.tokenizer().encode(t, Integer.MAX_VALUE).length()).max().getAsInt();
-        assertThat(TokenBatch.rowsPerPass(texts.size(), longest)).as("slices of a batch of %d texts of %d tokens", texts.size(), longest)
+        assertThat(TokenBatch.rowsPerPass(texts.size(), longest, 8)).as("slices of a batch of %d texts of %d tokens", texts.size(), longest)
                 .isLessThan(texts.size());
         var together = tracelens.lm.Perplexity.compute(model, texts, 32, tracelens.progress.Progress.NONE);
         var alone = tracelens.lm.Perplexity.compute(model, texts, 1, tracelens.progress.Progress.NONE);
@@ -164,13 +164,50 @@ class Stories260KTest {
         }
     }
 
+    /**
+     * Extraction runs a batch of long texts in slices of rows (at least 16, TokenBatch.rowsPerPass); every pooled row
+     * lands at its own text's place and equals the text extracted alone.
+     */
+    @Test
+    void slicedExtractionWritesEachTextsOwnRow() throws IOException {
+        StringBuilder jsonl = new StringBuilder();
+        List<String> texts = new ArrayList<>();
+        for (int k = 0; k < 40; k++) { // 40 texts of ~130-260 tokens, in no order of length
+            String t = ("Tom and Sue went to the park " + k + ". They saw a big dog and a small cat. ").repeat(4 + (k * 7) % 5);
+            texts.add(t);
+            jsonl.append("{\"text\":\"").append(t).append("\",\"source\":\"s").append(k % 3).append("\"}\n");
+        }
+        int longest = texts.stream().mapToInt(t -> model.tokenizer().encode(t, 512).length()).max().getAsInt();
+        assertThat(TokenBatch.rowsPerPass(32, longest, 16)).as("a batch of 32 texts of %d tokens is sliced", longest).isLessThan(32);
+        Path in = Files.writeString(dir.resolve("long.jsonl"), jsonl);
+        float[][][] out = new float[2][][];
+        int[] batch = {32, 1};
+        for (int r = 0; r < 2; r++) {
+            Path acts = dir.resolve("long-" + batch[r] + ".safetensors");
+            CliRun run = CliRun.of("activations", "--model", SharedFiles.stories260K().toString(), "--tokenizer", SharedFiles.tok512().toString(),
+                    "--input", in.toString(), "--layers", "5", "--max-length", "512", "--batch-size", String.valueOf(batch[r]),
+                    "--out", acts.toString(), "--quiet");
+            assertThat(run.exitCode()).as(run.err()).isZero();
+            try (var f = tracelens.activations.ActivationFile.open(acts)) {
+                out[r] = f.pooled(5);
+            }
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            for (int d = 0; d < out[1][i].length; d++) {
+                assertThat((double) Math.abs(out[0][i][d] - out[1][i][d])).as("text %d dim %d", i, d).isLessThan(1e-5);
+            }
+        }
+    }
+
     @Test
     void rowsPerPassKeepsAttentionScoresSmall() {
-        assertThat(TokenBatch.rowsPerPass(32, 90)).isEqualTo(32);   // 32 x 90^2 fits: the whole batch
-        assertThat(TokenBatch.rowsPerPass(32, 222)).isEqualTo(8);   // 10 fit, a power of two below
-        assertThat(TokenBatch.rowsPerPass(32, 258)).isEqualTo(4);
-        assertThat(TokenBatch.rowsPerPass(32, 4096)).isEqualTo(1);
-        assertThat(TokenBatch.rowsPerPass(3, 222)).isEqualTo(3);
+        assertThat(TokenBatch.rowsPerPass(32, 90, 8)).isEqualTo(32);   // 32 x 90^2 fits: the whole batch
+        assertThat(TokenBatch.rowsPerPass(32, 222, 8)).isEqualTo(8);   // 10 fit, a power of two below
+        assertThat(TokenBatch.rowsPerPass(32, 222, 16)).isEqualTo(16); // the floor
+        assertThat(TokenBatch.rowsPerPass(32, 258, 1)).isEqualTo(4);
+        assertThat(TokenBatch.rowsPerPass(32, 4096, 1)).isEqualTo(1);
+        assertThat(TokenBatch.rowsPerPass(3, 222, 8)).isEqualTo(3);
+        assertThat(TokenBatch.rowsPerPass(12, 4096, 16)).isEqualTo(12);
     }
 
     @Test
