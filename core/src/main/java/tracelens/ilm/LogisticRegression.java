@@ -335,64 +335,85 @@ public final class LogisticRegression {
         }
         Objective obj = theta -> {
             // Z^T = Theta [X 1]^T and G = R^T [X 1] as long a*x + y loops over separate arrays, which C2 vectorises
-            // (EJML's dot-product form does not); each entry sums its terms in the same order as EJML's multTransB and
+            // (EJML's dot-product form does not), four classes at a time so that each row of [X 1] read from the cache
+            // serves four of them; each entry sums its terms in the same order as EJML's multTransB and
             // multTransA_reorder did, so the numbers are unchanged
-            double[] zt = new double[k * n];
-            for (int cl = 0; cl < k; cl++) {
+            double[][] zt = new double[k][n];
+            int cl = 0;
+            for (; cl + 4 <= k; cl += 4) {
+                int j = 0;
+                for (; j + 4 <= cols; j += 4) {
+                    axpy4x4(theta, cl * cols + j, cols, 1, xt, j * n, n, zt[cl], zt[cl + 1], zt[cl + 2], zt[cl + 3], n);
+                }
+                for (; j < cols; j++) {
+                    for (int q = cl; q < cl + 4; q++) {
+                        axpyAt(theta[q * cols + j], xt, j * n, zt[q], 0, n);
+                    }
+                }
+            }
+            for (; cl < k; cl++) {
                 int to = cl * cols;
                 int j = 0;
                 for (; j + 4 <= cols; j += 4) {
-                    axpy4At(theta[to + j], theta[to + j + 1], theta[to + j + 2], theta[to + j + 3], xt, j * n, n, zt, cl * n, n);
+                    axpy4At(theta[to + j], theta[to + j + 1], theta[to + j + 2], theta[to + j + 3], xt, j * n, n, zt[cl], 0, n);
                 }
                 for (; j < cols; j++) {
-                    axpyAt(theta[to + j], xt, j * n, zt, cl * n, n);
+                    axpyAt(theta[to + j], xt, j * n, zt[cl], 0, n);
                 }
             }
             double[] r = new double[n * k];
             double f = 0;
-            for (int cl = 0; cl < k; cl++) {
+            for (int q = 0; q < k; q++) {
                 for (int j = 0; j < d; j++) {
-                    double v = theta[cl * cols + j];
+                    double v = theta[q * cols + j];
                     f += 0.5 * v * v;
                 }
             }
             for (int i = 0; i < n; i++) {
                 double max = Double.NEGATIVE_INFINITY;
-                for (int cl = 0; cl < k; cl++) {
-                    max = Math.max(max, zt[cl * n + i]);
+                for (int q = 0; q < k; q++) {
+                    max = Math.max(max, zt[q][i]);
                 }
                 double sum = 0;
-                for (int cl = 0; cl < k; cl++) {
-                    sum += Math.exp(zt[cl * n + i] - max);
+                for (int q = 0; q < k; q++) {
+                    sum += Math.exp(zt[q][i] - max);
                 }
                 double lse = max + Math.log(sum);
-                f += c * (lse - zt[y[i] * n + i]);
-                for (int cl = 0; cl < k; cl++) {
-                    r[i * k + cl] = c * (Math.exp(zt[cl * n + i] - lse) - (cl == y[i] ? 1 : 0));
+                f += c * (lse - zt[y[i]][i]);
+                for (int q = 0; q < k; q++) {
+                    r[i * k + q] = c * (Math.exp(zt[q][i] - lse) - (q == y[i] ? 1 : 0));
+                }
+            }
+            double[][] gc = new double[k][cols];
+            for (int q = 0; q < k; q++) { // the first term assigned, as EJML does (so even the sign of a zero agrees)
+                double r0 = r[q];
+                for (int j = 0; j < cols; j++) {
+                    gc[q][j] = r0 * xd[j];
+                }
+            }
+            int i0 = 1 + (n - 1) / 4 * 4; // rows 1..i0-1 in blocks of four, then the rest one at a time
+            cl = 0;
+            for (; cl + 4 <= k; cl += 4) {
+                for (int i = 1; i < i0; i += 4) {
+                    axpy4x4(r, i * k + cl, 1, k, xd, i * cols, cols, gc[cl], gc[cl + 1], gc[cl + 2], gc[cl + 3], cols);
+                }
+            }
+            for (; cl < k; cl++) {
+                for (int i = 1; i < i0; i += 4) {
+                    axpy4At(r[i * k + cl], r[(i + 1) * k + cl], r[(i + 2) * k + cl], r[(i + 3) * k + cl], xd, i * cols, cols, gc[cl], 0, cols);
+                }
+            }
+            for (int i = i0; i < n; i++) {
+                for (int q = 0; q < k; q++) {
+                    axpyAt(r[i * k + q], xd, i * cols, gc[q], 0, cols);
                 }
             }
             double[] g = new double[k * cols];
-            for (int cl = 0; cl < k; cl++) { // the first term assigned, as EJML does (so even the sign of a zero agrees)
-                double r0 = r[cl];
-                for (int j = 0; j < cols; j++) {
-                    g[cl * cols + j] = r0 * xd[j];
-                }
-            }
-            int i = 1;
-            for (; i + 4 <= n; i += 4) {
-                for (int cl = 0; cl < k; cl++) {
-                    axpy4At(r[i * k + cl], r[(i + 1) * k + cl], r[(i + 2) * k + cl], r[(i + 3) * k + cl], xd, i * cols, cols, g, cl * cols, cols);
-                }
-            }
-            for (; i < n; i++) {
-                for (int cl = 0; cl < k; cl++) {
-                    axpyAt(r[i * k + cl], xd, i * cols, g, cl * cols, cols);
-                }
-            }
-            for (int cl = 0; cl < k; cl++) {
+            for (int q = 0; q < k; q++) {
                 for (int j = 0; j < d; j++) {
-                    g[cl * cols + j] += theta[cl * cols + j];
+                    gc[q][j] += theta[q * cols + j];
                 }
+                System.arraycopy(gc[q], 0, g, q * cols, cols);
             }
             return new double[][] {{f}, g};
         };
@@ -513,6 +534,35 @@ public final class LogisticRegression {
         int o3 = o2 + stride;
         for (int t = 0; t < len; t++) {
             y[yOff + t] = y[yOff + t] + a0 * x[xOff + t] + a1 * x[o1 + t] + a2 * x[o2 + t] + a3 * x[o3 + t];
+        }
+    }
+
+    /**
+     * Four {@link #axpy4At} at once, for outputs y0..y3 (separate arrays) over the same four rows of x: y_q += sum_m
+     * a[aOff + q qStride + m mStride] x_m, each y_q evaluated left to right exactly as axpy4At would, with each x row read
+     * once for all four.
+     */
+    private static void axpy4x4(double[] a, int aOff, int qStride, int mStride, double[] x, int xOff, int stride, double[] y0,
+            double[] y1, double[] y2, double[] y3, int len) {
+        int q1 = aOff + qStride;
+        int q2 = q1 + qStride;
+        int q3 = q2 + qStride;
+        double a00 = a[aOff], a01 = a[aOff + mStride], a02 = a[aOff + 2 * mStride], a03 = a[aOff + 3 * mStride];
+        double a10 = a[q1], a11 = a[q1 + mStride], a12 = a[q1 + 2 * mStride], a13 = a[q1 + 3 * mStride];
+        double a20 = a[q2], a21 = a[q2 + mStride], a22 = a[q2 + 2 * mStride], a23 = a[q2 + 3 * mStride];
+        double a30 = a[q3], a31 = a[q3 + mStride], a32 = a[q3 + 2 * mStride], a33 = a[q3 + 3 * mStride];
+        int o1 = xOff + stride;
+        int o2 = o1 + stride;
+        int o3 = o2 + stride;
+        for (int t = 0; t < len; t++) {
+            double x0 = x[xOff + t];
+            double x1 = x[o1 + t];
+            double x2 = x[o2 + t];
+            double x3 = x[o3 + t];
+            y0[t] = y0[t] + a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3;
+            y1[t] = y1[t] + a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3;
+            y2[t] = y2[t] + a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3;
+            y3[t] = y3[t] + a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3;
         }
     }
 
