@@ -130,6 +130,7 @@ public final class IlmCommand implements Callable<Integer> {
                 available = f.hasLabels() ? f.labels().length : 0;
                 llm = llmType != null ? llmType : nameOf(f.metadata("model"));
             }
+            Ilm.warmUp(); // on the idle core while the file is read
             input = IlmInput.fromActivations(activations, rows(available));
             dataName = dataset != null ? dataset : stem(activations);
         } else {

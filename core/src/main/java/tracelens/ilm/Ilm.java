@@ -102,6 +102,33 @@ public final class Ilm {
         return new Result(out, best);
     }
 
+    /**
+     * Starts scoring a few small random layers on a daemon thread, so that the JIT compiles the numeric kernels while
+     * the caller is still reading its input on the other core (a JVM start and the input's reading leave it idle for
+     * a few tenths of a second); the results are thrown away.
+     */
+    public static Thread warmUp() {
+        Thread t = new Thread(() -> {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+            int n = 96;
+            int d = 160;
+            int[] y = new int[n];
+            for (int rep = 0; rep < 4; rep++) {
+                double[][] x = new double[n][d];
+                for (int i = 0; i < n; i++) {
+                    y[i] = i % 2;
+                    for (int j = 0; j < d; j++) {
+                        x[i][j] = r.nextGaussian() + (j < 4 ? y[i] : 0);
+                    }
+                }
+                layer(-1, x, y, Options.defaults());
+            }
+        }, "ilm-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     /** Labels as 0..K-1 in sorted order of their values; a single class is an error. */
     static int[] relabel(int[] y) {
         TreeSet<Integer> distinct = new TreeSet<>();
@@ -126,7 +153,10 @@ public final class Ilm {
         if (n < o.nPcs()) {
             throw InvalidInputException.field("n_pcs", " " + o.nPcs() + " exceeds the " + n + " samples");
         }
-        int classes = Arrays.stream(y).max().getAsInt() + 1;
+        int classes = 0;
+        for (int v : y) {
+            classes = Math.max(classes, v + 1);
+        }
         double[] mu = mean(x);
         double[][] xc = minus(x, mu); // X - mean
         // PCA through the Gram matrix: G = Xc Xc^T = V diag(sigma^2) V^T, scores S_j = sigma_j v_j. G comes from the raw
@@ -217,7 +247,11 @@ public final class Ilm {
     private static double labelCorrelation(double[] score, int[] y, int classes) {
         int n = y.length;
         if (classes <= 2) {
-            return Math.abs(pearson(score, Arrays.stream(y).asDoubleStream().toArray()));
+            double[] t = new double[n];
+            for (int i = 0; i < n; i++) {
+                t[i] = y[i];
+            }
+            return Math.abs(pearson(score, t));
         }
         double r = 0;
         for (int c = 0; c < classes; c++) {
@@ -263,14 +297,17 @@ public final class Ilm {
         double[] row = new double[x[0].length];
         int correct = 0;
         for (int i = 0; i < x.length; i++) {
-            double[] xi = x[i];
-            double[] pi = proj[i];
-            for (int j = 0; j < row.length; j++) {
-                row[j] = xi[j] - lambda * pi[j];
-            }
+            counterfactual(x[i], proj[i], lambda, row);
             correct += probe.predict(row) == y[i] ? 1 : 0;
         }
         return correct;
+    }
+
+    /** row = x - lambda p (a method of its own, so that the caller's loop is not compiled again around it). */
+    private static void counterfactual(double[] x, double[] p, double lambda, double[] row) {
+        for (int j = 0; j < row.length; j++) {
+            row[j] = x[j] - lambda * p[j];
+        }
     }
 
     /**
@@ -282,12 +319,7 @@ public final class Ilm {
     static DMatrixRMaj gram(double[][] x) {
         int n = x.length;
         int d = x[0].length;
-        double[][] xt = new double[d][n];
-        for (int i = 0; i < n; i++) {
-            for (int k = 0; k < d; k++) {
-                xt[k][i] = x[i][k];
-            }
-        }
+        double[][] xt = transpose(x);
         double[] out = new double[n * n];
         double[][] r = new double[4][n];
         int i = 0;
@@ -309,12 +341,36 @@ public final class Ilm {
                 out[i * n + j] = s;
             }
         }
+        mirror(out, n);
+        return new DMatrixRMaj(n, n, true, out);
+    }
+
+    // the transpose and the mirror are methods of their own: inside gram() each loop was compiled again with gram()
+    // from its middle (on-stack replacement), about 0.1 s of compile time a run
+
+    private static double[][] transpose(double[][] x) {
+        int n = x.length;
+        int d = x[0].length;
+        double[][] xt = new double[d][n];
+        for (int i = 0; i < n; i++) {
+            column(x[i], xt, i);
+        }
+        return xt;
+    }
+
+    private static void column(double[] row, double[][] xt, int i) {
+        for (int k = 0; k < row.length; k++) {
+            xt[k][i] = row[k];
+        }
+    }
+
+    /** The lower triangle of the row-major n x n {@code out} from its upper triangle. */
+    private static void mirror(double[] out, int n) {
         for (int a = 0; a < n; a++) {
             for (int b = 0; b < a; b++) {
                 out[a * n + b] = out[b * n + a];
             }
         }
-        return new DMatrixRMaj(n, n, true, out);
     }
 
     /** r_q[j] = x_q . x_j for j >= from, q = 0..3. */

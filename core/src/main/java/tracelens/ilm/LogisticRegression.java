@@ -274,15 +274,19 @@ public final class LogisticRegression {
     private static double[] inverseIPlusHK(double[] k, double[] sq, Cholesky chol, double[] v) {
         int n = v.length;
         double[] kv = kTimes(k, v, n);
-        for (int i = 0; i < n; i++) {
-            kv[i] *= sq[i];
-        }
+        timesEach(kv, sq);
         double[] sol = chol.solve(kv);
         double[] out = v.clone();
-        for (int i = 0; i < n; i++) {
-            out[i] -= sq[i] * sol[i];
-        }
+        timesEach(sol, sq);
+        axpy(-1, sol, out);
         return out;
+    }
+
+    /** v_i *= s_i. */
+    private static void timesEach(double[] v, double[] s) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= s[i];
+        }
     }
 
     /**

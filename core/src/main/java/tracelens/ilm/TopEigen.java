@@ -1,7 +1,6 @@
 package tracelens.ilm;
 
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.SplittableRandom;
 import org.ejml.data.DMatrixRMaj;
 import tracelens.error.NumericalFailureException;
@@ -139,12 +138,8 @@ public final class TopEigen {
             z[0][m - 1] = 1; // the last row of the identity
         }
         tridiagonalQl(d, e, z);
-        Integer[] order = new Integer[m];
-        for (int i = 0; i < m; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, Comparator.comparingDouble((Integer i) -> -d[i]));
         int k = Math.min(p, m);
+        int[] order = largest(d, k);
         double[] values = new double[k];
         double[][] s = new double[k][];
         double[] last = new double[k];
@@ -168,6 +163,29 @@ public final class TopEigen {
             last[i] = s[i][m - 1];
         }
         return new Ritz(values, s, last);
+    }
+
+    /**
+     * The indices of the k largest entries of d, largest first, equal values in index order: the first k of a stable
+     * sort by decreasing value, without boxing every index for a comparator (whose sort the JIT compiled three times
+     * in a short 'ilm' run).
+     */
+    static int[] largest(double[] d, int k) {
+        int[] top = new int[k];
+        int count = 0;
+        for (int i = 0; i < d.length; i++) {
+            if (count == k && Double.compare(-d[i], -d[top[k - 1]]) >= 0) {
+                continue; // not above the k-th largest (equal values keep the earlier index)
+            }
+            int at = Math.min(count, k - 1);
+            while (at > 0 && Double.compare(-d[i], -d[top[at - 1]]) < 0) {
+                top[at] = top[at - 1];
+                at--;
+            }
+            top[at] = i;
+            count = Math.min(k, count + 1);
+        }
+        return top;
     }
 
     /**

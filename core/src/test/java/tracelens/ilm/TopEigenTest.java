@@ -93,6 +93,34 @@ class TopEigenTest {
         assertMatchesFullDecomposition(gram(2, 10, 5, j -> 1), 1);
     }
 
+    /** The k largest, largest first, ties in index order: the first k of a stable sort by decreasing value. */
+    @Test
+    void largestIsTheHeadOfAStableDescendingSort() {
+        Random r = new Random(5);
+        for (int trial = 0; trial < 200; trial++) {
+            int n = 1 + r.nextInt(40);
+            double[] d = new double[n];
+            for (int i = 0; i < n; i++) { // few distinct values, signed zeros among them, so that ties are common
+                d[i] = switch (r.nextInt(5)) {
+                    case 0 -> 0.0;
+                    case 1 -> -0.0;
+                    default -> r.nextInt(4) - 1.5;
+                };
+            }
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, java.util.Comparator.comparingDouble((Integer i) -> -d[i]));
+            int k = 1 + r.nextInt(n);
+            int[] want = new int[k];
+            for (int i = 0; i < k; i++) {
+                want[i] = order[i];
+            }
+            assertThat(TopEigen.largest(d, k)).as("%s, k = %d", Arrays.toString(d), k).containsExactly(want);
+        }
+    }
+
     @Test
     void choleskySolvesLikeEjml() {
         DMatrixRMaj g = gram(150, 60, 6, j -> 1);
