@@ -63,7 +63,15 @@ public final class CrossCpu {
                 b.append(' ').append(k).append('=').append(v);
             }
         }
+        if (mklDispatchForced()) {
+            b.append(" mkl-dispatch=intel-path"); // the launcher's shim (core/src/main/c/mkl_intel_cpu.c) is preloaded
+        }
         return b.toString();
+    }
+
+    /** Whether the launcher preloaded the shim that lets the math library take its AVX-512 kernels on AMD processors. */
+    public static boolean mklDispatchForced() {
+        return nullToEmpty(System.getenv("LD_PRELOAD")).contains("libtracelens-mkl-cpu.so");
     }
 
     private static String nullToEmpty(String s) {

@@ -3,13 +3,9 @@ package tracelens.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import tracelens.error.InvalidInputException;
 import tracelens.testing.CrossCpuProbe;
@@ -49,23 +45,7 @@ class CrossCpuReproducibilityTest {
 
     /** Runs CrossCpuProbe in a child JVM with the given kernel variables (and no others) and returns its output. */
     private static String probe(Map<String, String> env) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
-        for (String p : List.of("ai.djl.offline", "ENGINE_CACHE_DIR", "tracelens.cache", "ai.djl.pytorch.num_threads",
-                "ai.djl.pytorch.num_interop_threads")) {
-            if (System.getProperty(p) != null) {
-                cmd.add("-D" + p + "=" + System.getProperty(p));
-            }
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), CrossCpuProbe.class.getName()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        for (String k : List.of("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", CrossCpu.SWITCH)) {
-            pb.environment().remove(k);
-        }
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        String text = new String(out, StandardCharsets.UTF_8);
-        return text.lines().filter(l -> l.startsWith("losses ") || l.contains("Exception")).reduce("", (a, b) -> a + b + "\n");
+        return CrossCpuProbe.inChildJvm(List.of("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+                CrossCpu.SWITCH), env);
     }
 }
