@@ -49,6 +49,38 @@ class SipRunCommandTest {
         }
     }
 
+    /**
+     * Layers trained one at a time (1 engine thread) and side by side (2 workers, each on one engine thread) give the
+     * same results and the same saved identifiers, byte for byte.
+     */
+    @Test
+    void layersSideBySideGiveTheSameNumbersAsOneAtATime() throws IOException {
+        Path c = corpus(40);
+        int before = tracelens.runtime.DjlRuntime.intraOpThreads();
+        java.util.Map<Integer, JsonNode> layers = new java.util.HashMap<>();
+        java.util.Map<Integer, byte[]> mlp = new java.util.HashMap<>();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                tracelens.runtime.DjlRuntime.setIntraOpThreads(threads);
+                Path out = dir.resolve("threads-" + threads);
+                CliRun r = CliRun.of("sip", "run", "--corpus", c.toString(), "--words", "0", "--samples-per-source", "40",
+                        "--layers", "1,2,5", "--epochs", "40", "--out", out.toString(), "--json", "--seed", "3");
+                assertThat(r.exitCode()).as(r.err()).isZero();
+                ObjectNode j = (ObjectNode) JSON.readTree(r.out());
+                layers.put(threads, j.get("layers"));
+                mlp.put(threads, Files.readAllBytes(out.resolve("identifiers").resolve("layer5-mlp.safetensors")));
+                if (threads == 2) {
+                    assertThat(r.err()).as("progress of the parallel path").contains("2 at a time");
+                }
+            }
+        } finally {
+            tracelens.runtime.DjlRuntime.setIntraOpThreads(before);
+        }
+        assertThat(layers.get(2)).isEqualTo(layers.get(1));
+        assertThat(layers.get(1).size()).isEqualTo(3);
+        assertThat(mlp.get(2)).isEqualTo(mlp.get(1));
+    }
+
     @Test
     void identifiesWritingStylesAndWritesAReport() throws IOException {
         Path out = dir.resolve("run");
