@@ -29,14 +29,14 @@ record SipLayers(HiddenStateModel model, SipRun.Options o, Path out, int[] y, in
     /** Runs the pending layers (indices into {@code layers}) into {@code done}, in parallel when the engine has threads to spare. */
     void run(NDManager manager, ActivationFile file, List<Integer> layers, List<Integer> pending, double[] ilm, SipRun.Finished[] done,
             Progress progress) {
-        int workers = Math.min(pending.size(), DjlRuntime.intraOpThreads());
+        int threads = DjlRuntime.intraOpThreads();
+        int workers = Math.min(pending.size(), threads);
         if (workers <= 1) {
             for (int li : pending) {
                 done[li] = layer(manager, layers.get(li), file.pooled(layers.get(li)), ilm[li], progress);
             }
             return;
         }
-        int threads = DjlRuntime.intraOpThreads();
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "sip-layer");
             t.setDaemon(true);
