@@ -125,12 +125,12 @@ public final class IlmCommand implements Callable<Integer> {
         String dataName;
         String llm;
         if (activations != null) {
+            Ilm.warmUp(); // on the idle core while the file is opened and read
             int available;
             try (var f = tracelens.activations.ActivationFile.open(activations)) {
                 available = f.hasLabels() ? f.labels().length : 0;
                 llm = llmType != null ? llmType : nameOf(f.metadata("model"));
             }
-            Ilm.warmUp(); // on the idle core while the file is read
             input = IlmInput.fromActivations(activations, rows(available));
             dataName = dataset != null ? dataset : stem(activations);
         } else {

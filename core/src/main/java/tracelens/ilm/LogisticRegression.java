@@ -351,7 +351,7 @@ public final class LogisticRegression {
                 }
                 for (; j < cols; j++) {
                     for (int q = cl; q < cl + 4; q++) {
-                        axpyAt(theta[q * cols + j], xt, j * n, zt[q], 0, n);
+                        axpyAt(theta[q * cols + j], xt, j * n, zt[q], n);
                     }
                 }
             }
@@ -359,10 +359,10 @@ public final class LogisticRegression {
                 int to = cl * cols;
                 int j = 0;
                 for (; j + 4 <= cols; j += 4) {
-                    axpy4At(theta[to + j], theta[to + j + 1], theta[to + j + 2], theta[to + j + 3], xt, j * n, n, zt[cl], 0, n);
+                    axpy4At(theta[to + j], theta[to + j + 1], theta[to + j + 2], theta[to + j + 3], xt, j * n, n, zt[cl], n);
                 }
                 for (; j < cols; j++) {
-                    axpyAt(theta[to + j], xt, j * n, zt[cl], 0, n);
+                    axpyAt(theta[to + j], xt, j * n, zt[cl], n);
                 }
             }
             double[] r = new double[n * k];
@@ -404,12 +404,12 @@ public final class LogisticRegression {
             }
             for (; cl < k; cl++) {
                 for (int i = 1; i < i0; i += 4) {
-                    axpy4At(r[i * k + cl], r[(i + 1) * k + cl], r[(i + 2) * k + cl], r[(i + 3) * k + cl], xd, i * cols, cols, gc[cl], 0, cols);
+                    axpy4At(r[i * k + cl], r[(i + 1) * k + cl], r[(i + 2) * k + cl], r[(i + 3) * k + cl], xd, i * cols, cols, gc[cl], cols);
                 }
             }
             for (int i = i0; i < n; i++) {
                 for (int q = 0; q < k; q++) {
-                    axpyAt(r[i * k + q], xd, i * cols, gc[q], 0, cols);
+                    axpyAt(r[i * k + q], xd, i * cols, gc[q], cols);
                 }
             }
             double[] g = new double[k * cols];
@@ -529,15 +529,15 @@ public final class LogisticRegression {
     }
 
     /**
-     * y += a0 x0 + a1 x1 + a2 x2 + a3 x3 over y[yOff..yOff+len), x_m = x[xOff + m stride ..): evaluated left to right,
-     * the same additions in the same order as four calls of {@link #axpyAt}, with y read and written once.
+     * y += a0 x0 + a1 x1 + a2 x2 + a3 x3 over y[0..len), x_m = x[xOff + m stride ..): evaluated left to right, the same
+     * additions in the same order as four calls of {@link #axpyAt}, with y read and written once.
      */
-    private static void axpy4At(double a0, double a1, double a2, double a3, double[] x, int xOff, int stride, double[] y, int yOff, int len) {
+    private static void axpy4At(double a0, double a1, double a2, double a3, double[] x, int xOff, int stride, double[] y, int len) {
         int o1 = xOff + stride;
         int o2 = o1 + stride;
         int o3 = o2 + stride;
         for (int t = 0; t < len; t++) {
-            y[yOff + t] = y[yOff + t] + a0 * x[xOff + t] + a1 * x[o1 + t] + a2 * x[o2 + t] + a3 * x[o3 + t];
+            y[t] = y[t] + a0 * x[xOff + t] + a1 * x[o1 + t] + a2 * x[o2 + t] + a3 * x[o3 + t];
         }
     }
 
@@ -570,10 +570,10 @@ public final class LogisticRegression {
         }
     }
 
-    /** y[yOff..yOff+len) += a * x[xOff..xOff+len) (two arrays). */
-    private static void axpyAt(double a, double[] x, int xOff, double[] y, int yOff, int len) {
+    /** y[0..len) += a * x[xOff..xOff+len) (two arrays). */
+    private static void axpyAt(double a, double[] x, int xOff, double[] y, int len) {
         for (int i = 0; i < len; i++) {
-            y[yOff + i] += a * x[xOff + i];
+            y[i] += a * x[xOff + i];
         }
     }
 

@@ -43,35 +43,33 @@ record SipLayers(HiddenStateModel model, SipRun.Options o, Path out, int[] y, in
             return t;
         });
         // at most `workers` layers in flight, so at most that many layers' states are held; progress from this thread
-        ArrayDeque<Future<SipRun.Finished>> inFlight = new ArrayDeque<>();
-        ArrayDeque<Integer> slots = new ArrayDeque<>();
+        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
         progress.start("layers: identifiers, silhouettes, geometry and maps (" + workers + " at a time)", pending.size());
         boolean failed = true;
         try {
             for (int li : pending) {
                 if (inFlight.size() == workers) {
-                    done[slots.poll()] = await(inFlight.poll());
+                    inFlight.poll().collect(done);
                     progress.advance(1);
                 }
                 int layer = layers.get(li);
                 float[][] x = file.pooled(layer);
                 double effect = ilm[li];
-                inFlight.add(pool.submit(() -> {
+                inFlight.add(new InFlight(li, pool.submit(() -> {
                     DjlRuntime.setIntraOpThreads(1);
                     return layer(manager, layer, x, effect, Progress.NONE);
-                }));
-                slots.add(li);
+                })));
             }
             while (!inFlight.isEmpty()) {
-                done[slots.poll()] = await(inFlight.poll());
+                inFlight.poll().collect(done);
                 progress.advance(1);
             }
             failed = false;
         } finally {
             if (failed) { // let the layers still running finish before the caller closes the arrays they use
-                for (Future<SipRun.Finished> f : inFlight) {
+                for (InFlight f : inFlight) {
                     try {
-                        f.get();
+                        f.result().get();
                     } catch (Exception ignored) {
                         // the first failure is the one reported
                     }
@@ -83,14 +81,18 @@ record SipLayers(HiddenStateModel model, SipRun.Options o, Path out, int[] y, in
         }
     }
 
-    private static SipRun.Finished await(Future<SipRun.Finished> f) {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+    /** A layer being computed: its index into the run's layers and its result to come. */
+    private record InFlight(int index, Future<SipRun.Finished> result) {
+        /** Waits for the layer and puts it in its place; a failure is rethrown as it was raised. */
+        void collect(SipRun.Finished[] done) {
+            try {
+                done[index] = result.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
         }
     }
 
