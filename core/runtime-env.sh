@@ -1,0 +1,62 @@
+# The native runtime environment of every tracelens JVM: sourced (not run) by ./tracelens, ./tracelens-spark and the
+# bench/ scripts, so that a benchmark measures what a user runs. Needs `here` set to the repository root. Each
+# setting keeps a value the user already exported. Afterwards `tracelens_jit` holds the JVM's JIT options.
+
+export RUST_FLAVOR="${RUST_FLAVOR:-cpu}"
+# libtorch warns once that autograd uses a deprecated mode; keep its C++ log to errors
+export TORCH_CPP_LOG_LEVEL="${TORCH_CPP_LOG_LEVEL:-ERROR}"
+# the same seed gives the same numbers: without this MKL chooses kernels by memory alignment, and results can differ
+# in the last bits between runs (MKL_CBWR=AUTO trades that for speed)
+export MKL_CBWR="${MKL_CBWR:-AUTO,STRICT}"
+# TRACELENS_CROSS_CPU=1: the same numbers on every x86-64 processor (AVX-512, AVX2, AMD, Intel) by pinning the math
+# library, ATen and oneDNN to SSE2-level kernels; 2-3x slower training (BENCHMARKS.md). Same values as runtime/CrossCpu.
+if [ "${TRACELENS_CROSS_CPU:-0}" = 1 ]; then
+  export MKL_CBWR=COMPATIBLE,STRICT ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
+fi
+
+# The math library's processor dispatch on AMD (core/src/main/c/mkl_intel_cpu.c): on AMD processors with AVX-512,
+# preload a one-function library that tells MKL it may use its AVX-512 kernels (it otherwise keeps to AVX2 there).
+# TRACELENS_MKL_DISPATCH=0 turns it off, =1 forces it on any processor; without a C compiler it is skipped.
+tracelens_mkl_dispatch="${TRACELENS_MKL_DISPATCH:-auto}"
+if [ "$tracelens_mkl_dispatch" = auto ]; then
+  tracelens_mkl_dispatch=0
+  if grep -q '^vendor_id.*AuthenticAMD' /proc/cpuinfo 2>/dev/null && grep -q '^flags.* avx512f' /proc/cpuinfo 2>/dev/null; then
+    tracelens_mkl_dispatch=1
+  fi
+fi
+if [ "$tracelens_mkl_dispatch" = 1 ]; then
+  tracelens_shim="$here/core/target/libtracelens-mkl-cpu.so"
+  tracelens_shim_src="$here/core/src/main/c/mkl_intel_cpu.c"
+  if [ ! -f "$tracelens_shim" ] || [ "$tracelens_shim_src" -nt "$tracelens_shim" ]; then
+    mkdir -p "$here/core/target"
+    cc -O2 -shared -fPIC -o "$tracelens_shim.$$" "$tracelens_shim_src" 2>/dev/null && mv -f "$tracelens_shim.$$" "$tracelens_shim" \
+      || rm -f "$tracelens_shim.$$"
+  fi
+  case ":${LD_PRELOAD:-}:" in
+    *":$tracelens_shim:"*) ;; # already preloaded (a launcher started from one)
+    *) [ -f "$tracelens_shim" ] && export LD_PRELOAD="$tracelens_shim${LD_PRELOAD:+:$LD_PRELOAD}" ;;
+  esac
+fi
+
+# The C allocator (glibc malloc) behind the engine's tensors: one arena, large blocks kept instead of handed back to
+# the kernel. By default every thread but the first gets its own arena of 64 MiB heaps that is unmapped as soon as
+# it empties, and blocks over a moving threshold are mapped and unmapped per tensor, so each forward pass pages in
+# fresh memory: MiniLM extraction took a million page faults for 45k tokens, a fifth of its time on a virtual
+# machine (BENCHMARKS.md, "Where the time goes"). Results are unchanged (MKL_CBWR above makes kernels independent of
+# addresses); resident memory stays at the run's peak instead of falling back. TRACELENS_MALLOC_TUNING=0 turns it off;
+# settings the user put in GLIBC_TUNABLES win.
+if [ "${TRACELENS_MALLOC_TUNING:-1}" != 0 ]; then
+  for tracelens_tunable in glibc.malloc.arena_max=1 glibc.malloc.mmap_threshold=33554432 glibc.malloc.trim_threshold=4294967296; do
+    case ":${GLIBC_TUNABLES:-}:" in
+      *":${tracelens_tunable%%=*}="*) ;;
+      *) GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}$tracelens_tunable" ;;
+    esac
+  done
+  export GLIBC_TUNABLES
+fi
+
+# JIT directives (core/compile-commands.txt): the vectorised kernels of ILM's linear algebra are compiled once on their
+# own instead of again into every loop that calls them; on a 2-core machine the optimising compiler otherwise spends
+# most of a short 'ilm' run recompiling callers (BENCHMARKS.md). Numbers are unchanged: only inlining differs.
+tracelens_jit=()
+[ -f "$here/core/compile-commands.txt" ] && tracelens_jit=(-XX:CompileCommandFile="$here/core/compile-commands.txt")
