@@ -38,15 +38,15 @@ if [ "$tracelens_mkl_dispatch" = 1 ]; then
   esac
 fi
 
-# The C allocator (glibc malloc) behind the engine's tensors: one arena, large blocks kept instead of handed back to
-# the kernel. By default every thread but the first gets its own arena of 64 MiB heaps that is unmapped as soon as
-# it empties, and blocks over a moving threshold are mapped and unmapped per tensor, so each forward pass pages in
-# fresh memory: MiniLM extraction took a million page faults for 45k tokens, a fifth of its time on a virtual
-# machine (BENCHMARKS.md, "Where the time goes"). Results are unchanged (MKL_CBWR above makes kernels independent of
-# addresses); resident memory stays at the run's peak instead of falling back. TRACELENS_MALLOC_TUNING=0 turns it off;
-# settings the user put in GLIBC_TUNABLES win.
+# The C allocator (glibc malloc) behind the engine's tensors: one arena, memory never handed back to the kernel. By
+# default every thread but the first gets its own arena of 64 MiB heaps, unmapped as soon as they empty, and blocks
+# over a moving threshold (at most 32 MiB) are mapped and unmapped per tensor, so every forward pass or distance block
+# pages in fresh memory: on a 2-core AMD EPYC virtual machine MiniLM extraction took over a million page faults for
+# 45k tokens and TwoNN's 82 MB distance blocks spent two thirds of their time faulting (BENCHMARKS.md, "Where the
+# time goes"). Results are unchanged (MKL_CBWR above makes kernels independent of addresses); resident memory stays at
+# the run's peak instead of falling back. TRACELENS_MALLOC_TUNING=0 turns it off; settings already in GLIBC_TUNABLES win.
 if [ "${TRACELENS_MALLOC_TUNING:-1}" != 0 ]; then
-  for tracelens_tunable in glibc.malloc.arena_max=1 glibc.malloc.mmap_threshold=33554432 glibc.malloc.trim_threshold=4294967296; do
+  for tracelens_tunable in glibc.malloc.arena_max=1 glibc.malloc.mmap_max=0 glibc.malloc.trim_threshold=4294967296; do
     case ":${GLIBC_TUNABLES:-}:" in
       *":${tracelens_tunable%%=*}="*) ;;
       *) GLIBC_TUNABLES="${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}$tracelens_tunable" ;;
