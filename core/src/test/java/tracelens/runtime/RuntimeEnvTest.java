@@ -1,0 +1,55 @@
+package tracelens.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import tracelens.testing.CrossCpuProbe;
+
+/**
+ * Issue 16: core/runtime-env.sh, the environment both launchers and bench/ give the engine. Checked: the allocator
+ * settings it adds (one arena, no mapped blocks, no trimming), the switch that turns them off, a user's own
+ * GLIBC_TUNABLES winning key by key, and that the allocator settings leave every number of a training run unchanged
+ * bit for bit (they move memory, not arithmetic).
+ */
+class RuntimeEnvTest {
+    private static final Path ROOT = Path.of(System.getProperty("tracelens.root", "..")).toAbsolutePath().normalize();
+    private static final String TUNED = "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296";
+
+    @Test
+    void theAllocatorSettingsAreAddedUnlessTurnedOffAndTheUsersOwnWin() throws Exception {
+        assertThat(tunables(Map.of())).isEqualTo(TUNED);
+        assertThat(tunables(Map.of("TRACELENS_MALLOC_TUNING", "0"))).isEmpty();
+        assertThat(tunables(Map.of("GLIBC_TUNABLES", "glibc.malloc.arena_max=4:glibc.cpu.hwcaps=-AVX512F")))
+                .isEqualTo("glibc.malloc.arena_max=4:glibc.cpu.hwcaps=-AVX512F:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296");
+        // sourcing twice (a launcher started from another) adds nothing more
+        assertThat(tunables(Map.of("GLIBC_TUNABLES", TUNED))).isEqualTo(TUNED);
+    }
+
+    @Test
+    void theAllocatorSettingsLeaveTrainingNumbersUnchanged() throws Exception {
+        String plain = CrossCpuProbe.inChildJvm(List.of("GLIBC_TUNABLES"), Map.of());
+        String tuned = CrossCpuProbe.inChildJvm(List.of("GLIBC_TUNABLES"), Map.of("GLIBC_TUNABLES", TUNED));
+        assertThat(plain).startsWith("losses ");
+        assertThat(tuned).isEqualTo(plain);
+    }
+
+    /** GLIBC_TUNABLES after sourcing runtime-env.sh in bash with {@code env} (and no other setting of ours). */
+    private static String tunables(Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -euo pipefail; here=\"$1\"; . \"$here/core/runtime-env.sh\"; printf '%s' \"${GLIBC_TUNABLES:-}\"",
+                "runtime-env", ROOT.toString()).redirectErrorStream(true);
+        pb.environment().remove("GLIBC_TUNABLES");
+        pb.environment().remove("TRACELENS_MALLOC_TUNING");
+        pb.environment().put("TRACELENS_MKL_DISPATCH", "0");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        return out;
+    }
+}
