@@ -8,7 +8,7 @@ cp="core/target/classes:core/target/test-classes:$(cat core/target/test-classpat
 props="-Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1"
 for t in "${@:-1 2}"; do
   for threads in $t; do
-    OMP_NUM_THREADS=$threads bench/java.sh $props -cp "$cp" bench/ActivationThroughput.java "$threads" 1024 32 5
+    OMP_NUM_THREADS=$threads core/bin/java $props -cp "$cp" bench/ActivationThroughput.java "$threads" 1024 32 5
   done
 done
 

@@ -9,6 +9,6 @@ mvn -B -q -DskipTests -pl core -am package >/dev/null
 cp="core/target/classes:$(cat core/target/classpath.txt)"
 dir="$(mktemp -d)"
 OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 bench/geometry_numpy.py "$dir" >/dev/null
-bench/java.sh -Xmx4g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
+core/bin/java -Xmx4g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
   -cp "$cp" bench/GeometryBench.java "$dir"
 rm -rf "$dir"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests -pl core -am package >/dev/null
 cp="core/target/classes:core/target/test-classes:$(cat core/target/test-classpath.txt)"
 jfr_file="$(mktemp --suffix .jfr)"
-bench/java.sh -XX:StartFlightRecording=filename="$jfr_file",settings=profile -Xlog:jfr=off -Dai.djl.offline=true \
+core/bin/java -XX:StartFlightRecording=filename="$jfr_file",settings=profile -Xlog:jfr=off -Dai.djl.offline=true \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=error -Xmx6g -cp "$cp" "bench/$1" "${@:2}" 2>&1 | grep -v Warning
 for event in jdk.ExecutionSample jdk.NativeMethodSample; do
   echo "== $event (samples: top frame | first tracelens frame)"

@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests -pl core -am package >/dev/null
 cp="core/target/classes:$(cat core/target/classpath.txt)"
 for threads in ${@:-1 2}; do
-  bench/java.sh -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$cp" bench/SaliencyBench.java "$threads" 2>&1 | grep -v Warning
+  core/bin/java -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$cp" bench/SaliencyBench.java "$threads" 2>&1 | grep -v Warning
   OMP_NUM_THREADS=$threads /usr/bin/python3 bench/saliency_torch.py "$threads"
 done

@@ -8,6 +8,6 @@ mvn -B -q -DskipTests -pl core -am package >/dev/null
 cp="core/target/classes:$(cat core/target/classpath.txt)"
 dir="$(mktemp -d)"
 OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 bench/silhouette_sklearn.py "$dir" 10000 384 20 >/dev/null
-bench/java.sh -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
+core/bin/java -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
   -cp "$cp" bench/SilhouetteBench.java "$dir"
 rm -rf "$dir"

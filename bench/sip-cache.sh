@@ -11,11 +11,11 @@ mvn -B -q -DskipTests -pl core -am test-compile package >/dev/null
 cp="core/target/classes:$(cat core/target/classpath.txt)"
 if [ ! -s "$dir/activations.safetensors" ]; then
   t0=$(date +%s)
-  bench/java.sh -cp "core/target/test-classes:$cp" bench/WriteSyntheticCache.java "$dir" 100 100 256 512
+  core/bin/java -cp "core/target/test-classes:$cp" bench/WriteSyntheticCache.java "$dir" 100 100 256 512
   echo "wrote the cache in $(( $(date +%s) - t0 )) s"
 fi
 ls -l "$dir/activations.safetensors" | awk '{printf "cache: %.2f GB\n", $5 / 1e9}'
-/usr/bin/time -v bench/java.sh -Xmx256m -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads \
+/usr/bin/time -v core/bin/java -Xmx256m -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=$threads \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$cp" tracelens.cli.Main \
   sip train --cache "$dir" --input bigram --probe linear --epochs 1 --json -q > "$dir/train.json" 2> "$dir/time.txt"
 grep -E '"(linear_accuracy|train_rows|test_rows|chance_accuracy)"' "$dir/train.json" | tr -d ' ,'

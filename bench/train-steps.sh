@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 mvn -B -q -DskipTests -pl core -am package >/dev/null
 cp="core/target/classes:$(cat core/target/classpath.txt)"
 for threads in ${@:-1 2}; do
-  bench/java.sh -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$cp" bench/TrainSteps.java "$threads" 6400 5 2>&1 | grep -v Warning
+  core/bin/java -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$cp" bench/TrainSteps.java "$threads" 6400 5 2>&1 | grep -v Warning
   OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=$threads /usr/bin/python3 bench/train_steps_torch.py "$threads" 6400 5
 done

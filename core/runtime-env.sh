@@ -14,15 +14,19 @@ if [ "${TRACELENS_CROSS_CPU:-0}" = 1 ]; then
   export MKL_CBWR=COMPATIBLE,STRICT ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
 fi
 
-# The math library's processor dispatch on AMD (core/src/main/c/mkl_intel_cpu.c): on AMD processors with AVX-512,
-# preload a one-function library that tells MKL it may use its AVX-512 kernels (it otherwise keeps to AVX2 there).
-# TRACELENS_MKL_DISPATCH=0 turns it off, =1 forces it on any processor; without a C compiler it is skipped.
+# AMD processors with AVX-512 (Zen 4, Zen 5) get two settings, each measured there (BENCHMARKS.md, "Where the time went
+# on the AMD EPYC"). TRACELENS_MKL_DISPATCH=0 turns the first off, =1 forces it on any processor; ONEDNN_MAX_CPU_ISA
+# set by the user wins over the second. Without a C compiler the first is skipped.
+tracelens_amd_avx512=0
+if grep -q '^vendor_id.*AuthenticAMD' /proc/cpuinfo 2>/dev/null && grep -q '^flags.* avx512f' /proc/cpuinfo 2>/dev/null; then
+  tracelens_amd_avx512=1
+fi
+# 1. The math library's processor dispatch (core/src/main/c/mkl_intel_cpu.c): preload a one-function library that
+#    tells MKL it may use its AVX-512 kernels (it otherwise keeps to AVX2 on AMD): MiniLM extraction 5,223 -> 7,344+
+#    tokens/s on a 2-core EPYC.
 tracelens_mkl_dispatch="${TRACELENS_MKL_DISPATCH:-auto}"
 if [ "$tracelens_mkl_dispatch" = auto ]; then
-  tracelens_mkl_dispatch=0
-  if grep -q '^vendor_id.*AuthenticAMD' /proc/cpuinfo 2>/dev/null && grep -q '^flags.* avx512f' /proc/cpuinfo 2>/dev/null; then
-    tracelens_mkl_dispatch=1
-  fi
+  tracelens_mkl_dispatch=$tracelens_amd_avx512
 fi
 if [ "$tracelens_mkl_dispatch" = 1 ]; then
   tracelens_shim="$here/core/target/libtracelens-mkl-cpu.so"
@@ -36,6 +40,13 @@ if [ "$tracelens_mkl_dispatch" = 1 ]; then
     *":$tracelens_shim:"*) ;; # already preloaded (a launcher started from one)
     *) [ -f "$tracelens_shim" ] && export LD_PRELOAD="$tracelens_shim${LD_PRELOAD:+:$LD_PRELOAD}" ;;
   esac
+fi
+# 2. oneDNN's convolutions at most AVX2: its AVX-512 backward kernels (jit:avx512_core, brgconv_strided) gave wrong
+#    input gradients on a Zen 5 EPYC (ResNet-18: 24,017 of 24,576 elements off, up to 10% of the largest; VGG-16-BN:
+#    NaN with the dispatch fix), so CNN training diverged at its first step; with AVX2 kernels ResNet-18 matches
+#    torchvision to 2e-7. Forward passes were right either way.
+if [ "$tracelens_amd_avx512" = 1 ] && [ "${TRACELENS_CROSS_CPU:-0}" != 1 ]; then
+  export ONEDNN_MAX_CPU_ISA="${ONEDNN_MAX_CPU_ISA:-AVX2}"
 fi
 
 # The C allocator (glibc malloc) behind the engine's tensors: one arena, memory never handed back to the kernel. By
