@@ -8,8 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v perf >/dev/null || { echo "error: perf is needed (Debian package linux-perf)" >&2; exit 2; }
-mvn -B -q -DskipTests -pl core -am package >/dev/null
-mvn -B -q -DskipTests -pl core test-compile >/dev/null
+mvn -B -q -DskipTests -pl core -am test-compile package >/dev/null
 cp="core/target/classes:core/target/test-classes:$(cat core/target/test-classpath.txt)"
 data="$(mktemp --suffix .perf)"
 stat="$(mktemp)"

@@ -1,6 +1,7 @@
-# The native runtime environment of every tracelens JVM: sourced (not run) by ./tracelens, ./tracelens-spark and the
-# bench/ scripts, so that a benchmark measures what a user runs. Needs `here` set to the repository root. Each
-# setting keeps a value the user already exported. Afterwards `tracelens_jit` holds the JVM's JIT options.
+# The native runtime environment of every tracelens JVM: sourced (not run) by ./tracelens, ./tracelens-spark and
+# core/bin/java (the JVM of the tests and of bench/), so that tests check and benchmarks measure what a user runs.
+# Needs `here` set to the repository root. Each setting keeps a value the user already exported. Afterwards
+# `tracelens_jit` holds the JVM's JIT options.
 
 export RUST_FLAVOR="${RUST_FLAVOR:-cpu}"
 # libtorch warns once that autograd uses a deprecated mode; keep its C++ log to errors
@@ -54,8 +55,9 @@ fi
 # over a moving threshold (at most 32 MiB) are mapped and unmapped per tensor, so every forward pass or distance block
 # pages in fresh memory: on a 2-core AMD EPYC virtual machine MiniLM extraction took over a million page faults for
 # 45k tokens and TwoNN's 82 MB distance blocks spent two thirds of their time faulting (BENCHMARKS.md, "Where the
-# time goes"). Results are unchanged (MKL_CBWR above makes kernels independent of addresses); resident memory stays at
-# the run's peak instead of falling back. TRACELENS_MALLOC_TUNING=0 turns it off; settings already in GLIBC_TUNABLES win.
+# time went on the AMD EPYC"). Results are unchanged (MKL_CBWR above makes kernels independent of addresses);
+# resident memory stays at the run's peak instead of falling back. TRACELENS_MALLOC_TUNING=0 turns it off; settings
+# already in GLIBC_TUNABLES win.
 if [ "${TRACELENS_MALLOC_TUNING:-1}" != 0 ]; then
   for tracelens_tunable in glibc.malloc.arena_max=1 glibc.malloc.mmap_max=0 glibc.malloc.trim_threshold=4294967296; do
     case ":${GLIBC_TUNABLES:-}:" in

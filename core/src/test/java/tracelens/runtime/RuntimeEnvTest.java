@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import tracelens.testing.CrossCpuProbe;
 
 /**
- * Issue 16: core/runtime-env.sh, the environment both launchers and bench/ give the engine. Checked: the allocator
+ * Issue 16: core/runtime-env.sh, the environment both launchers and core/bin/java give the engine. Checked: the allocator
  * settings it adds (one arena, no mapped blocks, no trimming), the switch that turns them off, a user's own
  * GLIBC_TUNABLES winning key by key, and that the allocator settings leave every number of a training run unchanged
  * bit for bit (they move memory, not arithmetic).
