@@ -3,24 +3,36 @@ package tracelens.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import tracelens.error.InvalidInputException;
 import tracelens.testing.CrossCpuProbe;
+import tracelens.testing.MklShims;
 
 /**
  * Issue 15 outcome 6: one SIP training, run in child JVMs on this machine, once with every vector extension it has and
- * once with the math library capped at SSE4.2 (what an older or non-Intel processor gets). Without the switch the two
- * differ (the defect: a demo accuracy of 0.122 on one machine and 0.149 on another); with TRACELENS_CROSS_CPU's pinned
- * kernels they agree to the bit, and the switch itself is accepted once they are set.
+ * once with every library capped where an older processor leaves it (the math library at SSE4.2, ATen at its scalar
+ * kernels, oneDNN at SSE4.1). Without the switch the two differ (the defect: a demo accuracy of 0.122 on one machine and
+ * 0.149 on another); with TRACELENS_CROSS_CPU's pinned kernels they agree to the bit, whichever vendor's path the math
+ * library takes (both answers to its processor check are preloaded in turn), and the switch itself is accepted once
+ * they are set.
  */
 class CrossCpuReproducibilityTest {
+    @TempDir
+    Path dir;
+
     @Test
     void pinnedKernelsGiveTheSameBitsWhateverTheProcessorOffers() throws Exception {
+        // Capping the math library alone is not enough for the precondition: on its non-Intel path (AMD processors)
+        // MKL_ENABLE_INSTRUCTIONS changes nothing, so SSE4.2-capped numbers equalled native ones there.
+        Map<String, String> olderProcessor = Map.of("MKL_CBWR", "AUTO,STRICT", "MKL_ENABLE_INSTRUCTIONS", "SSE4_2",
+                "ATEN_CPU_CAPABILITY", "default", "ONEDNN_MAX_CPU_ISA", "SSE41");
         String full = probe(Map.of("MKL_CBWR", "AUTO,STRICT"));
-        String capped = probe(Map.of("MKL_CBWR", "AUTO,STRICT", "MKL_ENABLE_INSTRUCTIONS", "SSE4_2"));
+        String capped = probe(olderProcessor);
         assertThat(capped).as("native kernels depend on the processor's extensions (else this test shows nothing)")
                 .isNotEqualTo(full);
 
@@ -31,9 +43,15 @@ class CrossCpuReproducibilityTest {
         Map<String, String> switched = new HashMap<>(CrossCpu.PINNED);
         switched.put(CrossCpu.SWITCH, "1");
         String switchedOn = probe(switched);
+        Map<String, String> intelPath = new HashMap<>(CrossCpu.PINNED);
+        intelPath.put("LD_PRELOAD", MklShims.intelPath(dir).toString());
+        Map<String, String> nonIntelPath = new HashMap<>(CrossCpu.PINNED);
+        nonIntelPath.put("LD_PRELOAD", MklShims.nonIntelPath(dir).toString());
+        assertThat(pinnedFull).startsWith("losses ");
         assertThat(pinnedCapped).isEqualTo(pinnedFull);
         assertThat(switchedOn).isEqualTo(pinnedFull);
-        assertThat(pinnedFull).startsWith("losses ");
+        assertThat(probe(intelPath)).as("the math library on its Intel path").isEqualTo(pinnedFull);
+        assertThat(probe(nonIntelPath)).as("the math library on its non-Intel (AMD) path").isEqualTo(pinnedFull);
     }
 
     @Test
@@ -43,9 +61,9 @@ class CrossCpuReproducibilityTest {
                 .contains("ATEN_CPU_CAPABILITY=default");
     }
 
-    /** Runs CrossCpuProbe in a child JVM with the given kernel variables (and no others) and returns its output. */
+    /** Runs CrossCpuProbe in a child JVM with the given kernel variables and preload (and no others); its output. */
     private static String probe(Map<String, String> env) throws IOException, InterruptedException {
         return CrossCpuProbe.inChildJvm(List.of("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
-                CrossCpu.SWITCH), env);
+                CrossCpu.SWITCH, "LD_PRELOAD"), env);
     }
 }

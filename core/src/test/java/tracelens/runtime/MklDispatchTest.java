@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tracelens.testing.CrossCpuProbe;
+import tracelens.testing.MklShims;
 
 /**
  * Issue 16: the math library's processor dispatch. The launcher preloads core/src/main/c/mkl_intel_cpu.c on AMD
@@ -29,11 +30,7 @@ class MklDispatchTest {
 
     @Test
     void theEngineBindsItsProcessorCheckToTheShimAndIntelNumbersStayTheSame() throws Exception {
-        Path shim = dir.resolve("libtracelens-mkl-cpu.so");
-        Process cc = new ProcessBuilder("cc", "-O2", "-shared", "-fPIC", "-o", shim.toString(),
-                ROOT.resolve("core/src/main/c/mkl_intel_cpu.c").toString()).redirectErrorStream(true).start();
-        String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(cc.waitFor()).as("cc: " + ccOut).isZero();
+        Path shim = MklShims.intelPath(dir);
 
         String without = probe(Map.of());
         String with = probe(Map.of("LD_PRELOAD", shim.toString(), "LD_DEBUG", "bindings", "LD_DEBUG_OUTPUT", dir.resolve("ld").toString()));
