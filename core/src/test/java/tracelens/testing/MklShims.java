@@ -8,8 +8,8 @@ import java.nio.file.Path;
 
 /**
  * The two answers to the math library's "is this an Intel processor?" check, built as preloadable libraries: the
- * launcher's shim (yes: Intel's dispatch, AVX-512 kernels on AMD) and a test-only one (no: the path MKL takes on AMD
- * processors). Preloading either lets one machine run both vendors' MKL paths.
+ * launcher's shim (yes: Intel's dispatch, AVX-512 kernels on AMD) and a test-only one (no, an AMD Zen: the path MKL takes on
+ * AMD processors). Preloading either lets one machine run both vendors' MKL paths.
  */
 public final class MklShims {
     private static final Path ROOT = Path.of(System.getProperty("tracelens.root", "..")).toAbsolutePath().normalize();
@@ -27,7 +27,7 @@ public final class MklShims {
     }
 
     private static Path compile(Path source, Path out) throws IOException, InterruptedException {
-        Process cc = new ProcessBuilder("cc", "-O2", "-shared", "-fPIC", "-o", out.toString(), source.toString())
+        Process cc = new ProcessBuilder("cc", "-O2", "-shared", "-fPIC", "-o", out.toString(), source.toString(), "-ldl")
                 .redirectErrorStream(true).start();
         String text = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(cc.waitFor()).as("cc " + source + ": " + text).isZero();
