@@ -34,9 +34,11 @@ public class SilhouetteBench {
             Arrays.sort(times);
             double sk = ref.get(metric).get("score").asDouble();
             double skTime = ref.get(metric).get("seconds").asDouble();
-            System.out.printf("%s %dx%d, %d labels: tracelens %.10f in %.3f s, scikit-learn %s %.10f in %.3f s; |diff| %.1e; speed %.1fx%n",
+            double exact = ref.get(metric).get("score_float64").asDouble();
+            System.out.printf("%s %dx%d, %d labels: tracelens %.10f in %.3f s, scikit-learn %s %.10f in %.3f s; "
+                    + "|diff| to scikit-learn's float64 score: tracelens %.1e, scikit-learn (float32) %.1e; speed %.1fx%n",
                     metric, n, d, ref.get("k").asInt(), score, times[1], ref.get("sklearn").asText(), sk, skTime,
-                    Math.abs(score - sk), skTime / times[1]);
+                    Math.abs(score - exact), Math.abs(sk - exact), skTime / times[1]);
         }
     }
 }
