@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -42,13 +44,18 @@ public class GeometryBench {
         Path dir = Path.of(args[0]);
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("numpy.json").toFile());
         int m = ref.get("iso").get(0).asInt(), n = ref.get("iso").get(1).asInt();
-        FloatBuffer xb = load(dir.resolve("iso.f32"));
+        // the points mapped from the file, as the product reads an activation file (SafeTensors.rowsArray): one copy
+        // per block into the engine (NumPy's array is in memory too; the file was just written, so it is cached)
+        ByteBuffer xm;
+        try (FileChannel ch = FileChannel.open(dir.resolve("iso.f32"), StandardOpenOption.READ)) {
+            xm = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()).order(ByteOrder.LITTLE_ENDIAN);
+        }
         CloudSummary.Rows rows = new CloudSummary.Rows() {
             public long count() { return m; }
             public int dims() { return n; }
             public ai.djl.ndarray.NDArray block(NDManager m, long from, int count) {
-                return m.create(xb.duplicate().position((int) from * n).limit((int) (from + count) * n).slice(),
-                        new ai.djl.ndarray.types.Shape(count, n));
+                return m.create(xm.duplicate().position((int) from * n * 4).limit((int) (from + count) * n * 4).slice()
+                        .order(ByteOrder.LITTLE_ENDIAN), new ai.djl.ndarray.types.Shape(count, n), ai.djl.ndarray.types.DataType.FLOAT32);
             }
         };
         double[][] identity = IsoScore.identity(n);

@@ -12,9 +12,9 @@ import tracelens.error.NumericalFailureException;
 
 /**
  * What the geometry measures need from a point cloud, streamed so that a cloud larger than
- * memory (an activation file) costs O(n^2) memory, in a single pass: rows are divided by the max |x| of the first
- * nonzero block (the measures built on the covariance are scale-invariant, or rescale C0 instead, so data at 1e+-150
- * neither overflows nor underflows), checked for non-finite values, accumulated into a float64 covariance on the
+ * memory (an activation file) costs O(n^2) memory, in a single pass: rows are scaled by the power of two at the max |x|
+ * of the first nonzero block (the measures built on the covariance are scale-invariant, or rescale C0 instead, so data
+ * at 1e+-150 neither overflows nor underflows), checked for non-finite values, accumulated into a float64 covariance on the
  * engine and the sum of unit rows (cosine measures), and offered to a seeded uniform reservoir sample for the
  * neighbour-based estimators (TwoNN, MLE), which need all pairs.
  */
@@ -100,31 +100,32 @@ public final class CloudSummary {
             throw new InvalidInputException("points have no dimensions");
         }
         // one pass: every block is checked for non-finite values (located exactly, only when present), counted for zero
-        // rows, divided by the first nonzero block's max |x|, accumulated, and offered to the reservoir
+        // rows, accumulated, and offered to the reservoir. The scale is the power of two at the first nonzero block's
+        // max |x|: dividing by it is exact, so where the data lie within 2^+-256 (squares far from overflow and
+        // underflow) the rows are not divided at all and the covariance is divided by scale^2 at the end, which gives
+        // the same bits; only data beyond that are divided block by block.
         double scale = 0;
+        boolean divideRows = false;
         long zero = 0;
         int keep = (int) Math.min(maxSample, m);
         double[][] sample = new double[keep][];
         Random random = new Random(seed);
-        double[] unitSum;
+        double[] unitSum = new double[n];
         double[][] covariance = null;
         try (Covariance.Accumulator acc = new Covariance.Accumulator(); NDManager work = manager.newSubManager()) {
-            NDArray units = work.zeros(new Shape(n), DataType.FLOAT64);
             for (long from = 0; from < m; from += BLOCK_ROWS) {
                 int b = (int) Math.min(BLOCK_ROWS, m - from);
                 try (NDManager scope = work.newSubManager()) {
-                    NDArray raw = rows.block(scope, from, b).toType(DataType.FLOAT64, true); // our own copy: scaled in place
-                    double blockMax = Math.max(raw.max().getDouble(), -raw.min().getDouble()); // NaN propagates
-                    if (!Double.isFinite(blockMax)) {
-                        double[] v = raw.toDoubleArray();
-                        for (int i = 0; i < v.length; i++) {
-                            if (!Double.isFinite(v[i])) {
-                                throw new NumericalFailureException("row " + (from + i / n + 1) + ", column " + (i % n + 1) + " is " + v[i]);
-                            }
+                    NDArray raw = rows.block(scope, from, b).toType(DataType.FLOAT64, true); // our own copy: divided in place
+                    if (scale == 0) {
+                        double blockMax = Math.max(raw.max().getDouble(), -raw.min().getDouble()); // NaN propagates
+                        if (!Double.isFinite(blockMax)) {
+                            throw nonFinite(raw, from, n);
                         }
-                    }
-                    if (scale == 0 && blockMax > 0) {
-                        scale = blockMax;
+                        if (blockMax > 0) {
+                            scale = Math.scalb(1.0, Math.getExponent(blockMax));
+                            divideRows = Math.abs(Math.getExponent(blockMax)) > 256;
+                        }
                     }
                     // reservoir sampling (Algorithm R): every row ends up in the sample with probability keep/m
                     List<Integer> slots = new ArrayList<>();
@@ -144,17 +145,33 @@ public final class CloudSummary {
                             sample[slots.get(k)] = java.util.Arrays.copyOfRange(v, k * n, (k + 1) * n); // later rows overwrite
                         }
                     }
-                    NDArray xs = scale > 0 ? raw.divi(scale) : raw;
-                    acc.addRows(xs);
-                    // unit rows (a zero row stays 0: it is counted apart and makes the cosine measures undefined)
+                    NDArray xs = divideRows ? raw.divi(scale) : raw;
+                    // unit rows: xsᵀ (1 / |row|) sums them in one product; a zero row stays 0 (it is counted apart and
+                    // makes the cosine measures undefined); a NaN or infinity anywhere in the block makes the sum
+                    // non-finite (inf / inf), which is how later blocks are checked
                     NDArray norms = xs.norm(new int[] {1}, true);
                     zero += norms.eq(0).sum().getLong();
-                    units.addi(xs.div(norms.maximum(Double.MIN_NORMAL)).sum(new int[] {0}));
+                    NDArray inverse = scope.ones(norms.getShape(), DataType.FLOAT64).divi(norms.maximum(Double.MIN_NORMAL));
+                    double[] blockUnits = xs.transpose().matMul(inverse).toDoubleArray();
+                    for (int j = 0; j < n; j++) {
+                        if (!Double.isFinite(blockUnits[j])) {
+                            throw nonFinite(raw, from, n);
+                        }
+                        unitSum[j] += blockUnits[j];
+                    }
+                    acc.addRows(xs, true); // last: shifts the block in place
                 }
             }
-            unitSum = units.toDoubleArray();
             if (m >= 2) {
                 covariance = acc.build();
+                if (!divideRows && scale > 0) {
+                    double s2 = scale * scale;
+                    for (double[] row : covariance) {
+                        for (int j = 0; j < n; j++) {
+                            row[j] /= s2; // a power of two: exact, as dividing every row first
+                        }
+                    }
+                }
                 for (double[] row : covariance) {
                     for (double v : row) {
                         if (!Double.isFinite(v)) {
@@ -173,6 +190,18 @@ public final class CloudSummary {
             sq += v * v;
         }
         return new CloudSummary(m, n, scale, covariance, sq, zero, sample);
+    }
+
+    /** The first non-finite value of a block (whose reductions showed one), located by row and column. */
+    private static NumericalFailureException nonFinite(NDArray block, long from, int n) {
+        double[] v = block.toDoubleArray();
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) {
+                return new NumericalFailureException("row " + (from + i / n + 1) + ", column " + (i % n + 1) + " is " + v[i]);
+            }
+        }
+        return new NumericalFailureException("rows " + (from + 1) + " to " + (from + v.length / n)
+                + ": the values overflow double precision in their sums");
     }
 
     private static long nextLong(Random r, long bound) {

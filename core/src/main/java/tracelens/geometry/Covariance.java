@@ -17,6 +17,8 @@ public final class Covariance {
     public static final class Accumulator implements AutoCloseable {
         private ai.djl.ndarray.NDManager engine;
         private static final int TILE = 256;
+        private final boolean syrk;
+        private com.sun.jna.Memory engineGram; // the MKL dsyrk path: XᵀX's upper triangle, column-major n x n
         private ai.djl.ndarray.NDArray[] engineCross;
         private ai.djl.ndarray.NDArray engineSum;
         private ai.djl.ndarray.NDArray engineShift;
@@ -24,6 +26,16 @@ public final class Covariance {
         private double[] sum;
         private double[][] cross;
         private long count;
+
+        /** An accumulator whose engine-side products use the engine's dsyrk where it has one ({@link EngineBlas}). */
+        public Accumulator() {
+            this(tracelens.runtime.EngineBlas.available());
+        }
+
+        /** {@code syrk}: XᵀX by the engine's dsyrk (half the multiplications) rather than by tiles of products. */
+        Accumulator(boolean syrk) {
+            this.syrk = syrk;
+        }
 
         public void add(float[] row) {
             double[] d = new double[row.length];
@@ -69,6 +81,14 @@ public final class Covariance {
          * many rows costs one matrix product and no copy back to Java.
          */
         public void addRows(ai.djl.ndarray.NDArray rows) {
+            addRows(rows, false);
+        }
+
+        /**
+         * As {@link #addRows(ai.djl.ndarray.NDArray)}; {@code overwrite}: the rows may be shifted in place (the caller
+         * is done with them), which saves writing a second copy of the block.
+         */
+        public void addRows(ai.djl.ndarray.NDArray rows, boolean overwrite) {
             long[] shape = rows.getShape().getShape();
             if (shape.length != 2) {
                 throw new IllegalArgumentException("rows must be 2-D, found shape " + java.util.Arrays.toString(shape));
@@ -79,6 +99,7 @@ public final class Covariance {
             int n = (int) shape[1];
             try (ai.djl.ndarray.NDManager scope = rows.getManager().newSubManager()) {
                 ai.djl.ndarray.NDArray x = rows;
+                boolean own = overwrite || rows.getDataType() != ai.djl.ndarray.types.DataType.FLOAT64; // x may change
                 if (rows.getDataType() != ai.djl.ndarray.types.DataType.FLOAT64) {
                     x = rows.toType(ai.djl.ndarray.types.DataType.FLOAT64, false);
                     x.attach(scope);
@@ -95,26 +116,34 @@ public final class Covariance {
                 int k = (n + TILE - 1) / TILE;
                 if (engine == null) {
                     engine = tracelens.runtime.DjlRuntime.manager();
-                    engineCross = new ai.djl.ndarray.NDArray[k * (k + 1) / 2];
-                    for (int i = 0, t = 0; i < k; i++) {
-                        for (int j = i; j < k; j++, t++) {
-                            engineCross[t] = engine.zeros(new ai.djl.ndarray.types.Shape(width(i, n), width(j, n)),
-                                    ai.djl.ndarray.types.DataType.FLOAT64);
+                    if (syrk) {
+                        engineGram = tracelens.runtime.EngineBlas.matrix(n);
+                    } else {
+                        engineCross = new ai.djl.ndarray.NDArray[k * (k + 1) / 2];
+                        for (int i = 0, t = 0; i < k; i++) {
+                            for (int j = i; j < k; j++, t++) {
+                                engineCross[t] = engine.zeros(new ai.djl.ndarray.types.Shape(width(i, n), width(j, n)),
+                                        ai.djl.ndarray.types.DataType.FLOAT64);
+                            }
                         }
                     }
                     engineSum = engine.zeros(new ai.djl.ndarray.types.Shape(n), ai.djl.ndarray.types.DataType.FLOAT64);
                     engineShift = engine.create(shift);
                 }
-                ai.djl.ndarray.NDArray xs = x.sub(engineShift);
-                // the upper triangle of tiles only: XᵀX is symmetric, so k(k+1)/2 of the k² tile products suffice
-                ai.djl.ndarray.NDArray[] cols = new ai.djl.ndarray.NDArray[k];
-                for (int i = 0; i < k; i++) {
-                    cols[i] = k == 1 ? xs : xs.get(":, " + i * TILE + ":" + (i * TILE + width(i, n)));
-                }
-                for (int i = 0, t = 0; i < k; i++) {
-                    ai.djl.ndarray.NDArray ti = cols[i].transpose();
-                    for (int j = i; j < k; j++, t++) {
-                        engineCross[t].addi(ti.matMul(cols[j]));
+                ai.djl.ndarray.NDArray xs = own ? x.subi(engineShift) : x.sub(engineShift);
+                if (syrk) {
+                    tracelens.runtime.EngineBlas.syrkUpper(xs, engineGram, n);
+                } else {
+                    // the upper triangle of tiles only: XᵀX is symmetric, so k(k+1)/2 of the k² tile products suffice
+                    ai.djl.ndarray.NDArray[] cols = new ai.djl.ndarray.NDArray[k];
+                    for (int i = 0; i < k; i++) {
+                        cols[i] = k == 1 ? xs : xs.get(":, " + i * TILE + ":" + (i * TILE + width(i, n)));
+                    }
+                    for (int i = 0, t = 0; i < k; i++) {
+                        ai.djl.ndarray.NDArray ti = cols[i].transpose();
+                        for (int j = i; j < k; j++, t++) {
+                            engineCross[t].addi(ti.matMul(cols[j]));
+                        }
                     }
                 }
                 engineSum.addi(xs.sum(new int[] {0}));
@@ -126,8 +155,18 @@ public final class Covariance {
             return Math.min(TILE, n - tile * TILE);
         }
 
-        /** The engine's upper-triangle tiles as one row-major n x n array (upper triangle filled). */
+        /** The engine-side XᵀX as one row-major n x n array (upper triangle filled). */
         private double[] tiles(int n) {
+            if (engineGram != null) {
+                double[] col = engineGram.getDoubleArray(0, n * n); // column-major: (i, j) at i + j n
+                double[] g = new double[n * n];
+                for (int j = 0; j < n; j++) {
+                    for (int i = 0; i <= j; i++) {
+                        g[i * n + j] = col[i + j * n];
+                    }
+                }
+                return g;
+            }
             int k = (n + TILE - 1) / TILE;
             double[] g = new double[n * n];
             for (int i = 0, t = 0; i < k; i++) {
@@ -145,6 +184,10 @@ public final class Covariance {
         /** Frees the engine-side sums (when {@link #addRows} was used). */
         @Override
         public void close() {
+            if (engineGram != null) {
+                engineGram.close();
+                engineGram = null;
+            }
             if (engine != null) {
                 engine.close();
                 engine = null;

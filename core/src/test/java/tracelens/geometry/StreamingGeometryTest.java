@@ -54,19 +54,58 @@ class StreamingGeometryTest {
     }
 
     @Test
-    void tiledEngineCovarianceOfWideRowsEqualsTheDirectOne() {
+    void engineCovarianceOfWideRowsEqualsTheDirectOneByDsyrkAndByTiles() {
+        assertThat(tracelens.runtime.EngineBlas.available()).as("the pinned engine's MKL exports dsyrk").isTrue();
         double[][] p = GeometryTest.gaussian(90, 600, 5); // tiles of 256, 256 and 88 columns
         double[][] expected = Covariance.of(p);
-        try (NDManager m = DjlRuntime.manager(); Covariance.Accumulator acc = new Covariance.Accumulator()) {
-            acc.addRows(CloudSummary.of(p).block(m, 0, 50));
-            acc.addRows(CloudSummary.of(p).block(m, 50, 40));
-            double[][] c = acc.build();
-            for (int a = 0; a < 600; a++) {
-                for (int b = 0; b < 600; b++) {
-                    assertThat(c[a][b]).isCloseTo(expected[a][b], within(1e-9 * (1 + Math.abs(expected[a][b]))));
+        for (boolean syrk : new boolean[] {true, false}) {
+            try (NDManager m = DjlRuntime.manager(); Covariance.Accumulator acc = new Covariance.Accumulator(syrk)) {
+                ai.djl.ndarray.NDArray first = CloudSummary.of(p).block(m, 0, 50); // float64: the caller's, not to be changed
+                double[] before = first.toDoubleArray();
+                acc.addRows(first);
+                assertThat(first.toDoubleArray()).as("the caller's rows").isEqualTo(before);
+                acc.addRows(CloudSummary.of(p).block(m, 50, 40).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                        .toType(ai.djl.ndarray.types.DataType.FLOAT64, false), true);
+                double[][] c = acc.build();
+                for (int a = 0; a < 600; a++) {
+                    for (int b = 0; b < 600; b++) {
+                        double want = expected[a][b];
+                        if (a >= 50 || b >= 50) { // rows 50-89 went through float32 above: compare with their rounding
+                            continue;
+                        }
+                        assertThat(c[a][b]).as("syrk " + syrk).isCloseTo(want, within(1e-3 * (1 + Math.abs(want))));
+                    }
                 }
             }
         }
+        // exact rows both ways: the two paths agree to rounding
+        double[][] bySyrk;
+        double[][] byTiles;
+        try (NDManager m = DjlRuntime.manager(); Covariance.Accumulator a = new Covariance.Accumulator(true);
+                Covariance.Accumulator b = new Covariance.Accumulator(false)) {
+            for (Covariance.Accumulator acc : new Covariance.Accumulator[] {a, b}) {
+                acc.addRows(CloudSummary.of(p).block(m, 0, 50));
+                acc.addRows(CloudSummary.of(p).block(m, 50, 40));
+            }
+            bySyrk = a.build();
+            byTiles = b.build();
+        }
+        double offSyrk = 0;
+        double offTiles = 0;
+        double apart = 0;
+        for (int i = 0; i < 600; i++) {
+            for (int j = 0; j < 600; j++) {
+                double scaleIJ = 1 + Math.abs(expected[i][j]);
+                offSyrk = Math.max(offSyrk, Math.abs(bySyrk[i][j] - expected[i][j]) / scaleIJ);
+                offTiles = Math.max(offTiles, Math.abs(byTiles[i][j] - expected[i][j]) / scaleIJ);
+                apart = Math.max(apart, Math.abs(bySyrk[i][j] - byTiles[i][j]) / scaleIJ);
+                assertThat(bySyrk[i][j]).isEqualTo(bySyrk[j][i]);
+            }
+        }
+        System.out.printf("covariance: dsyrk %.1e, tiles %.1e from the direct one; %.1e apart%n", offSyrk, offTiles, apart);
+        assertThat(offSyrk).isLessThan(1e-10);
+        assertThat(offTiles).isLessThan(1e-10);
+        assertThat(apart).isLessThan(1e-10);
     }
 
     @Test
@@ -89,6 +128,15 @@ class StreamingGeometryTest {
                 .hasMessageContaining("at least 2 points");
         assertThatThrownBy(() -> summary(new double[][] {{1, 2}, {0, 0}}, 10).cosReg()).hasMessageContaining("zero vector");
         assertThatThrownBy(() -> summary(new double[][] {{1, 2}, {Double.NaN, 0}}, 10)).hasMessageContaining("row 2, column 1 is NaN");
+        // in a later block (checked through its sums rather than its max) and as infinities
+        double[][] p = GeometryTest.gaussian(9000, 4, 2);
+        p[5000][3] = Double.NaN;
+        assertThatThrownBy(() -> summary(p, 0)).hasMessageContaining("row 5001, column 4 is NaN");
+        p[5000][3] = Double.NEGATIVE_INFINITY;
+        assertThatThrownBy(() -> summary(p, 0)).hasMessageContaining("row 5001, column 4 is -Infinity");
+        p[5000][3] = 0;
+        p[8999][0] = Double.POSITIVE_INFINITY;
+        assertThatThrownBy(() -> summary(p, 0)).hasMessageContaining("row 9000, column 1 is Infinity");
         assertThat(summary(new double[][] {{1, 2}, {1, 2}, {1, 2}}, 10).isoScore()).isNaN(); // zero variance
     }
 
