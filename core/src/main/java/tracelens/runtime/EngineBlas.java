@@ -17,8 +17,8 @@ import java.nio.ByteBuffer;
  * half the multiplications of a matrix product: the covariance of 100,000 x 768 points took 0.51-0.53 s of products
  * instead of 0.72-0.79 s with triangle tiles of products (BENCHMARKS.md). The same MKL, under the same MKL_CBWR, as
  * every other product of the engine, so the same seed gives the same numbers. Where the symbol is missing (another
- * engine build) {@link #available()} is false and callers use the engine's products; the system property
- * {@code tracelens.engineBlas=false} forces that.
+ * engine build) {@link #available()} is false and callers use the engine's products; {@code TRACELENS_ENGINE_BLAS=0}
+ * (or the system property {@code tracelens.engineBlas=false}) forces that.
  */
 public final class EngineBlas {
     /** MKL's Fortran-interface dsyrk; every integer argument by reference and 64-bit (checked: 32-bit ones crash it). */
@@ -27,7 +27,7 @@ public final class EngineBlas {
     private EngineBlas() {}
 
     private static Function find() {
-        if ("false".equals(System.getProperty("tracelens.engineBlas"))) {
+        if ("false".equals(System.getProperty("tracelens.engineBlas")) || "0".equals(System.getenv("TRACELENS_ENGINE_BLAS"))) {
             return null;
         }
         try {
