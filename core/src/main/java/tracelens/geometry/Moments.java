@@ -59,7 +59,21 @@ public final class Moments implements Serializable {
             Moments block = new Moments(dims);
             block.count = b;
             System.arraycopy(blockMean.toDoubleArray(), 0, block.mean, 0, dims);
-            System.arraycopy(centred.transpose().matMul(centred).toDoubleArray(), 0, block.m2, 0, dims * dims);
+            if (tracelens.runtime.EngineBlas.available()) {
+                // the upper triangle by the engine's dsyrk (half the multiplications), mirrored
+                try (com.sun.jna.Memory gram = tracelens.runtime.EngineBlas.matrix(dims)) {
+                    tracelens.runtime.EngineBlas.syrkUpper(centred, gram, dims);
+                    double[] col = gram.getDoubleArray(0, dims * dims); // column-major: (a, c) at a + c dims
+                    for (int c = 0; c < dims; c++) {
+                        for (int a = 0; a <= c; a++) {
+                            block.m2[a * dims + c] = col[a + c * dims];
+                            block.m2[c * dims + a] = col[a + c * dims];
+                        }
+                    }
+                }
+            } else {
+                System.arraycopy(centred.transpose().matMul(centred).toDoubleArray(), 0, block.m2, 0, dims * dims);
+            }
             NDArray norms = x.norm(new int[] {1}, true);
             block.zeroRows = norms.eq(0).sum().getLong();
             NDArray floor = scope.create(Double.MIN_NORMAL);

@@ -109,6 +109,22 @@ class StreamingGeometryTest {
     }
 
     @Test
+    void mergedMomentsGiveTheDirectCovariance() {
+        double[][] p = scale(GeometryTest.gaussian(300, 40, 6), 1, 3); // an offset, so the centring matters
+        double[][] expected = Covariance.of(p);
+        try (NDManager m = DjlRuntime.manager()) {
+            Moments a = new Moments(40).addRows(CloudSummary.of(p).block(m, 0, 120), "block 1");
+            Moments b = new Moments(40).addRows(CloudSummary.of(p).block(m, 120, 180), "block 2");
+            double[][] c = a.merge(b).covariance();
+            for (int i = 0; i < 40; i++) {
+                for (int j = 0; j < 40; j++) {
+                    assertThat(c[i][j]).isCloseTo(expected[i][j], within(1e-12 * (1 + Math.abs(expected[i][j]))));
+                }
+            }
+        }
+    }
+
+    @Test
     void extremeScalesGiveTheSameScores() {
         double[][] p = GeometryTest.gaussian(300, 5, 8);
         double[][] c0 = Covariance.of(p);
