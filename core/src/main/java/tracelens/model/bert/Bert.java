@@ -181,7 +181,10 @@ public final class Bert implements HiddenStateModel {
         NDArray q = heads(Linear.linear(x, w.wq(), w.bq()).get(0), b, t, h, hs); // (B, H, T, hs)
         NDArray k = heads(Linear.linear(x, w.wk(), w.bk()).get(0), b, t, h, hs);
         NDArray v = heads(Linear.linear(x, w.wv(), w.bv()).get(0), b, t, h, hs);
-        NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).div(tracelens.nn.Scalars.of(q, Math.sqrt(hs))).add(maskBias); // (B, H, T, T)
+        // scaled and masked in place: the same kernels as div and add, without writing two more (B, H, T, T) arrays (the
+        // product's output is not saved for backward, so fine-tuning's autograd allows it)
+        NDArray att = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, T, T)
+        att.divi(tracelens.nn.Scalars.of(q, Math.sqrt(hs))).addi(maskBias);
         att = att.softmax(-1);
         NDArray ctx = att.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, c); // (B, T, C)
         NDArray a = hooks.at(site + "attn_out", Linear.linear(ctx, w.wo(), w.bo()).get(0));
