@@ -53,6 +53,10 @@ for line in open("/proc/cpuinfo"):
         flags = " ".join(x for x in ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if x in f)
 total = re.findall(r"### total (\d+) s", log)
 print("CPU: %s (%s); %s cores; bench/all.sh took %s s" % (cpu, flags, __import__("os").cpu_count(), total[-1] if total else "?"))
+# the peers' BLAS decides their speed (Debian's NumPy and PyTorch load whichever libblas.so.3 the system selects:
+# OpenBLAS with libopenblas0-pthread, else another, such as the much slower reference BLAS), so the table names it
+blas = __import__("os").path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+print("Peers' BLAS: %s" % blas)
 print("| work | tracelens | peer | ratio (>1: tracelens faster) |\n|---|---|---|---|")
 for r in rows:
     print("| %s | %s | %s | %s |" % r)
