@@ -158,14 +158,7 @@ public final class Covariance {
         /** The engine-side XᵀX as one row-major n x n array (upper triangle filled). */
         private double[] tiles(int n) {
             if (engineGram != null) {
-                double[] col = engineGram.getDoubleArray(0, n * n); // column-major: (i, j) at i + j n
-                double[] g = new double[n * n];
-                for (int j = 0; j < n; j++) {
-                    for (int i = 0; i <= j; i++) {
-                        g[i * n + j] = col[i + j * n];
-                    }
-                }
-                return g;
+                return tracelens.runtime.EngineBlas.symmetric(engineGram, n);
             }
             int k = (n + TILE - 1) / TILE;
             double[] g = new double[n * n];

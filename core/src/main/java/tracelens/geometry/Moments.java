@@ -63,13 +63,7 @@ public final class Moments implements Serializable {
                 // the upper triangle by the engine's dsyrk (half the multiplications), mirrored
                 try (com.sun.jna.Memory gram = tracelens.runtime.EngineBlas.matrix(dims)) {
                     tracelens.runtime.EngineBlas.syrkUpper(centred, gram, dims);
-                    double[] col = gram.getDoubleArray(0, dims * dims); // column-major: (a, c) at a + c dims
-                    for (int c = 0; c < dims; c++) {
-                        for (int a = 0; a <= c; a++) {
-                            block.m2[a * dims + c] = col[a + c * dims];
-                            block.m2[c * dims + a] = col[a + c * dims];
-                        }
-                    }
+                    System.arraycopy(tracelens.runtime.EngineBlas.symmetric(gram, dims), 0, block.m2, 0, dims * dims);
                 }
             } else {
                 System.arraycopy(centred.transpose().matMul(centred).toDoubleArray(), 0, block.m2, 0, dims * dims);

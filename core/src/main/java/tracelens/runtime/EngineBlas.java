@@ -90,4 +90,17 @@ public final class EngineBlas {
                     args.share(16), args.share(40), c, args.share(24)});
         }
     }
+
+    /** C's upper triangle (as {@link #syrkUpper} leaves it) as a full symmetric row-major n x n array. */
+    public static double[] symmetric(Memory c, int n) {
+        double[] col = c.getDoubleArray(0, n * n); // column-major: (i, j) at i + j n
+        double[] g = new double[n * n];
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i <= j; i++) {
+                g[i * n + j] = col[i + j * n];
+                g[j * n + i] = col[i + j * n];
+            }
+        }
+        return g;
+    }
 }
