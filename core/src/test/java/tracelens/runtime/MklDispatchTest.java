@@ -61,6 +61,9 @@ class MklDispatchTest {
         String cpu = Files.readString(Path.of("/proc/cpuinfo"));
         boolean amdAvx512 = cpu.contains("AuthenticAMD") && cpu.lines().anyMatch(l -> l.startsWith("flags") && l.contains(" avx512f"));
         assertThat(auto.contains("mkl-dispatch=intel-path")).as("automatic: on for AMD with AVX-512 only").isEqualTo(amdAvx512);
+        assertThat(auto).doesNotContain("engine-blas");
+        // the engine's dsyrk switched off (EngineBlas): covariances by tiles, recorded as such
+        assertThat(numerics(Map.of("TRACELENS_ENGINE_BLAS", "0"), texts, "tiles.safetensors")).contains("engine-blas=off");
     }
 
     /** `tracelens activations` through the launcher with {@code env}; the provenance's numerics line. */

@@ -8,8 +8,9 @@ import tracelens.sip.Identifier;
 import tracelens.sip.IdentifierTrainer;
 
 /**
- * One SIP identifier training (an MLP on Gaussian sources, the production trainer) whose every number is printed as
- * bits: run in a child JVM under different kernel settings by CrossCpuReproducibilityTest.
+ * One SIP identifier training (an MLP on Gaussian sources, the production trainer) and one float64 covariance of its
+ * inputs (the engine's dsyrk), every number printed as bits: run in a child JVM under different kernel settings by
+ * CrossCpuReproducibilityTest.
  */
 public final class CrossCpuProbe {
     private CrossCpuProbe() {}
@@ -71,7 +72,22 @@ public final class CrossCpuProbe {
             for (float z : res.testLogits()) {
                 h = 31 * h + Float.floatToIntBits(z);
             }
-            System.out.println("losses " + b + "logits " + Long.toHexString(h));
+            // the covariance behind IsoScore, by the engine's MKL dsyrk (tracelens.runtime.EngineBlas)
+            long hc = 17;
+            try (tracelens.geometry.Covariance.Accumulator acc = new tracelens.geometry.Covariance.Accumulator()) {
+                float[] flat = new float[x.length * d];
+                for (int i = 0; i < x.length; i++) {
+                    System.arraycopy(x[i], 0, flat, i * d, d);
+                }
+                acc.addRows(m.create(flat, new ai.djl.ndarray.types.Shape(x.length, d)));
+                for (double[] row : acc.build()) {
+                    for (double v : row) {
+                        hc = 31 * hc + Double.doubleToLongBits(v);
+                    }
+                }
+            }
+            System.out.println("losses " + b + "logits " + Long.toHexString(h) + " covariance " + Long.toHexString(hc)
+                    + (tracelens.runtime.EngineBlas.available() ? " dsyrk" : " tiles"));
         }
     }
 }
