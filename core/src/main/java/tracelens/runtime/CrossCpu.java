@@ -66,7 +66,7 @@ public final class CrossCpu {
         if (mklDispatchForced()) {
             b.append(" mkl-dispatch=intel-path"); // the launcher's shim (core/src/main/c/mkl_intel_cpu.c) is preloaded
         }
-        if ("0".equals(System.getenv("TRACELENS_ENGINE_BLAS"))) {
+        if (EngineBlas.switchedOff()) {
             b.append(" engine-blas=off"); // covariances by tiles of products, not MKL's dsyrk (EngineBlas): other last bits
         }
         return b.toString();

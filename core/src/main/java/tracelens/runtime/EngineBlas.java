@@ -21,13 +21,23 @@ import java.nio.ByteBuffer;
  * (or the system property {@code tracelens.engineBlas=false}) forces that.
  */
 public final class EngineBlas {
-    /** MKL's Fortran-interface dsyrk; every integer argument by reference and 64-bit (checked: 32-bit ones crash it). */
-    private static final Function DSYRK = find();
+    /**
+     * MKL's Fortran-interface dsyrk; every integer argument by reference and 64-bit (checked: 32-bit ones crash it).
+     * Looked up on first use (it loads the engine), not when provenance asks {@link #switchedOff()}.
+     */
+    private static final class Routine {
+        static final Function DSYRK = find();
+    }
 
     private EngineBlas() {}
 
+    /** Whether the user switched the routine off ({@code TRACELENS_ENGINE_BLAS=0} or {@code -Dtracelens.engineBlas=false}). */
+    public static boolean switchedOff() {
+        return "false".equals(System.getProperty("tracelens.engineBlas")) || "0".equals(System.getenv("TRACELENS_ENGINE_BLAS"));
+    }
+
     private static Function find() {
-        if ("false".equals(System.getProperty("tracelens.engineBlas")) || "0".equals(System.getenv("TRACELENS_ENGINE_BLAS"))) {
+        if (switchedOff()) {
             return null;
         }
         try {
@@ -41,7 +51,7 @@ public final class EngineBlas {
 
     /** Whether {@link #syrkUpper} runs (the engine's library has the routine and it is not switched off). */
     public static boolean available() {
-        return DSYRK != null;
+        return Routine.DSYRK != null;
     }
 
     /** Native memory for an n x n float64 matrix, zeroed; free it with {@link Memory#close()}. */
@@ -56,7 +66,7 @@ public final class EngineBlas {
      * A a float64 engine array of k rows and n columns. A is made contiguous first where it is not.
      */
     public static void syrkUpper(NDArray a, Memory c, int n) {
-        if (DSYRK == null) {
+        if (Routine.DSYRK == null) {
             throw new IllegalStateException("the engine's dsyrk is not available");
         }
         long[] shape = a.getShape().getShape();
@@ -86,7 +96,7 @@ public final class EngineBlas {
             args.setByte(49, (byte) 'N');
             Pointer p = Native.getDirectBufferPointer(data);
             // C := alpha op(A) op(A)ᵀ + beta C with op = N on the column-major n x k view of A's memory: AᵀA
-            DSYRK.invokeVoid(new Object[] {args.share(48), args.share(49), args.share(0), args.share(8), args.share(32), p,
+            Routine.DSYRK.invokeVoid(new Object[] {args.share(48), args.share(49), args.share(0), args.share(8), args.share(32), p,
                     args.share(16), args.share(40), c, args.share(24)});
         }
     }

@@ -67,7 +67,7 @@ public final class Silhouette {
                     unit[i * d + j] = x[i][j] / norm;
                 }
             }
-            return fromSums(cosineSums(unit, labels, n, d, k), labels, size, k);
+            return fromSums(cosineSums(unit, labels, size, d), labels, size, k);
         }
         float[] oneHot = new float[n * k];
         for (int i = 0; i < n; i++) {
@@ -123,12 +123,15 @@ public final class Silhouette {
         return fromSums(sums, labels, size, k);
     }
 
-    /** Each point's summed cosine distance to every group ({@code unit}: the points' unit vectors, n x d). */
-    private static double[] cosineSums(double[] unit, int[] labels, int n, int d, int k) {
+    /**
+     * Each point's summed cosine distance to every group ({@code unit}: the points' unit vectors, n x d; {@code size}:
+     * the groups' sizes).
+     */
+    private static double[] cosineSums(double[] unit, int[] labels, int[] size, int d) {
+        int n = labels.length;
+        int k = size.length;
         double[] groupSum = new double[d * k]; // S_c, laid out (d, k) so the loop below runs over groups innermost
-        int[] size = new int[k];
         for (int i = 0; i < n; i++) {
-            size[labels[i]]++;
             for (int j = 0; j < d; j++) {
                 groupSum[j * k + labels[i]] += unit[i * d + j];
             }
