@@ -67,12 +67,10 @@ class StreamingGeometryTest {
                 acc.addRows(CloudSummary.of(p).block(m, 50, 40).toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
                         .toType(ai.djl.ndarray.types.DataType.FLOAT64, false), true);
                 double[][] c = acc.build();
+                // rows 50-89 went through float32 above, so every entry carries their rounding (about 1e-7 relative)
                 for (int a = 0; a < 600; a++) {
                     for (int b = 0; b < 600; b++) {
                         double want = expected[a][b];
-                        if (a >= 50 || b >= 50) { // rows 50-89 went through float32 above: compare with their rounding
-                            continue;
-                        }
                         assertThat(c[a][b]).as("syrk " + syrk).isCloseTo(want, within(1e-3 * (1 + Math.abs(want))));
                     }
                 }
