@@ -21,11 +21,18 @@ public final class Adam implements Optimizer {
     private final double eps;
     private final double weightDecay;
     private final double clip;
+    private final FusedAdam fused;
     private int t;
 
     /** {@code clip} <= 0 disables clipping; {@code weightDecay} 0 gives plain Adam. */
     public Adam(NDManager manager, List<NDArray> params, double weightDecay, double clip) {
+        this(manager, params, weightDecay, clip, FusedAdam.available());
+    }
+
+    /** {@code fuse} false: always the engine's update (tests compare the two). */
+    Adam(NDManager manager, List<NDArray> params, double weightDecay, double clip, boolean fuse) {
         this.params = params;
+        this.fused = fuse ? new FusedAdam() : null;
         this.beta1 = 0.9;
         this.beta2 = 0.999;
         this.eps = 1e-8;
@@ -55,19 +62,30 @@ public final class Adam implements Optimizer {
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2 = 1 - Math.pow(beta2, t);
         // PyTorch's p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) is the engine's fused step
-        // p -= lr' * m / (sqrt(v) + eps') with lr' = lr sqrt(bc2)/bc1 and eps' = eps sqrt(bc2): one native call per
-        // tensor instead of eight (it also applies the clip factor to the gradient)
+        // p -= lr' * m / (sqrt(v) + eps') with lr' = lr sqrt(bc2)/bc1 and eps' = eps sqrt(bc2) (it also applies the
+        // clip factor to the gradient); FusedAdam makes the same bits in one pass where it can
         float lrCorrected = (float) (lr * Math.sqrt(bc2) / bc1);
         float epsCorrected = (float) (eps * Math.sqrt(bc2));
+        float decay = (float) (1 - lr * weightDecay);
         for (int i = 0; i < params.size(); i++) {
             NDArray p = params.get(i);
-            if (weightDecay != 0 && p.getShape().dimension() >= 2) {
-                p.muli((float) (1 - lr * weightDecay));
+            boolean decays = weightDecay != 0 && p.getShape().dimension() >= 2;
+            if (fused != null && fused.step(p, grads.get(i), m1.get(i), m2.get(i), decays ? decay : 1f, scale, lrCorrected,
+                    (float) beta1, (float) beta2, epsCorrected)) {
+                continue;
+            }
+            if (decays) {
+                p.muli(decay);
             }
             p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m1.get(i), m2.get(i)), new NDList(p),
                     (float) lr, lrCorrected, 0f, scale, -1f, (float) beta1, (float) beta2, epsCorrected, false, false);
         }
         return norm;
+    }
+
+    /** The first and second moments of parameter {@code i} (tests compare them). */
+    NDArray[] moments(int i) {
+        return new NDArray[] {m1.get(i), m2.get(i)};
     }
 
     @Override

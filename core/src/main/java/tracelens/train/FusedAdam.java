@@ -1,0 +1,117 @@
+package tracelens.train;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import tracelens.runtime.EngineVml;
+
+/**
+ * The engine's fused Adam update (DJL's {@code adamUpdate} followed by its {@code zeroGrad}) in one pass over each
+ * tensor, with the same bits. The engine's version is twelve elementwise passes over the parameter's size (a gradient
+ * clone, the clip factor, {@code add_(weight, 0)}, four temporaries for lr·m/(√v+ε), the gradient zeroed); for the SIP
+ * identifier's 385,000 parameters those passes, out of cache, were the gap to PyTorch in a training step
+ * (BENCHMARKS.md). Here each block of {@link #BLOCK} elements is read once into arrays that stay in cache, updated,
+ * and written back into the engine's memory.
+ *
+ * <p>Same bits, op by op, as ATen computes them (checked against the engine by FusedAdamTest): the clip factor as a
+ * float product; {@code add_(w, wd)} and {@code add_(g, 1-β1)} as ATen's vectorised {@code fmadd(other, alpha, self)};
+ * {@code addcmul_(g, g, 1-β2)} as this build compiles it, {@code fma((1-β2) g, g, β2 v)}; the square root by the very
+ * routine the engine's {@code sqrt} calls ({@link EngineVml}, not the correctly rounded one); then
+ * {@code w - (m lr') / (√v + ε')}, all float32. Used only where that holds: float32 arrays whose memory the engine lends
+ * rather than copies (contiguous, on the CPU) and the engine's {@code vmsSqrt} bound; otherwise callers use the
+ * engine's update.
+ */
+final class FusedAdam {
+    static final int BLOCK = 2048;
+
+    private final float[] w = new float[BLOCK];
+    private final float[] g = new float[BLOCK];
+    private final float[] m = new float[BLOCK];
+    private final float[] v = new float[BLOCK];
+    private final float[] zeros = new float[BLOCK];
+    private final Memory root = new Memory(4L * BLOCK);
+
+    static boolean available() {
+        return EngineVml.available();
+    }
+
+    /**
+     * One Adam step on {@code weight} in place: {@code decay} multiplies the weight first (AdamW's 1 - lr wd, 1 for
+     * none), {@code scale} the gradient (clipping), then the moments and the weight are updated with the
+     * bias-corrected {@code lr} and {@code eps} and the gradient is set to zero. Returns false, touching nothing, where
+     * an array's memory cannot be updated in place; the caller then uses the engine's update.
+     */
+    boolean step(NDArray weight, NDArray grad, NDArray m1, NDArray m2, float decay, float scale, float lr, float beta1,
+            float beta2, float eps) {
+        FloatBuffer wb = own(weight);
+        FloatBuffer gb = wb == null ? null : own(grad);
+        FloatBuffer mb = gb == null ? null : own(m1);
+        FloatBuffer vb = mb == null ? null : own(m2);
+        int n = wb == null ? -1 : wb.capacity();
+        if (vb == null || gb.capacity() != n || mb.capacity() != n || vb.capacity() != n) {
+            return false;
+        }
+        Pointer vp = Native.getDirectBufferPointer(vb);
+        int mklThreads = EngineVml.singleThreaded();
+        try {
+            update(wb, gb, mb, vb, vp, n, decay, scale, lr, beta1, beta2, eps);
+        } finally {
+            EngineVml.restoreThreads(mklThreads);
+        }
+        return true;
+    }
+
+    private void update(FloatBuffer wb, FloatBuffer gb, FloatBuffer mb, FloatBuffer vb, Pointer vp, int n, float decay,
+            float scale, float lr, float beta1, float beta2, float eps) {
+        float oneMinusBeta1 = 1f - beta1; // as the engine's JNI code computes them, in float
+        float oneMinusBeta2 = 1f - beta2;
+        for (int off = 0; off < n; off += BLOCK) {
+            int len = Math.min(BLOCK, n - off);
+            wb.get(off, w, 0, len);
+            gb.get(off, g, 0, len);
+            mb.get(off, m, 0, len);
+            vb.get(off, v, 0, len);
+            for (int i = 0; i < len; i++) {
+                float wi = decay == 1f ? w[i] : w[i] * decay;
+                float gi = scale == 1f ? g[i] : g[i] * scale;
+                gi = Math.fma(wi, 0f, gi); // the engine's add_(weight, weight_decay = 0): keeps its signed zeros
+                float mi = Math.fma(gi, oneMinusBeta1, m[i] * beta1);
+                v[i] = Math.fma(oneMinusBeta2 * gi, gi, v[i] * beta2);
+                m[i] = mi;
+                w[i] = wi;
+            }
+            mb.put(off, m, 0, len);
+            vb.put(off, v, 0, len);
+            gb.put(off, zeros, 0, len);
+            EngineVml.sqrt(vp.share(4L * off), root, len);
+            root.read(0, g, 0, len); // g now holds √v
+            for (int i = 0; i < len; i++) {
+                w[i] = w[i] - (m[i] * lr) / (g[i] + eps);
+            }
+            wb.put(off, w, 0, len);
+        }
+    }
+
+    /**
+     * The array's own memory as floats, or null where the engine would hand over a copy (not float32, not on the
+     * CPU, or not contiguous: then DJL's {@code toByteBuffer(true)} copies, and each call gives a new address).
+     */
+    private static FloatBuffer own(NDArray a) {
+        if (a.getDataType() != DataType.FLOAT32 || !a.getDevice().equals(Device.cpu()) || a.isSparse()) {
+            return null;
+        }
+        ByteBuffer first = a.toByteBuffer(true);
+        ByteBuffer second = a.toByteBuffer(true);
+        if (!first.isDirect() || Native.getDirectBufferPointer(first) == null
+                || !Native.getDirectBufferPointer(first).equals(Native.getDirectBufferPointer(second))) {
+            return null;
+        }
+        return first.order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+}
