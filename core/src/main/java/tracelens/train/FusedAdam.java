@@ -1,14 +1,21 @@
 package tracelens.train;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Random;
+import tracelens.runtime.DjlRuntime;
 import tracelens.runtime.EngineVml;
 
 /**
@@ -37,8 +44,62 @@ final class FusedAdam {
     private final float[] zeros = new float[BLOCK];
     private final Memory root = new Memory(4L * BLOCK);
 
+    /** Whether the one-pass update runs: the engine's vmsSqrt is bound and {@link #sameBitsAsTheEngine} held. */
     static boolean available() {
-        return EngineVml.available();
+        return Check.PASSED;
+    }
+
+    private static final class Check {
+        static final boolean PASSED = EngineVml.available() && sameBitsAsTheEngine();
+    }
+
+    /**
+     * Whether this loop gives the engine's bits on this processor and in this environment, checked once per JVM on
+     * two blocks and a tail over three steps (with clipping and decay): the engine's kernels differ by CPU capability
+     * (ATen's portable kernels, as under {@code ATEN_CPU_CAPABILITY=default} or TRACELENS_CROSS_CPU, do not fuse the
+     * multiply-adds that its AVX2 and AVX-512 kernels do), so that is verified, not assumed; the engine's update runs
+     * where it fails.
+     */
+    static boolean sameBitsAsTheEngine() {
+        int n = 2 * BLOCK + 37;
+        Random r = new Random(20261202);
+        float[] w0 = new float[n];
+        for (int i = 0; i < n; i++) {
+            w0[i] = (float) r.nextGaussian();
+        }
+        DjlRuntime.configure();
+        try (NDManager m = Engine.getEngine("PyTorch").newBaseManager(Device.cpu())) {
+            Shape shape = new Shape(n);
+            NDArray[] ours = {m.create(w0), m.zeros(shape), m.zeros(shape)};
+            NDArray[] engine = {m.create(w0), m.zeros(shape), m.zeros(shape)};
+            FusedAdam fused = new FusedAdam();
+            for (int step = 1; step <= 3; step++) {
+                float[] g = new float[n];
+                for (int i = 0; i < n; i++) {
+                    g[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(12) - 8));
+                }
+                float decay = step == 2 ? 0.99f : 1f;
+                float scale = step == 3 ? 0.7f : 1f;
+                float lr = 1e-3f * step;
+                float eps = 1e-8f * step;
+                NDArray grad = m.create(g);
+                if (!fused.step(ours[0], grad, ours[1], ours[2], decay, scale, lr, 0.9f, 0.999f, eps)) {
+                    return false;
+                }
+                grad = m.create(g);
+                engine[0].muli(decay);
+                engine[0].getNDArrayInternal().adamUpdate(new NDList(engine[0], grad, engine[1], engine[2]),
+                        new NDList(engine[0]), lr, lr, 0f, scale, -1f, 0.9f, 0.999f, eps, false, false);
+            }
+            for (int k = 0; k < 3; k++) {
+                if (!Arrays.equals(ours[k].toByteArray(), engine[k].toByteArray())) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /**

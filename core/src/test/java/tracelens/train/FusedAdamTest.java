@@ -95,6 +95,39 @@ class FusedAdamTest {
         }
     }
 
+    /**
+     * Under ATen's portable kernels (TRACELENS_CROSS_CPU sets ATEN_CPU_CAPABILITY=default) the engine's update rounds
+     * its multiply-adds twice, so the self-check fails and the engine's update runs: checked in a child JVM.
+     */
+    @Test
+    void theSelfCheckDeclinesWhereTheEnginesKernelsDiffer() throws Exception {
+        assertThat(availableInChildJvm(java.util.Map.of())).isEqualTo("available true");
+        assertThat(availableInChildJvm(java.util.Map.of("ATEN_CPU_CAPABILITY", "default"))).isEqualTo("available false");
+    }
+
+    private static String availableInChildJvm(java.util.Map<String, String> env) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m"));
+        for (String p : List.of("ai.djl.offline", "ENGINE_CACHE_DIR", "tracelens.cache")) {
+            if (System.getProperty(p) != null) {
+                cmd.add("-D" + p + "=" + System.getProperty(p));
+            }
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FusedAdamTest.class.getName()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove("ATEN_CPU_CAPABILITY");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return out.lines().filter(l -> l.startsWith("available ")).findFirst().orElse(out);
+    }
+
+    /** The child JVM of {@link #theSelfCheckDeclinesWhereTheEnginesKernelsDiffer}. */
+    public static void main(String[] args) {
+        System.out.println("available " + FusedAdam.available());
+    }
+
     @Test
     void declinesAViewTheEngineWouldCopy() {
         try (NDManager m = DjlRuntime.manager()) {
