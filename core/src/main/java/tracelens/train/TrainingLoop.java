@@ -129,7 +129,7 @@ public final class TrainingLoop {
                 for (int from = 0; from < inOrder.length; from += s.batchSize()) {
                     int[] idx = Arrays.copyOfRange(inOrder, from, Math.min(inOrder.length, from + s.batchSize()));
                     double lr = s.lr() * s.schedule().multiplier(step, total);
-                    double[] values = step(m, adam, loss, idx, lr, step, epoch, s);
+                    double[] values = step(m, params, adam, loss, idx, lr, step, epoch, s);
                     listeners.afterStep().accept(values);
                     if (sums == null) {
                         sums = new double[values.length];
@@ -195,7 +195,8 @@ public final class TrainingLoop {
         collectBeforeBackward = on;
     }
 
-    private static double[] step(NDManager m, Optimizer adam, StepLoss loss, int[] idx, double lr, int step, int epoch, Settings s) {
+    private static double[] step(NDManager m, Parameters params, Optimizer adam, StepLoss loss, int[] idx, double lr, int step, int epoch,
+            Settings s) {
         try (NDManager scope = m.newSubManager()) {
             double[] values;
             try (tracelens.nn.Autograd gc = tracelens.nn.Autograd.record()) {
@@ -215,12 +216,12 @@ public final class TrainingLoop {
             }
             for (int k = 0; k < values.length; k++) {
                 if (!Double.isFinite(values[k])) {
-                    throw diverged(step, epoch, s, s.termNames().get(k) + " " + values[k]);
+                    throw diverged(step, epoch, s, s.termNames().get(k) + " " + values[k] + NonFinite.weights(params));
                 }
             }
             double norm = adam.step(scope, lr);
             if (!Double.isFinite(norm)) {
-                throw diverged(step, epoch, s, "the gradient norm is " + norm);
+                throw diverged(step, epoch, s, "the gradient norm is " + norm + NonFinite.gradients(params) + NonFinite.weights(params));
             }
             return values;
         }
