@@ -32,8 +32,8 @@ public class TrainSteps {
             double s = (System.nanoTime() - t0) / 1e9;
             int fit = n - n / 10;
             int steps = epochs * ((fit + 63) / 64);
-            System.out.printf("tracelens: %d steps in %.2f s = %.0f steps/s (threads %s, final loss %.4f)%n", steps, s, steps / s, args[0],
-                    res.trainLoss()[res.trainLoss().length - 1]);
+            System.out.printf("tracelens: %d steps in %.2f s = %.0f steps/s (threads %s, final loss %.4f, Adam %s)%n", steps, s, steps / s, args[0],
+                    res.trainLoss()[res.trainLoss().length - 1], tracelens.train.Adam.onePass() ? "in one pass" : "by the engine");
         }
     }
 }

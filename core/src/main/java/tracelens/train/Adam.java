@@ -24,6 +24,14 @@ public final class Adam implements Optimizer {
     private final FusedAdam fused;
     private int t;
 
+    /**
+     * Whether updates run in one pass ({@link FusedAdam}: the engine's routine is bound and its self-check held) rather
+     * than through the engine's update; the numbers are the same either way. For benchmark logs.
+     */
+    public static boolean onePass() {
+        return FusedAdam.available();
+    }
+
     /** {@code clip} <= 0 disables clipping; {@code weightDecay} 0 gives plain Adam. */
     public Adam(NDManager manager, List<NDArray> params, double weightDecay, double clip) {
         this(manager, params, weightDecay, clip, FusedAdam.available());
