@@ -18,7 +18,10 @@ final class NonFinite {
 
     private NonFinite() {}
 
-    /** "; non-finite gradients in 2 of 6 tensors: fc.weight (3 NaN of 40), ..." or "" when every gradient is finite. */
+    /**
+     * "; non-finite gradients in 2 of 6 tensors, last parameter first: fc.weight (3 NaN of 40), ..." or "" when every
+     * gradient is finite.
+     */
     static String gradients(Parameters params) {
         return describe("gradients", params, true);
     }
@@ -58,8 +61,11 @@ final class NonFinite {
         if (found.isEmpty()) {
             return "";
         }
+        // backward starts at the output: in a model whose parameters are listed in forward order (every tracelens
+        // module), the last tensor listed is where a non-finite gradient appeared first
+        java.util.Collections.reverse(found);
         String list = String.join(", ", found.subList(0, Math.min(LISTED, found.size())));
-        return "; non-finite " + what + " in " + found.size() + " of " + tensors + " tensors: " + list
+        return "; non-finite " + what + " in " + found.size() + " of " + tensors + " tensors, last parameter first: " + list
                 + (found.size() > LISTED ? ", ..." : "");
     }
 

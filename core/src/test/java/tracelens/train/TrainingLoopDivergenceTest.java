@@ -25,7 +25,7 @@ class TrainingLoopDivergenceTest {
                     new Random(1), TrainingLoop.Settings.of(1, 4, 1e-3), loss))
                     .isInstanceOf(NumericalFailureException.class)
                     .hasMessage("training diverged at step 1 (epoch 1): the gradient norm is Infinity; non-finite gradients in 1"
-                            + " of 2 tensors: w2 (2 infinite of 2)");
+                            + " of 2 tensors, last parameter first: w2 (2 infinite of 2)");
         }
     }
 
@@ -38,8 +38,29 @@ class TrainingLoopDivergenceTest {
             assertThatThrownBy(() -> TrainingLoop.run(m, params, new Adam(m, params.trainable(), 0, 0), new int[] {0, 1},
                     new Random(1), TrainingLoop.Settings.of(1, 2, 1e-3), loss))
                     .isInstanceOf(NumericalFailureException.class)
-                    .hasMessage("training diverged at step 1 (epoch 1): loss NaN; non-finite weights in 1 of 2 tensors: a (1 NaN,"
-                            + " 1 infinite of 3)");
+                    .hasMessage("training diverged at step 1 (epoch 1): loss NaN; non-finite weights in 1 of 2 tensors, last"
+                            + " parameter first: a (1 NaN, 1 infinite of 3)");
+        }
+    }
+
+    @Test
+    void manyTensorsAreListedLastFirstAndCutAfterFive() {
+        try (NDManager m = DjlRuntime.manager()) {
+            Parameters params = new Parameters();
+            for (int i = 0; i < 7; i++) {
+                params.add("p" + i, m.zeros(new ai.djl.ndarray.types.Shape(1)));
+            }
+            TrainingLoop.StepLoss loss = (scope, rows) -> {
+                NDArray sum = params.get("p0").sqrt();
+                for (int i = 1; i < 7; i++) {
+                    sum = sum.add(params.get("p" + i).sqrt());
+                }
+                return List.of(sum.sum());
+            };
+            assertThatThrownBy(() -> TrainingLoop.run(m, params, new Adam(m, params.trainable(), 0, 0), new int[] {0},
+                    new Random(1), TrainingLoop.Settings.of(1, 1, 1e-3), loss))
+                    .hasMessageEndingWith("non-finite gradients in 7 of 7 tensors, last parameter first: p6 (1 infinite of 1),"
+                            + " p5 (1 infinite of 1), p4 (1 infinite of 1), p3 (1 infinite of 1), p2 (1 infinite of 1), ...");
         }
     }
 }
