@@ -5,17 +5,15 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.Random;
 import tracelens.runtime.DjlRuntime;
+import tracelens.runtime.EngineMemory;
 import tracelens.runtime.EngineVml;
 
 /**
@@ -110,10 +108,10 @@ final class FusedAdam {
      */
     boolean step(NDArray weight, NDArray grad, NDArray m1, NDArray m2, float decay, float scale, float lr, float beta1,
             float beta2, float eps) {
-        FloatBuffer wb = own(weight);
-        FloatBuffer gb = wb == null ? null : own(grad);
-        FloatBuffer mb = gb == null ? null : own(m1);
-        FloatBuffer vb = mb == null ? null : own(m2);
+        FloatBuffer wb = EngineMemory.floats(weight);
+        FloatBuffer gb = wb == null ? null : EngineMemory.floats(grad);
+        FloatBuffer mb = gb == null ? null : EngineMemory.floats(m1);
+        FloatBuffer vb = mb == null ? null : EngineMemory.floats(m2);
         int n = wb == null ? -1 : wb.capacity();
         if (vb == null || gb.capacity() != n || mb.capacity() != n || vb.capacity() != n) {
             return false;
@@ -157,22 +155,5 @@ final class FusedAdam {
             }
             wb.put(off, w, 0, len);
         }
-    }
-
-    /**
-     * The array's own memory as floats, or null where the engine would hand over a copy (not float32, not on the
-     * CPU, or not contiguous: then DJL's {@code toByteBuffer(true)} copies, and each call gives a new address).
-     */
-    private static FloatBuffer own(NDArray a) {
-        if (a.getDataType() != DataType.FLOAT32 || !a.getDevice().equals(Device.cpu()) || a.isSparse()) {
-            return null;
-        }
-        ByteBuffer first = a.toByteBuffer(true);
-        ByteBuffer second = a.toByteBuffer(true);
-        if (!first.isDirect() || Native.getDirectBufferPointer(first) == null
-                || !Native.getDirectBufferPointer(first).equals(Native.getDirectBufferPointer(second))) {
-            return null;
-        }
-        return first.order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 }
