@@ -1,7 +1,7 @@
 # The native runtime environment of every tracelens JVM: sourced (not run) by ./tracelens, ./tracelens-spark and
 # core/bin/java (the JVM of the tests and of bench/), so that tests check and benchmarks measure what a user runs.
 # Needs `here` set to the repository root. Each setting keeps a value the user already exported. Afterwards
-# `tracelens_jit` holds the JVM's JIT options.
+# `tracelens_jit` holds the JVM's JIT options and `tracelens_gc` its garbage collector.
 
 export RUST_FLAVOR="${RUST_FLAVOR:-cpu}"
 # libtorch warns once that autograd uses a deprecated mode; keep its C++ log to errors
@@ -73,3 +73,23 @@ fi
 # most of a short 'ilm' run recompiling callers (BENCHMARKS.md). Numbers are unchanged: only inlining differs.
 tracelens_jit=()
 [ -f "$here/core/compile-commands.txt" ] && tracelens_jit=(-XX:CompileCommandFile="$here/core/compile-commands.txt")
+
+# Garbage collector of the command-line JVMs (./tracelens and core/bin/java; not tracelens-spark, whose executors share
+# one heap across parallel tasks): the serial collector. tracelens keeps its large data off the Java heap (memory-mapped
+# files, the engine's native memory), and for such a heap G1's regions and concurrent threads cost memory and start-up
+# time: the demo peaked at 1.24 GB instead of 1.69 GB in the same 47 s, `ilm` took 1.14-1.19 s instead of 1.24-1.26 s,
+# and bench/all.sh was otherwise unchanged (BENCHMARKS.md). TRACELENS_GC=serial|parallel|g1 chooses; a collector the
+# user names in TRACELENS_JAVA_OPTS, JAVA_TOOL_OPTIONS or JDK_JAVA_OPTIONS wins (the JVM refuses two).
+tracelens_gc=()
+case " ${TRACELENS_JAVA_OPTS:-} ${JAVA_TOOL_OPTIONS:-} ${JDK_JAVA_OPTIONS:-} " in
+  *" -XX:+Use"*"GC "*) ;;
+  *)
+    case "${TRACELENS_GC:-serial}" in
+      serial) tracelens_gc=(-XX:+UseSerialGC) ;;
+      parallel) tracelens_gc=(-XX:+UseParallelGC) ;;
+      g1) tracelens_gc=(-XX:+UseG1GC) ;;
+      *) echo "error: TRACELENS_GC must be serial, parallel or g1, found '${TRACELENS_GC}'" >&2; exit 2 ;;
+    esac
+    ;;
+esac
+

@@ -13,8 +13,8 @@ import tracelens.testing.CrossCpuProbe;
 /**
  * Issue 16: core/runtime-env.sh, the environment both launchers and core/bin/java give the engine. Checked: the allocator
  * settings it adds (one arena, no mapped blocks, no trimming), the switch that turns them off, a user's own
- * GLIBC_TUNABLES winning key by key, and that the allocator settings leave every number of a training run unchanged
- * bit for bit (they move memory, not arithmetic).
+ * GLIBC_TUNABLES winning key by key, that the allocator settings leave every number of a training run unchanged
+ * bit for bit (they move memory, not arithmetic), and the choice of garbage collector.
  */
 class RuntimeEnvTest {
     private static final Path ROOT = Path.of(System.getProperty("tracelens.root", "..")).toAbsolutePath().normalize();
@@ -38,18 +38,50 @@ class RuntimeEnvTest {
         assertThat(tuned).isEqualTo(plain);
     }
 
+    /**
+     * The serial collector unless TRACELENS_GC says otherwise, nothing where the user names a collector (the JVM refuses
+     * two), an error with exit code 2 for an unknown name; and the test JVMs (started through core/bin/java) run it.
+     */
+    @Test
+    void theCollectorIsSerialUnlessChosenOtherwise() throws Exception {
+        assertThat(sourced("${tracelens_gc[*]:-}", Map.of())).isEqualTo("-XX:+UseSerialGC");
+        assertThat(sourced("${tracelens_gc[*]:-}", Map.of("TRACELENS_GC", "g1"))).isEqualTo("-XX:+UseG1GC");
+        assertThat(sourced("${tracelens_gc[*]:-}", Map.of("TRACELENS_GC", "parallel"))).isEqualTo("-XX:+UseParallelGC");
+        assertThat(sourced("${tracelens_gc[*]:-}", Map.of("TRACELENS_JAVA_OPTS", "-Xmx2g -XX:+UseZGC"))).isEmpty();
+        assertThat(sourced("${tracelens_gc[*]:-}", Map.of("JAVA_TOOL_OPTIONS", "-XX:+UseParallelGC"))).isEmpty();
+        assertThat(run("${tracelens_gc[*]:-}", Map.of("TRACELENS_GC", "shenandoah")))
+                .isEqualTo("2 error: TRACELENS_GC must be serial, parallel or g1, found 'shenandoah'");
+        assertThat(java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()).extracting(b -> b.getName())
+                .contains("Copy", "MarkSweepCompact"); // the serial collector's two generations
+    }
+
     /** GLIBC_TUNABLES after sourcing runtime-env.sh in bash with {@code env} (and no other setting of ours). */
     private static String tunables(Map<String, String> env) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -euo pipefail; here=\"$1\"; . \"$here/core/runtime-env.sh\"; printf '%s' \"${GLIBC_TUNABLES:-}\"",
-                "runtime-env", ROOT.toString()).redirectErrorStream(true);
+        return sourced("${GLIBC_TUNABLES:-}", env);
+    }
+
+    /** {@code expression} (bash) after sourcing runtime-env.sh with {@code env}; the script must succeed. */
+    private static String sourced(String expression, Map<String, String> env) throws Exception {
+        String out = run(expression, env);
+        assertThat(out).as(out).startsWith("0 ");
+        return out.substring(2);
+    }
+
+    /** "EXIT OUTPUT" of sourcing runtime-env.sh with {@code env} and printing {@code expression}. */
+    private static String run(String expression, Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", "set -uo pipefail; here=\"$1\"; out=$( ( . \"$here/core/runtime-env.sh\"; printf '%s' \""
+                + expression + "\" ) 2>&1 ); echo \"$? $out\"", "runtime-env", ROOT.toString()).redirectErrorStream(true);
         pb.environment().remove("GLIBC_TUNABLES");
         pb.environment().remove("TRACELENS_MALLOC_TUNING");
+        for (String v : List.of("TRACELENS_GC", "TRACELENS_JAVA_OPTS", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
+            pb.environment().remove(v);
+        }
         pb.environment().put("TRACELENS_MKL_DISPATCH", "0");
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
-        return out;
+        return out.endsWith("\n") ? out.substring(0, out.length() - 1) : out; // echo's newline
     }
 }
