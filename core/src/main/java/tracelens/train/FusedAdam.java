@@ -28,9 +28,9 @@ import tracelens.runtime.EngineVml;
  * float product; {@code add_(w, wd)} and {@code add_(g, 1-β1)} as ATen's vectorised {@code fmadd(other, alpha, self)};
  * {@code addcmul_(g, g, 1-β2)} as this build compiles it, {@code fma((1-β2) g, g, β2 v)}; the square root by the very
  * routine the engine's {@code sqrt} calls ({@link EngineVml}, not the correctly rounded one); then
- * {@code w - (m lr') / (√v + ε')}, all float32. Used only where that holds: float32 arrays whose memory the engine lends
- * rather than copies (contiguous, on the CPU) and the engine's {@code vmsSqrt} bound; otherwise callers use the
- * engine's update.
+ * {@code w - (m lr') / (√v + ε')}, all float32. Used only where that holds: the engine's {@code vmsSqrt} bound, the
+ * once-per-JVM comparison with the engine passed ({@link #sameBitsAsTheEngine}), and float32 arrays whose memory the
+ * engine lends rather than copies ({@link EngineMemory}); otherwise callers use the engine's update.
  */
 final class FusedAdam {
     static final int BLOCK = 2048;
