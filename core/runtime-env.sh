@@ -73,6 +73,10 @@ fi
 # most of a short 'ilm' run recompiling callers (BENCHMARKS.md). Numbers are unchanged: only inlining differs.
 tracelens_jit=()
 [ -f "$here/core/compile-commands.txt" ] && tracelens_jit=(-XX:CompileCommandFile="$here/core/compile-commands.txt")
+# Loops are compiled by the optimising compiler in the middle of a run (on-stack replacement) after 200,000 iterations
+# instead of 40,000: fewer compilations of loops that end soon after, which on 2 cores take CPU from the work itself.
+# `ilm` 1.13-1.22 s -> 1.07-1.12 s (4 alternating rounds), the demo and bench/all.sh unchanged (BENCHMARKS.md).
+tracelens_jit+=(-XX:Tier4BackEdgeThreshold=200000)
 
 # Garbage collector of the command-line JVMs (./tracelens and core/bin/java; not tracelens-spark, whose executors share
 # one heap across parallel tasks): the serial collector. tracelens keeps its large data off the Java heap (memory-mapped
