@@ -77,18 +77,28 @@ public final class Adam implements Optimizer {
         float decay = (float) (1 - lr * weightDecay);
         for (int i = 0; i < params.size(); i++) {
             NDArray p = params.get(i);
-            boolean decays = weightDecay != 0 && p.getShape().dimension() >= 2;
-            if (fused != null && fused.step(p, grads.get(i), m1.get(i), m2.get(i), decays ? decay : 1f, scale, lrCorrected,
-                    (float) beta1, (float) beta2, epsCorrected)) {
-                continue;
+            float factor = weightDecay != 0 && p.getShape().dimension() >= 2 ? decay : 1f;
+            if (fused == null || !fused.step(p, grads.get(i), m1.get(i), m2.get(i), factor, scale, lrCorrected, (float) beta1,
+                    (float) beta2, epsCorrected)) {
+                engineStep(p, grads.get(i), m1.get(i), m2.get(i), factor, scale, (float) lr, lrCorrected, (float) beta1,
+                        (float) beta2, epsCorrected);
             }
-            if (decays) {
-                p.muli(decay);
-            }
-            p.getNDArrayInternal().adamUpdate(new NDList(p, grads.get(i), m1.get(i), m2.get(i)), new NDList(p),
-                    (float) lr, lrCorrected, 0f, scale, -1f, (float) beta1, (float) beta2, epsCorrected, false, false);
         }
         return norm;
+    }
+
+    /**
+     * The engine's update of one tensor (DJL's fused {@code adamUpdate}, which also resets the gradient) after AdamW's
+     * {@code decay} of the weight (1: none); {@code lr} only matters to the engine's own AdamW form, not used here.
+     * FusedAdam's self-check compares itself with this.
+     */
+    static void engineStep(NDArray p, NDArray grad, NDArray m1, NDArray m2, float decay, float scale, float lr,
+            float lrCorrected, float beta1, float beta2, float eps) {
+        if (decay != 1f) {
+            p.muli(decay);
+        }
+        p.getNDArrayInternal().adamUpdate(new NDList(p, grad, m1, m2), new NDList(p), lr, lrCorrected, 0f, scale, -1f, beta1,
+                beta2, eps, false, false);
     }
 
     /** The first and second moments of parameter {@code i} (tests compare them). */

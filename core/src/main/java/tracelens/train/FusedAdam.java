@@ -3,7 +3,6 @@ package tracelens.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Memory;
@@ -84,10 +83,7 @@ final class FusedAdam {
                 if (!fused.step(ours[0], grad, ours[1], ours[2], decay, scale, lr, 0.9f, 0.999f, eps)) {
                     return false;
                 }
-                grad = m.create(g);
-                engine[0].muli(decay);
-                engine[0].getNDArrayInternal().adamUpdate(new NDList(engine[0], grad, engine[1], engine[2]),
-                        new NDList(engine[0]), lr, lr, 0f, scale, -1f, 0.9f, 0.999f, eps, false, false);
+                Adam.engineStep(engine[0], m.create(g), engine[1], engine[2], decay, scale, lr, lr, 0.9f, 0.999f, eps);
             }
             for (int k = 0; k < 3; k++) {
                 if (!Arrays.equals(ours[k].toByteArray(), engine[k].toByteArray())) {
