@@ -2,6 +2,7 @@ package tracelens.sip;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 import tracelens.error.InvalidInputException;
@@ -56,41 +57,16 @@ public final class Silhouette {
         }
         int d = x[0].length;
         if (distance == Distance.COSINE) {
-            double[] unit = new double[n * d];
-            for (int i = 0; i < n; i++) {
-                double norm = 0;
-                for (int j = 0; j < d; j++) {
-                    norm += (double) x[i][j] * x[i][j];
-                }
-                norm = norm > 0 ? Math.sqrt(norm) : 1;
-                for (int j = 0; j < d; j++) {
-                    unit[i * d + j] = x[i][j] / norm;
-                }
-            }
-            return fromSums(cosineSums(unit, labels, size, d), labels, size, k);
+            return fromSums(cosineSums(unitRows(x), labels, size, d), labels, size, k);
         }
         float[] oneHot = new float[n * k];
         for (int i = 0; i < n; i++) {
             oneHot[i * k + labels[i]] = 1;
         }
-        // Distances come out of one matrix product of augmented rows: [x, |x|^2, 1] . [-2y, 1, |y|^2] = |x - y|^2, so
-        // no elementwise pass over the n x n block is needed before the square root.
         int w = d + 2;
         float[] left = new float[n * w];
         float[] right = new float[n * w];
-        for (int i = 0; i < n; i++) {
-            double sq = 0;
-            for (int j = 0; j < d; j++) {
-                double v = x[i][j];
-                sq += v * v;
-                left[i * w + j] = (float) v;
-                right[i * w + j] = (float) (-2 * v);
-            }
-            left[i * w + d] = (float) sq;
-            left[i * w + d + 1] = 1;
-            right[i * w + d] = 1;
-            right[i * w + d + 1] = (float) sq;
-        }
+        augment(x, left, right);
         // summed distances of every point to every group; the distance matrix is symmetric, so only the blocks on and
         // above the diagonal are computed: block (I, J) adds D y_J to the rows of I and D^T y_I to the rows of J
         double[] sums = new double[n * k];
@@ -104,23 +80,70 @@ public final class Silhouette {
                 for (int jFrom = from; jFrom < n; jFrom += BLOCK) {
                     int jTo = Math.min(n, jFrom + BLOCK);
                     try (NDManager scope = m.newSubManager()) {
-                        NDArray block = lefts.get(from + ":" + to);
+                        NDArray block = lefts.get(rows(from, to));
                         block.attach(scope);
-                        NDArray dist = block.matMul(rights.get(jFrom + ":" + jTo).transpose()); // (bI, bJ)
+                        NDArray dist = block.matMul(rights.get(rows(jFrom, jTo)).transpose()); // (bI, bJ)
                         dist = dist.maximum(0f).sqrt();
                         if (jFrom == from) {
                             // the self-distance is 0 by definition (the product form can leave rounding noise there)
                             dist = dist.mul(scope.eye(to - from).neg().add(1f));
                         }
-                        add(sums, from, k, dist.matMul(y.get(jFrom + ":" + jTo)).toFloatArray());
+                        add(sums, from, k, dist.matMul(y.get(rows(jFrom, jTo))).toFloatArray());
                         if (jFrom != from) {
-                            add(sums, jFrom, k, dist.transpose().matMul(y.get(from + ":" + to)).toFloatArray());
+                            add(sums, jFrom, k, dist.transpose().matMul(y.get(rows(from, to))).toFloatArray());
                         }
                     }
                 }
             }
         }
         return fromSums(sums, labels, size, k);
+    }
+
+    /**
+     * Distances come out of one matrix product of augmented rows: [x, |x|^2, 1] . [-2y, 1, |y|^2] = |x - y|^2, so no
+     * elementwise pass over the n x n block is needed before the square root. Rows of width d + 2 into {@code left}
+     * and {@code right}. A method of its own, as are the other loops here: the optimising compiler then compiles small
+     * methods instead of one large one mid-loop, which on two cores took CPU from the distance products for the first
+     * few calls (0.35-0.43 s instead of 0.23 s a call).
+     */
+    private static void augment(float[][] x, float[] left, float[] right) {
+        int d = x[0].length;
+        int w = d + 2;
+        for (int i = 0; i < x.length; i++) {
+            double sq = 0;
+            for (int j = 0; j < d; j++) {
+                double v = x[i][j];
+                sq += v * v;
+                left[i * w + j] = (float) v;
+                right[i * w + j] = (float) (-2 * v);
+            }
+            left[i * w + d] = (float) sq;
+            left[i * w + d + 1] = 1;
+            right[i * w + d] = 1;
+            right[i * w + d + 1] = (float) sq;
+        }
+    }
+
+    /** Rows [from, to) as an index object (a string index would be parsed by regular expressions every call). */
+    private static NDIndex rows(int from, int to) {
+        return new NDIndex().addSliceDim(from, to);
+    }
+
+    /** The rows scaled to unit length, in float64, n x d; a zero row stays 0. */
+    private static double[] unitRows(float[][] x) {
+        int d = x[0].length;
+        double[] unit = new double[x.length * d];
+        for (int i = 0; i < x.length; i++) {
+            double norm = 0;
+            for (int j = 0; j < d; j++) {
+                norm += (double) x[i][j] * x[i][j];
+            }
+            norm = norm > 0 ? Math.sqrt(norm) : 1;
+            for (int j = 0; j < d; j++) {
+                unit[i * d + j] = x[i][j] / norm;
+            }
+        }
+        return unit;
     }
 
     /**
