@@ -15,16 +15,22 @@ if [ "${TRACELENS_CROSS_CPU:-0}" = 1 ]; then
   export MKL_CBWR=COMPATIBLE,STRICT ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
 fi
 
-# AMD processors with AVX-512 (Zen 4, Zen 5) get two settings, each measured there (BENCHMARKS.md, "Where the time went
-# on the AMD EPYC"). TRACELENS_MKL_DISPATCH=0 turns the first off, =1 forces it on any processor; ONEDNN_MAX_CPU_ISA
-# set by the user wins over the second. Without a C compiler the first is skipped.
+# AMD processors get two settings, each measured there (BENCHMARKS.md, "Where the time went on the AMD EPYC").
+# TRACELENS_MKL_DISPATCH=0 turns the first off, =1 forces it on any processor; ONEDNN_MAX_CPU_ISA set by the user wins
+# over the second. Without a C compiler the first is skipped. TRACELENS_CPUINFO names another file to read the
+# processor from than /proc/cpuinfo (for tests).
+tracelens_cpuinfo="${TRACELENS_CPUINFO:-/proc/cpuinfo}"
+tracelens_amd=0
 tracelens_amd_avx512=0
-if grep -q '^vendor_id.*AuthenticAMD' /proc/cpuinfo 2>/dev/null && grep -q '^flags.* avx512f' /proc/cpuinfo 2>/dev/null; then
-  tracelens_amd_avx512=1
+tracelens_amd_cache_leaf=1
+if grep -q '^vendor_id.*AuthenticAMD' "$tracelens_cpuinfo" 2>/dev/null; then
+  tracelens_amd=1
+  grep -q '^flags.* avx512f' "$tracelens_cpuinfo" && tracelens_amd_avx512=1
+  grep -q '^flags.* topoext\b' "$tracelens_cpuinfo" || tracelens_amd_cache_leaf=0
 fi
-# 1. The math library's processor dispatch (core/src/main/c/mkl_intel_cpu.c): preload a one-function library that
-#    tells MKL it may use its AVX-512 kernels (it otherwise keeps to AVX2 on AMD): MiniLM extraction 5,223 -> 7,344+
-#    tokens/s on a 2-core EPYC.
+# 1. The math library's processor dispatch on AMD processors with AVX-512 (Zen 4, Zen 5;
+#    core/src/main/c/mkl_intel_cpu.c): preload a one-function library that tells MKL it may use its AVX-512 kernels (it
+#    otherwise keeps to AVX2 on AMD): MiniLM extraction 5,223 -> 7,344+ tokens/s on a 2-core EPYC.
 tracelens_mkl_dispatch="${TRACELENS_MKL_DISPATCH:-auto}"
 if [ "$tracelens_mkl_dispatch" = auto ]; then
   tracelens_mkl_dispatch=$tracelens_amd_avx512
@@ -42,11 +48,15 @@ if [ "$tracelens_mkl_dispatch" = 1 ]; then
     *) [ -f "$tracelens_shim" ] && export LD_PRELOAD="$tracelens_shim${LD_PRELOAD:+:$LD_PRELOAD}" ;;
   esac
 fi
-# 2. oneDNN's convolutions at most AVX2: its AVX-512 backward kernels (jit:avx512_core, brgconv_strided) gave wrong
-#    input gradients on a Zen 5 EPYC (ResNet-18: 24,017 of 24,576 elements off, up to 10% of the largest; VGG-16-BN:
-#    NaN with the dispatch fix), so CNN training diverged at its first step; with AVX2 kernels ResNet-18 matches
-#    torchvision to 2e-7. Forward passes were right either way.
-if [ "$tracelens_amd_avx512" = 1 ] && [ "${TRACELENS_CROSS_CPU:-0}" != 1 ]; then
+# 2. oneDNN at most AVX2 on AMD processors that do not describe their caches in CPUID leaf 8000001Dh (no "topoext"
+#    flag: hypervisors hide it). oneDNN's processor detection (its Xbyak) reads that leaf on every AMD processor without
+#    checking the flag, so an empty leaf gives caches of 1 byte, and its AVX-512 backward convolutions (jit:avx512_core,
+#    jit_dw, brgconv_strided) then compute wrong input gradients: on a 2-core Zen 5 EPYC, ResNet-18's were off in 24,017
+#    of 24,576 elements by up to 10% of the largest and VGG-16-BN's were NaN, so CNN training diverged at its first step.
+#    Reproduced to the element on an Intel machine that shows the process such an AMD processor
+#    (core/src/test/c/amd_cpuid.c, AmdCacheLeafTest); there, with the leaf filled, the AVX-512 kernels are right, and
+#    with this cap the AVX2 kernels are right either way.
+if [ "$tracelens_amd" = 1 ] && [ "$tracelens_amd_cache_leaf" = 0 ] && [ "${TRACELENS_CROSS_CPU:-0}" != 1 ]; then
   export ONEDNN_MAX_CPU_ISA="${ONEDNN_MAX_CPU_ISA:-AVX2}"
 fi
 

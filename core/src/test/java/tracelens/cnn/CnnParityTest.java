@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
@@ -27,46 +23,24 @@ import tracelens.runtime.DjlRuntime;
  */
 class CnnParityTest {
     static Path fixture(String name) {
-        return Path.of("src/test/resources/fixtures/cnn", name);
+        return TorchvisionGradients.fixture(name);
     }
 
     @ParameterizedTest
     @EnumSource(Cnn.Arch.class)
     void logitsAndInputGradientsMatchTorchvision(Cnn.Arch arch) throws Exception {
-        try (Cnn cnn = CnnLoader.load(fixture(arch.id + ".safetensors"), arch); SafeTensors io = SafeTensors.open(fixture(arch.id + "-io.safetensors"));
-             NDManager m = DjlRuntime.manager()) {
-            List<String> convs = List.of(new ObjectMapper().readValue(io.metadata().get("convs"), String[].class));
-            assertThat(cnn.convolutions()).containsExactlyElementsOf(convs);
-            float[] in = io.floats("input");
-            NDArray x = m.create(in, new Shape(io.info("input").shape()));
-            x.setRequiresGradient(true);
-            float[] target = io.floats("target");
-            float[] logits;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray z = cnn.forward(x, Hooks.none(m));
-                logits = z.toFloatArray();
-                int k = (int) z.getShape().get(1);
-                float[] onehot = new float[logits.length];
-                for (int b = 0; b < target.length; b++) {
-                    onehot[b * k + (int) target[b]] = 1;
-                }
-                gc.backward(z.mul(m.create(onehot, z.getShape())).sum());
-            }
-            float[] want = io.floats("logits");
-            for (int i = 0; i < want.length; i++) {
-                assertThat((double) logits[i]).as("%s logit %d", arch, i).isCloseTo(want[i], within(1e-4 + 1e-4 * Math.abs(want[i])));
-            }
-            float[] grad = x.getGradient().toFloatArray();
-            float[] wantGrad = io.floats("input_grad");
-            double scale = 0;
-            for (float g : wantGrad) {
-                scale = Math.max(scale, Math.abs(g));
-            }
-            for (int i = 0; i < wantGrad.length; i++) {
-                assertThat((double) grad[i]).as("%s input gradient %d", arch, i).isCloseTo(wantGrad[i], within(1e-4 * scale));
-            }
-            assertThat(scale).isGreaterThan(0);
+        TorchvisionGradients g = TorchvisionGradients.of(arch);
+        assertThat(g.convolutions()).containsExactlyElementsOf(g.wantConvolutions());
+        for (int i = 0; i < g.wantLogits().length; i++) {
+            double want = g.wantLogits()[i];
+            assertThat((double) g.logits()[i]).as("%s logit %d", arch, i).isCloseTo(want, within(1e-4 + 1e-4 * Math.abs(want)));
         }
+        double scale = g.gradientScale();
+        for (int i = 0; i < g.wantInputGradient().length; i++) {
+            assertThat((double) g.inputGradient()[i]).as("%s input gradient %d", arch, i)
+                    .isCloseTo(g.wantInputGradient()[i], within(1e-4 * scale));
+        }
+        assertThat(scale).isGreaterThan(0);
     }
 
     /** The same weights saved under timm's names (and VGG's classifier as convolutions) give the same logits. */

@@ -18,8 +18,8 @@ import tracelens.testing.MklShims;
  * once with every library capped where an older processor leaves it (the math library at SSE4.2, ATen at its scalar
  * kernels, oneDNN at SSE4.1). Without the switch the two differ (the defect: a demo accuracy of 0.122 on one machine and
  * 0.149 on another); with TRACELENS_CROSS_CPU's pinned kernels they agree to the bit, whichever vendor's path the math
- * library takes (both answers to its processor check are preloaded in turn), and the switch itself is accepted once
- * they are set.
+ * library takes (both answers to its processor check are preloaded in turn, and, where the processor can make CPUID
+ * fault, a whole AMD processor is shown to the JVM), and the switch itself is accepted once they are set.
  */
 class CrossCpuReproducibilityTest {
     @TempDir
@@ -52,6 +52,18 @@ class CrossCpuReproducibilityTest {
         assertThat(switchedOn).isEqualTo(pinnedFull);
         assertThat(probe(intelPath)).as("the math library on its Intel path").isEqualTo(pinnedFull);
         assertThat(probe(nonIntelPath)).as("the math library on its non-Intel (AMD) path").isEqualTo(pinnedFull);
+        if (MklShims.cpuidFaulting()) {
+            // a whole AMD processor shown through the CPUID instruction (core/src/test/c/amd_cpuid.c): every library takes
+            // its AMD path, so native numbers change, and pinned ones do not, with or without a cache description
+            String amd = MklShims.amdProcessor(dir).toString();
+            assertThat(probe(Map.of("MKL_CBWR", "AUTO,STRICT", "LD_PRELOAD", amd))).as("native kernels on the AMD paths")
+                    .isNotEqualTo(full);
+            Map<String, String> amdPinned = new HashMap<>(CrossCpu.PINNED);
+            amdPinned.put("LD_PRELOAD", amd);
+            assertThat(probe(amdPinned)).as("pinned, on an AMD processor").isEqualTo(pinnedFull);
+            amdPinned.put("AMDCPUID_TOPOEXT", "0");
+            assertThat(probe(amdPinned)).as("pinned, on an AMD processor whose caches are hidden").isEqualTo(pinnedFull);
+        }
     }
 
     @Test
@@ -64,6 +76,6 @@ class CrossCpuReproducibilityTest {
     /** Runs CrossCpuProbe in a child JVM with the given kernel variables and preload (and no others); its output. */
     private static String probe(Map<String, String> env) throws IOException, InterruptedException {
         return CrossCpuProbe.inChildJvm(List.of("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
-                CrossCpu.SWITCH, "LD_PRELOAD"), env);
+                CrossCpu.SWITCH, "LD_PRELOAD", "AMDCPUID_TOPOEXT"), env);
     }
 }

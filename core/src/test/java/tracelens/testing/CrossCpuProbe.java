@@ -21,25 +21,7 @@ public final class CrossCpuProbe {
      */
     public static String inChildJvm(java.util.Collection<String> remove, java.util.Map<String, String> env)
             throws java.io.IOException, InterruptedException {
-        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
-                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
-        for (String p : java.util.List.of("ai.djl.offline", "ENGINE_CACHE_DIR", "tracelens.cache", "ai.djl.pytorch.num_threads",
-                "ai.djl.pytorch.num_interop_threads")) {
-            if (System.getProperty(p) != null) {
-                cmd.add("-D" + p + "=" + System.getProperty(p));
-            }
-        }
-        cmd.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), CrossCpuProbe.class.getName()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        remove.forEach(pb.environment()::remove);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("the probe ran past 120 s");
-        }
-        String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+        String text = ChildJvm.run(CrossCpuProbe.class, remove, env);
         return text.lines().filter(l -> l.startsWith("losses ") || l.contains("Exception")).reduce("", (a, b) -> a + b + "\n");
     }
 
