@@ -31,6 +31,25 @@ step "processor"
   for c in /sys/devices/system/cpu/cpu0/cache/index*; do
     echo "$c: level $(cat "$c/level") $(cat "$c/type") $(cat "$c/size") shared by cpus $(cat "$c/shared_cpu_list")"
   done
+  echo
+  # the CPUID leaves the engine's libraries read for vendor, features and caches (oneDNN reads AMD caches from
+  # 8000001Dh whether or not the topoext flag says the leaf is filled: README, "AMD processors")
+  cat > "$logs/cpuid.c" <<'C'
+#include <cpuid.h>
+#include <stdio.h>
+int main(void) {
+  unsigned leaves[][2] = {{0, 0}, {1, 0}, {4, 0}, {7, 0}, {0x80000000u, 0}, {0x80000001u, 0}, {0x80000005u, 0}, {0x80000006u, 0},
+    {0x80000008u, 0}, {0x8000001Du, 0}, {0x8000001Du, 1}, {0x8000001Du, 2}, {0x8000001Du, 3}, {0x8000001Du, 4}, {0x8000001Eu, 0}};
+  for (unsigned i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
+    unsigned a, b, c, d;
+    __cpuid_count(leaves[i][0], leaves[i][1], a, b, c, d);
+    printf("cpuid %08x.%u: eax %08x ebx %08x ecx %08x edx %08x\n", leaves[i][0], leaves[i][1], a, b, c, d);
+  }
+  return 0;
+}
+C
+  cc -O1 -o "$logs/cpuid" "$logs/cpuid.c" && "$logs/cpuid"
+  echo "topoext flag: $(grep -m1 -c -w topoext /proc/cpuinfo)"
 } > "$logs/processor.txt" 2>&1
 
 step "bench/all.sh"
@@ -64,7 +83,7 @@ step "done"
   grep -m1 'model name' /proc/cpuinfo
   grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|fma|amx)' | tr '\n' ' '
   echo
-  grep '/sys' "$logs/processor.txt"
+  grep -E '/sys|topoext|cpuid 8000001d' "$logs/processor.txt"
   echo "== bench/all.sh (rc $bench_rc; $logs/bench.txt)"
   cat "$logs/bench.txt"
   echo "== dispatch probe ($logs/dispatch-probe.txt)"
