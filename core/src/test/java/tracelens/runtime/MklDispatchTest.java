@@ -27,6 +27,8 @@ class MklDispatchTest {
     Path dir;
 
     private static final Path ROOT = Path.of(System.getProperty("tracelens.root", "..")).toAbsolutePath().normalize();
+    /** The processor as the launcher reads it (core/runtime-env.sh): TRACELENS_CPUINFO where a test run names one. */
+    private static final Path CPUINFO = Path.of(System.getenv().getOrDefault("TRACELENS_CPUINFO", "/proc/cpuinfo"));
 
     @Test
     void theEngineBindsItsProcessorCheckToTheShimAndIntelNumbersStayTheSame() throws Exception {
@@ -43,7 +45,7 @@ class MklDispatchTest {
         }
         assertThat(bindings.toString()).as("the dynamic linker's bindings").contains("libtorch_cpu.so").contains(shim.toString());
         assertThat(without).startsWith("losses ");
-        if (Files.readString(Path.of("/proc/cpuinfo")).contains("GenuineIntel")) {
+        if (Files.readString(CPUINFO).contains("GenuineIntel")) {
             assertThat(with).as("on Intel the shim answers as the library's own check").isEqualTo(without);
         } else {
             assertThat(with).startsWith("losses ");
@@ -58,7 +60,7 @@ class MklDispatchTest {
         assertThat(forced).contains("mkl-dispatch=intel-path");
         assertThat(off).doesNotContain("mkl-dispatch");
         String auto = numerics(Map.of(), texts, "auto.safetensors");
-        String cpu = Files.readString(Path.of("/proc/cpuinfo"));
+        String cpu = Files.readString(CPUINFO);
         boolean amdAvx512 = cpu.contains("AuthenticAMD") && cpu.lines().anyMatch(l -> l.startsWith("flags") && l.contains(" avx512f"));
         assertThat(auto.contains("mkl-dispatch=intel-path")).as("automatic: on for AMD with AVX-512 only").isEqualTo(amdAvx512);
         assertThat(auto).doesNotContain("engine-blas");
