@@ -36,12 +36,31 @@ public final class TracelensCommand implements Callable<Integer> {
         return 2;
     }
 
-    /** The version from the jar manifest, or "dev" when run from classes. */
+    /**
+     * The version from the jar manifest ("dev" when run from classes), then what decides this machine's numbers: the
+     * engine's versions, the processor as the launcher reads it, and the kernel settings provenance records as numerics.
+     * Nothing here loads the engine, so it answers at once.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             String v = TracelensCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"tracelens " + (v == null ? "dev" : v)};
+            return new String[] {"tracelens " + (v == null ? "dev" : v), "engine: " + engine(),
+                    "processor: " + tracelens.runtime.Processor.describe(), "numerics: " + tracelens.runtime.CrossCpu.describe()};
+        }
+
+        /** DJL's and its PyTorch's versions, from the engine jar's own properties. */
+        private static String engine() {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = ai.djl.engine.Engine.class.getClassLoader().getResourceAsStream("pytorch-engine.properties")) {
+                if (in == null) {
+                    return "unknown (no pytorch-engine.properties on the classpath)";
+                }
+                p.load(in);
+            } catch (java.io.IOException e) {
+                return "unknown (" + e.getMessage() + ")";
+            }
+            return "DJL " + p.getProperty("djl_version", "?") + ", PyTorch " + p.getProperty("pytorch_version", "?") + " (CPU)";
         }
     }
 }

@@ -31,6 +31,10 @@ class MainTest {
         CliRun version = CliRun.of("ilm", "--version");
         assertThat(version.exitCode()).isZero();
         assertThat(version.out()).startsWith("tracelens ");
+        // what decides this machine's numbers, without loading the engine: versions as the engine jar states them
+        assertThat(version.out().lines().toList()).hasSize(4).element(1).isEqualTo("engine: DJL "
+                + ai.djl.engine.Engine.getDjlVersion() + ", PyTorch 2.7.1 (CPU)");
+        assertThat(version.out()).contains("processor: ").contains("numerics: " + tracelens.runtime.CrossCpu.describe());
     }
 
     @Test
