@@ -20,11 +20,9 @@ fi
 # over the second. Without a C compiler the first is skipped. TRACELENS_CPUINFO names another file to read the
 # processor from than /proc/cpuinfo (for tests).
 tracelens_cpuinfo="${TRACELENS_CPUINFO:-/proc/cpuinfo}"
-tracelens_amd=0
 tracelens_amd_avx512=0
-tracelens_amd_cache_leaf=1
+tracelens_amd_cache_leaf=1 # 0: an AMD processor that hides its cache description
 if grep -q '^vendor_id.*AuthenticAMD' "$tracelens_cpuinfo" 2>/dev/null; then
-  tracelens_amd=1
   grep -q '^flags.* avx512f' "$tracelens_cpuinfo" && tracelens_amd_avx512=1
   grep -q '^flags.* topoext\b' "$tracelens_cpuinfo" || tracelens_amd_cache_leaf=0
 fi
@@ -56,7 +54,7 @@ fi
 #    Reproduced to the element on an Intel machine that shows the process such an AMD processor
 #    (core/src/test/c/amd_cpuid.c, AmdCacheLeafTest); there, with the leaf filled, the AVX-512 kernels are right, and
 #    with this cap the AVX2 kernels are right either way.
-if [ "$tracelens_amd" = 1 ] && [ "$tracelens_amd_cache_leaf" = 0 ] && [ "${TRACELENS_CROSS_CPU:-0}" != 1 ]; then
+if [ "$tracelens_amd_cache_leaf" = 0 ] && [ "${TRACELENS_CROSS_CPU:-0}" != 1 ]; then
   export ONEDNN_MAX_CPU_ISA="${ONEDNN_MAX_CPU_ISA:-AVX2}"
 fi
 

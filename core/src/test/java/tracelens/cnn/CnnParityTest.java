@@ -38,7 +38,7 @@ class CnnParityTest {
         double scale = g.gradientScale();
         for (int i = 0; i < g.wantInputGradient().length; i++) {
             assertThat((double) g.inputGradient()[i]).as("%s input gradient %d", arch, i)
-                    .isCloseTo(g.wantInputGradient()[i], within(1e-4 * scale));
+                    .isCloseTo(g.wantInputGradient()[i], within(TorchvisionGradients.GRADIENT_TOLERANCE * scale));
         }
         assertThat(scale).isGreaterThan(0);
     }

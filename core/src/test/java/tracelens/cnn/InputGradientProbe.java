@@ -10,7 +10,7 @@ public final class InputGradientProbe {
     public static void main(String[] args) throws Exception {
         for (String a : args) {
             TorchvisionGradients g = TorchvisionGradients.of(Cnn.Arch.valueOf(a));
-            System.out.println(a + " off " + g.gradientElementsOff(1e-4) + " of " + g.wantInputGradient().length);
+            System.out.println(a + " off " + g.gradientElementsOff() + " of " + g.wantInputGradient().length);
         }
     }
 }
