@@ -7,7 +7,9 @@
 #   3. scripts/dispatch-probe.sh, then the same small train-cnn with MKL's own dispatch and MKL_VERBOSE/ONEDNN_VERBOSE
 #      on, so that a divergence comes with the list of kernels that ran;
 #   4. the whole suite as the launcher sets the engine up (the processor-dispatch fix on where it applies) and with the
-#      fix off (TRACELENS_MKL_DISPATCH=0).
+#      fix off (TRACELENS_MKL_DISPATCH=0); each test class that fails is then run alone under the same settings, with
+#      MKL on one thread, and with every fresh allocation poisoned, so that one run tells order, race and
+#      uninitialised memory apart.
 # Logs in target/processor-checks/; the summary at the end names each log. Usage: scripts/processor-checks.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +76,21 @@ suite() { # name, environment...
   local counts
   counts="$(grep -E 'Tests run: [0-9]+, Failures' "$logs/verify-$name.txt" | grep -v ' in ' | tr '\n' ';')"
   echo "verify ($name): rc $rc; ${counts:-no test summary}; log $logs/verify-$name.txt"
+  local failed cls
+  failed="$(grep -l -E '(FAILURE|ERROR)!' core/target/surefire-reports/*.txt 2>/dev/null | sed 's|.*/||; s|\.txt$||')"
+  for cls in $failed; do
+    alone "$name" "$cls" "$@"
+    alone "$name-1thread" "$cls" "$@" MKL_NUM_THREADS=1
+    alone "$name-poisoned" "$cls" "$@" GLIBC_TUNABLES=glibc.malloc.perturb=1
+  done
+}
+alone() { # name, test class, environment...: the class on its own (the build from the suite's run)
+  local name="$1" cls="$2"
+  shift 2
+  step "$cls alone ($name)"
+  env "$@" mvn -B -o -q -pl core surefire:test -Dtest="$cls" -Dsurefire.failIfNoSpecifiedTests=false \
+    > "$logs/alone-$name-$cls.txt" 2>&1
+  echo "  $cls alone ($name): rc $?; log $logs/alone-$name-$cls.txt"
 }
 summary="$(suite dispatch-default; suite dispatch-off TRACELENS_MKL_DISPATCH=0)"
 
