@@ -8,11 +8,15 @@ rows = []
 
 def add(work, ours, peer, unit, higher_is_better):
     if not ours or not peer:
-        rows.append((work, "missing", "missing", "-"))
+        rows.append((work, "missing", "missing", "-", "-"))
         return
     o, p = statistics.median(ours), statistics.median(peer)
     ratio = o / p if higher_is_better else p / o
-    rows.append((work, "%s %s" % (fmt(o), unit), "%s %s" % (fmt(p), unit), "%.2fx" % ratio))
+    # rounds alternate the two sides, so round i of each is a pair: the spread of the pairs' ratios shows how far a
+    # single run of the table can move a row (these machines are shared; 10-20% between runs is common)
+    pairs = [(a / b if higher_is_better else b / a) for a, b in zip(ours, peer)] if len(ours) == len(peer) > 1 else []
+    spread = "%.2f-%.2fx (%d rounds)" % (min(pairs), max(pairs), len(pairs)) if pairs else "-"
+    rows.append((work, "%s %s" % (fmt(o), unit), "%s %s" % (fmt(p), unit), "%.2fx" % ratio, spread))
 
 
 def fmt(x):
@@ -57,9 +61,9 @@ print("CPU: %s (%s); %s cores; bench/all.sh took %s s" % (cpu, flags, __import__
 # OpenBLAS with libopenblas0-pthread, else another, such as the much slower reference BLAS), so the table names it
 blas = __import__("os").path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
 print("Peers' BLAS: %s" % blas)
-print("| work | tracelens | peer | ratio (>1: tracelens faster) |\n|---|---|---|---|")
+print("| work | tracelens (median) | peer (median) | ratio (>1: tracelens faster) | paired rounds |\n|---|---|---|---|---|")
 for r in rows:
-    print("| %s | %s | %s | %s |" % r)
+    print("| %s | %s | %s | %s | %s |" % r)
 failed = re.findall(r"### failed: (.*)", log)
 if failed:
     print("failed: " + "; ".join(failed))

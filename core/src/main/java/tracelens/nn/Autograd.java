@@ -18,6 +18,15 @@ public final class Autograd implements AutoCloseable {
         JniUtils.setGradMode(true);
     }
 
+    /**
+     * Whether this thread records engine operations for a backward pass. A loop that writes an array's memory itself
+     * must not run then: the engine would not see it, and gradients would skip it (DJL's {@code hasGradient} says
+     * nothing here: it is false for every array but a leaf with a gradient buffer).
+     */
+    public static boolean recording() {
+        return JniUtils.isGradMode();
+    }
+
     /** Starts recording on this thread. */
     public static Autograd record() {
         return new Autograd();

@@ -234,7 +234,7 @@ public final class Decoder implements HiddenStateModel {
             if (posEmb != null) {
                 x = x.add(Embedding.embedding(posArr, posEmb, SparseFormat.DENSE).get(0));
             }
-            NDArray[] rope = rotary == null ? null : rotary.tables(work, positions, b, t);
+            Rotary.Tables rope = rotary == null ? null : rotary.tables(work, positions, b, t);
             NDArray maskBias = work.create(causalMaskBias(keyMask, b, t, past), new Shape(b, 1, 1, t, past + t));
             x = hooks.at("embed", x);
             for (int l = 0; l < deepest; l++) {

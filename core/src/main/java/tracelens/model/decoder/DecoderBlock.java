@@ -138,7 +138,7 @@ public final class DecoderBlock implements Module {
             mask[i] = 1;
         }
         NDManager m = x.getManager();
-        NDArray[] rope = rotary == null ? null : rotary.tables(m, positions, b, t);
+        Rotary.Tables rope = rotary == null ? null : rotary.tables(m, positions, b, t);
         NDArray bias = m.create(Decoder.causalMaskBias(mask, b, t, 0), new Shape(b, 1, 1, t, t));
         return forward(x, rope, bias, null, b, t, 0, Hooks.none(m), "");
     }
@@ -166,7 +166,7 @@ public final class DecoderBlock implements Module {
     }
 
     /** The block inside a decoder's pass; sites are named {@code prefix + "attn_out"} and {@code prefix + "mlp_out"}. */
-    NDArray forward(NDArray x, NDArray[] rope, NDArray maskBias, KvCache cache, int b, int t, int past, Hooks hooks, String prefix) {
+    NDArray forward(NDArray x, Rotary.Tables rope, NDArray maskBias, KvCache cache, int b, int t, int past, Hooks hooks, String prefix) {
         NDArray attn = hooks.at(prefix + "attn_out", attention(norm(x, w[0], w[1]), rope, maskBias, cache, b, t, past));
         if (config.parallelResidual()) { // GPT-NeoX: x + attn(ln1(x)) + mlp(ln2(x))
             return x.add(attn).add(hooks.at(prefix + "mlp_out", mlp(norm(x, w[10], w[11]))));
@@ -175,17 +175,19 @@ public final class DecoderBlock implements Module {
         return h.add(hooks.at(prefix + "mlp_out", mlp(norm(h, w[10], w[11]))));
     }
 
-    private NDArray attention(NDArray x, NDArray[] rope, NDArray maskBias, KvCache cache, int b, int t, int past) {
+    private NDArray attention(NDArray x, Rotary.Tables rope, NDArray maskBias, KvCache cache, int b, int t, int past) {
         int h = config.numHeads();
         int kvh = config.numKvHeads();
         int hs = config.headSize();
-        NDArray q = linear(x, w[2], w[3]).reshape(b, t, h, hs).transpose(0, 2, 1, 3);   // (B, H, T, hs)
-        NDArray k = linear(x, w[4], w[5]).reshape(b, t, kvh, hs).transpose(0, 2, 1, 3); // (B, KV, T, hs)
-        NDArray v = linear(x, w[6], w[7]).reshape(b, t, kvh, hs).transpose(0, 2, 1, 3);
-        if (rope != null) {
+        NDArray q = linear(x, w[2], w[3]).reshape(b, t, h, hs);   // (B, T, H, hs)
+        NDArray k = linear(x, w[4], w[5]).reshape(b, t, kvh, hs); // (B, T, KV, hs)
+        if (rope != null) { // rotated before the heads move forward, while the projections are contiguous
             q = rotary.apply(q, rope);
             k = rotary.apply(k, rope);
         }
+        q = q.transpose(0, 2, 1, 3); // (B, H, T, hs)
+        k = k.transpose(0, 2, 1, 3); // (B, KV, T, hs)
+        NDArray v = linear(x, w[6], w[7]).reshape(b, t, kvh, hs).transpose(0, 2, 1, 3);
         if (cache != null) {
             NDArray[] kv = cache.append(index, k, v); // (B, KV, S, hs)
             k = kv[0];

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
+import tracelens.nn.Autograd;
 import tracelens.runtime.DjlRuntime;
 
 /** Hand-computed values for the decoder's parts. */
@@ -56,6 +57,89 @@ class DecoderComponentsTest {
             s += a[i] * b[i];
         }
         return s;
+    }
+
+    @Test
+    void theOnePassRotationGivesTheEnginesBits() {
+        // the in-place pass (inference) against the engine's ops (taken where a gradient flows), on random projections:
+        // full and partial rotary, several heads, positions far apart, values over many decades
+        java.util.Random random = new java.util.Random(7);
+        int[][] cases = {{64, 64, 12}, {8, 8, 3}, {16, 4, 2}, {6, 6, 1}};
+        for (int[] c : cases) {
+            int hs = c[0], rot = c[1], heads = c[2], b = 2, t = 5;
+            try (NDManager m = DjlRuntime.manager()) {
+                Rotary r = new Rotary(m, hs, rot, 10000);
+                long[] positions = new long[b * t];
+                float[] x = new float[b * t * heads * hs];
+                for (int i = 0; i < positions.length; i++) {
+                    positions[i] = random.nextInt(4096);
+                }
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(9) - 4));
+                }
+                Rotary.Tables tables = r.tables(m, positions, b, t);
+                Shape shape = new Shape(b, t, heads, hs);
+                NDArray viaEngine = m.create(x, shape);
+                float[] expected;
+                try (Autograd recording = Autograd.record()) {
+                    NDArray engineOut = r.apply(viaEngine, tables);
+                    assertThat(engineOut).as("a backward pass is recorded: the engine's ops").isNotSameAs(viaEngine);
+                    expected = engineOut.toFloatArray();
+                }
+                NDArray inPlace = m.create(x, shape);
+                NDArray rotated = r.apply(inPlace, tables);
+                assertThat(rotated).as("rotated where the projection lies").isSameAs(inPlace);
+                assertThat(rotated.toFloatArray()).as("hs %d, rot %d, heads %d", hs, rot, heads).containsExactly(expected);
+                assertThat(expected).as("the case rotates something").isNotEqualTo(x);
+            }
+        }
+    }
+
+    @Test
+    void gradientsFlowThroughTheRotation() {
+        // q = x W, a projection as in attention, rotated while a backward pass is recorded: W's gradient must be the
+        // rotation's transpose applied to the upstream gradient, as when the rotation is written out in engine ops
+        // (an in-place pass the engine does not see would give x^T g, the gradient of the unrotated projection)
+        int b = 1, t = 3, heads = 2, hs = 4, c = heads * hs;
+        try (NDManager m = DjlRuntime.manager()) {
+            java.util.Random random = new java.util.Random(3);
+            float[] xs = new float[b * t * c], ws = new float[c * c], gs = new float[b * t * c];
+            for (float[] a : new float[][] {xs, ws, gs}) {
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) random.nextGaussian();
+                }
+            }
+            Rotary r = new Rotary(m, hs, hs, 10000);
+            Rotary.Tables tables = r.tables(m, new long[] {5, 17, 40}, b, t);
+            NDArray x = m.create(xs, new Shape(b * t, c));
+            NDArray upstream = m.create(gs, new Shape(b, t, heads, hs));
+            NDArray w = m.create(ws, new Shape(c, c));
+            w.setRequiresGradient(true);
+            try (Autograd recording = Autograd.record()) {
+                NDArray q = x.matMul(w).reshape(b, t, heads, hs);
+                recording.backward(r.apply(q, tables).mul(upstream).sum());
+            }
+            float[] gradient = w.getGradient().toFloatArray();
+            NDArray reference = m.create(ws, new Shape(c, c));
+            reference.setRequiresGradient(true);
+            try (Autograd recording = Autograd.record()) {
+                NDArray q = x.matMul(reference).reshape(b, t, heads, hs);
+                NDArray turned = q.mul(tables.cos()).add(q.matMul(rotateHalf(m, hs)).mul(tables.sin()));
+                recording.backward(turned.mul(upstream).sum());
+            }
+            assertThat(gradient).containsExactly(reference.getGradient().toFloatArray());
+            float[] unrotated = x.transpose().matMul(upstream.reshape(b * t, c)).toFloatArray();
+            assertThat(gradient).as("not the unrotated projection's gradient").isNotEqualTo(unrotated);
+        }
+    }
+
+    private static NDArray rotateHalf(NDManager m, int hs) {
+        float[] r = new float[hs * hs];
+        for (int i = 0; i < hs / 2; i++) {
+            r[(i + hs / 2) * hs + i] = -1f;
+            r[i * hs + i + hs / 2] = 1f;
+        }
+        return m.create(r, new Shape(hs, hs));
     }
 
     @Test
