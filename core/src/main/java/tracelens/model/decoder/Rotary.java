@@ -67,7 +67,10 @@ final class Rotary {
         return new Tables(m.create(cos, shape), m.create(sin, shape), cos, sin);
     }
 
-    /** Rotates x (B, T, heads, hs), a projection's output, with tables from {@link #tables}. */
+    /**
+     * Rotates x (B, T, heads, hs), a projection's output, with tables from {@link #tables}. Where the one pass runs, x
+     * itself is overwritten and returned: pass an array nothing else reads.
+     */
     NDArray apply(NDArray x, Tables tables) {
         FloatBuffer own = Autograd.recording() ? null : EngineMemory.floats(x);
         if (own == null) {
