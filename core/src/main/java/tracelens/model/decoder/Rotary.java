@@ -74,7 +74,8 @@ final class Rotary {
     NDArray apply(NDArray x, Tables tables) {
         FloatBuffer own = Autograd.recording() ? null : EngineMemory.floats(x);
         if (own == null) {
-            return x.mul(tables.cos()).add(x.matMul(rotateHalf).mul(tables.sin()));
+            NDArray r = x.getDataType() == rotateHalf.getDataType() ? rotateHalf : rotateHalf.toType(x.getDataType(), false); // float64 in exact tests
+            return x.mul(tables.cos()).add(x.matMul(r).mul(tables.sin()));
         }
         rotateInPlace(own, (int) x.getShape().get(2), tables.cosValues(), tables.sinValues());
         return x;

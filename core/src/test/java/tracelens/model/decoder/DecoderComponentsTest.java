@@ -133,6 +133,67 @@ class DecoderComponentsTest {
         }
     }
 
+    @Test
+    void gradientsThroughAWholeBlockMatchFiniteDifferences() {
+        // a random block with rotary, grouped-query heads (4 on 2), RMSNorm and SwiGLU: its recorded backward pass in
+        // float32, as training runs it, against central differences of the same block in float64, so an operation the
+        // engine does not see (a loop writing a float32 array's memory while a backward pass is recorded) shows up as a
+        // wrong gradient
+        int c = 16, f = 12, t = 5;
+        DecoderConfig config = new DecoderConfig("toy", 32, c, 1, 4, 2, f, 16, DecoderConfig.Norm.RMS, 1e-6f,
+                DecoderConfig.Positions.ROTARY, 4, 10000, false, false, DecoderConfig.Mlp.SWIGLU, false, true, 1, 2);
+        java.util.Random random = new java.util.Random(5);
+        try (NDManager m = DjlRuntime.manager()) {
+            long[][] shapes = {{c}, null, {c, c}, null, {8, c}, null, {8, c}, null, {c, c}, null, {c}, null, {f, c}, null, {c, f}, null, {f, c}};
+            NDArray[] w64 = new NDArray[shapes.length];
+            NDArray[] w32 = new NDArray[shapes.length];
+            for (int i = 0; i < shapes.length; i++) {
+                if (shapes[i] != null) {
+                    boolean gain = i == 0 || i == 10; // the norms' gains, around 1
+                    double[] v = gaussian(random, (int) new Shape(shapes[i]).size(), gain ? 0.2 : 0.4);
+                    for (int j = 0; gain && j < v.length; j++) {
+                        v[j] += 1;
+                    }
+                    w64[i] = m.create(v, new Shape(shapes[i]));
+                    w32[i] = w64[i].toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+                }
+            }
+            DecoderBlock block64 = new DecoderBlock(config, 0, new Rotary(m, 4, 4, 10000), w64, null);
+            DecoderBlock block32 = new DecoderBlock(config, 0, new Rotary(m, 4, 4, 10000), w32, null);
+            double[] x0 = gaussian(random, t * c, 1);
+            NDArray upstream = m.create(gaussian(random, t * c, 1), new Shape(1, t, c));
+            NDArray x = m.create(x0, new Shape(1, t, c)).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+            x.setRequiresGradient(true);
+            try (Autograd recording = Autograd.record()) {
+                recording.backward(block32.forward(x).mul(upstream.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)).sum());
+            }
+            float[] gradient = x.getGradient().toFloatArray();
+            double h = 1e-6;
+            for (int i = 0; i < x0.length; i++) {
+                double[] plus = x0.clone();
+                double[] minus = x0.clone();
+                plus[i] += h;
+                minus[i] -= h;
+                double numeric = (objective(block64, m, plus, upstream, t, c) - objective(block64, m, minus, upstream, t, c)) / (2 * h);
+                assertThat((double) gradient[i]).as("d/dx[%d]", i).isCloseTo(numeric, within(1e-4 * Math.max(1, Math.abs(numeric))));
+            }
+        }
+    }
+
+    private static double objective(DecoderBlock block, NDManager m, double[] x, NDArray upstream, int t, int c) {
+        try (NDManager s = m.newSubManager()) {
+            return block.forward(s.create(x, new Shape(1, t, c))).mul(upstream).sum().getDouble();
+        }
+    }
+
+    private static double[] gaussian(java.util.Random random, int n, double scale) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = scale * random.nextGaussian();
+        }
+        return v;
+    }
+
     private static NDArray rotateHalf(NDManager m, int hs) {
         float[] r = new float[hs * hs];
         for (int i = 0; i < hs / 2; i++) {
